@@ -1,0 +1,79 @@
+//! The command line: clap definitions and the subcommands. The only place that knows clap,
+//! exit codes and the terminal.
+
+mod run;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Agent-based simulator of Korea's regional economies.
+#[derive(Debug, Parser)]
+#[command(name = "regsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by commands that load a scenario.
+#[derive(Debug, clap::Args, Clone)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Override one scenario value, e.g. --set firms.birth_rate_per_year=0.13 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Agents per real firm (overrides the scenario's `scale`; 1.0 = one agent per firm).
+    #[arg(long)]
+    pub scale: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one scenario with one seed and write its tables.
+    Run(run::RunArgs),
+    /// Validate a scenario and print it fully resolved.
+    Check(ScenarioArgs),
+}
+
+/// Parses arguments and runs the command. Errors are reported by `main`.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => {
+            let scn = load(&args)?;
+            print!("{}", scn.to_toml());
+            eprintln!(
+                "{}: ok ({} regions, {} sectors, {} investor kinds, {} months from {}-01)",
+                args.scenario.display(),
+                scn.regions.len(),
+                scn.sectors.len(),
+                scn.investors.len(),
+                scn.months(),
+                scn.start_year
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Loads a scenario with the command line's overrides (`--scale` is a `--set scale=`).
+pub fn load(args: &ScenarioArgs) -> Result<regsim::scenario::Scenario> {
+    let mut sets = args.sets.clone();
+    if let Some(scale) = args.scale {
+        sets.push(format!("scale={scale}"));
+    }
+    Ok(regsim::scenario::Scenario::load(&args.scenario, &sets)?)
+}
+
+/// Runs `f` on a rayon pool with `threads` threads (rayon's default when `None`).
+pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    match threads {
+        None => Ok(f()),
+        Some(0) => anyhow::bail!("--threads 0: allowed: 1 or more"),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build()?;
+            Ok(pool.install(f))
+        }
+    }
+}

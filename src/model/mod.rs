@@ -1,0 +1,267 @@
+//! The simulated world: regions (aggregates) and firm, startup and investor agents stored as
+//! struct-of-arrays columns.
+//!
+//! **Invariant:** nothing here does IO, reads a clock or the environment, or stores the
+//! scenario. Row `i` of every column of one agent table belongs to the same agent; ids are
+//! stable for an agent's life (random draws are keyed by id, not by row).
+
+pub mod geo;
+mod init;
+
+pub use init::{Derived, init_world};
+pub(crate) use init::{StartupSeed, cdf, pick, push_startup};
+
+use geo::{N_REGIONS, N_SECTORS};
+
+/// Firm status codes (column `status`).
+pub mod status {
+    /// A small or medium-sized enterprise.
+    pub const SME: u8 = 0;
+    /// Grown out of SME status; still simulated, no longer counted as an SME.
+    pub const MID_SIZED: u8 = 1;
+    /// Exited this year; removed at the year-end compaction.
+    pub const DEAD: u8 = 2;
+}
+
+/// Startup status codes.
+pub mod startup_status {
+    pub const ACTIVE: u8 = 0;
+    /// Ran out of cash this year.
+    pub const DEAD: u8 = 1;
+    /// Became an SME this year.
+    pub const GRADUATED: u8 = 2;
+}
+
+/// SMEs (and the few that grew into mid-sized firms), one row per firm.
+#[derive(Debug, Clone, Default)]
+pub struct Firms {
+    pub id: Vec<u32>,
+    pub region: Vec<u8>,
+    pub sector: Vec<u8>,
+    pub status: Vec<u8>,
+    pub age_months: Vec<u16>,
+    /// Consecutive months with a loss.
+    pub loss_months: Vec<u8>,
+    /// Programme flags (bit per programme; see `policy`).
+    pub flags: Vec<u16>,
+    pub employees: Vec<u32>,
+    /// Log of the firm's scale: its market potential in worker-equivalents at reference
+    /// demand and wage. Productivity shocks act on it.
+    pub log_scale: Vec<f32>,
+    /// Technology level, 0..1 (basic -> advanced).
+    pub tech: Vec<f32>,
+    pub cash_krw: Vec<f32>,
+    /// Sales since January (real KRW of this firm, not weighted).
+    pub sales_year_krw: Vec<f32>,
+    /// Scratch for one step: employees the firm wants to add (negative: shed).
+    pub want: Vec<i32>,
+}
+
+impl Firms {
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    /// Appends one firm (every column gets exactly one value).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        id: u32,
+        region: u8,
+        sector: u8,
+        age_months: u16,
+        employees: u32,
+        log_scale: f32,
+        tech: f32,
+        cash_krw: f32,
+        flags: u16,
+    ) {
+        self.id.push(id);
+        self.region.push(region);
+        self.sector.push(sector);
+        self.status.push(status::SME);
+        self.age_months.push(age_months);
+        self.loss_months.push(0);
+        self.flags.push(flags);
+        self.employees.push(employees);
+        self.log_scale.push(log_scale);
+        self.tech.push(tech);
+        self.cash_krw.push(cash_krw);
+        self.sales_year_krw.push(0.0);
+        self.want.push(0);
+    }
+
+    /// Drops dead firms, keeping the order of the rest.
+    pub fn compact(&mut self) {
+        let keep: Vec<bool> = self.status.iter().map(|&s| s != status::DEAD).collect();
+        retain_by(&mut self.id, &keep);
+        retain_by(&mut self.region, &keep);
+        retain_by(&mut self.sector, &keep);
+        retain_by(&mut self.status, &keep);
+        retain_by(&mut self.age_months, &keep);
+        retain_by(&mut self.loss_months, &keep);
+        retain_by(&mut self.flags, &keep);
+        retain_by(&mut self.employees, &keep);
+        retain_by(&mut self.log_scale, &keep);
+        retain_by(&mut self.tech, &keep);
+        retain_by(&mut self.cash_krw, &keep);
+        retain_by(&mut self.sales_year_krw, &keep);
+        retain_by(&mut self.want, &keep);
+    }
+}
+
+/// Startups seeking to grow, one row per startup.
+#[derive(Debug, Clone, Default)]
+pub struct Startups {
+    pub id: Vec<u32>,
+    pub region: Vec<u8>,
+    pub sector: Vec<u8>,
+    pub status: Vec<u8>,
+    pub age_months: Vec<u16>,
+    /// Funding rounds raised so far (0 = pre-seed).
+    pub stage: Vec<u8>,
+    pub flags: Vec<u16>,
+    pub team: Vec<u32>,
+    /// Latent quality, standard normal at birth; investors see it with noise.
+    pub quality: Vec<f32>,
+    /// Progress toward a viable business; graduates into an SME at 1.
+    pub progress: Vec<f32>,
+    pub cash_krw: Vec<f64>,
+    pub burn_krw_month: Vec<f64>,
+}
+
+impl Startups {
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+
+    pub fn compact(&mut self) {
+        let keep: Vec<bool> = self
+            .status
+            .iter()
+            .map(|&s| s == startup_status::ACTIVE)
+            .collect();
+        retain_by(&mut self.id, &keep);
+        retain_by(&mut self.region, &keep);
+        retain_by(&mut self.sector, &keep);
+        retain_by(&mut self.status, &keep);
+        retain_by(&mut self.age_months, &keep);
+        retain_by(&mut self.stage, &keep);
+        retain_by(&mut self.flags, &keep);
+        retain_by(&mut self.team, &keep);
+        retain_by(&mut self.quality, &keep);
+        retain_by(&mut self.progress, &keep);
+        retain_by(&mut self.cash_krw, &keep);
+        retain_by(&mut self.burn_krw_month, &keep);
+    }
+}
+
+/// Angels, VC funds and TIPS-style operators, one row per investor. Investors are few, so
+/// they are not scaled: their capital is (real commitment x scale), so the money they move is
+/// in proportion to the agent sample.
+#[derive(Debug, Clone, Default)]
+pub struct Investors {
+    pub id: Vec<u32>,
+    /// Index into `Scenario::investors` (the kind).
+    pub kind: Vec<u8>,
+    pub home: Vec<u8>,
+    /// Uninvested capital (may dip below zero by less than one ticket; see the ODD).
+    pub capital_krw: Vec<f64>,
+    /// Capital added per month (scaled).
+    pub inflow_krw_month: Vec<f64>,
+    /// Cumulative money invested.
+    pub invested_krw: Vec<f64>,
+}
+
+impl Investors {
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.id.is_empty()
+    }
+}
+
+/// Population age groups.
+pub const AGE_0_14: usize = 0;
+pub const AGE_15_39: usize = 1;
+pub const AGE_40_64: usize = 2;
+pub const AGE_65_PLUS: usize = 3;
+
+/// Regional aggregates (not agents).
+#[derive(Debug, Clone)]
+pub struct Regions {
+    /// Residents by age group (real people).
+    pub population: [[f64; 4]; N_REGIONS],
+    pub labour_force: [f64; N_REGIONS],
+    pub wage_krw_month: [f64; N_REGIONS],
+    /// Workers in simulated firms and startups (real people, weighted up).
+    pub employment: [f64; N_REGIONS],
+    /// Demand index by region and sector (1 at the start).
+    pub demand: [[f64; N_SECTORS]; N_REGIONS],
+    /// Attractiveness to movers aged 15-39 and to other movers.
+    pub amenity_15_39: [f64; N_REGIONS],
+    pub amenity_other: [f64; N_REGIONS],
+}
+
+/// Flows accumulated since January, per region (real-world units, weighted up).
+#[derive(Debug, Clone, Default)]
+pub struct YearFlows {
+    pub firm_births: [f64; N_REGIONS],
+    pub firm_deaths: [f64; N_REGIONS],
+    pub relocated_in: [f64; N_REGIONS],
+    pub relocated_out: [f64; N_REGIONS],
+    pub startup_births: [f64; N_REGIONS],
+    pub startup_deaths: [f64; N_REGIONS],
+    pub startup_graduations: [f64; N_REGIONS],
+    pub sales_krw: [f64; N_REGIONS],
+    pub sme_sales_krw: [f64; N_REGIONS],
+    pub value_added_krw: [f64; N_REGIONS],
+    pub vc_investment_krw: [f64; N_REGIONS],
+    pub vc_deals: [f64; N_REGIONS],
+    pub other_investment_krw: [f64; N_REGIONS],
+    pub net_migration: [f64; N_REGIONS],
+    pub net_migration_15_39: [f64; N_REGIONS],
+}
+
+/// Money moved between agents over the whole run (agent units, not weighted), for the
+/// conservation checks.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    pub committed_krw: f64,
+    pub invested_krw: f64,
+    pub received_by_startups_krw: f64,
+}
+
+/// The whole simulated world at one point in time.
+#[derive(Debug, Clone)]
+pub struct World {
+    /// Months simulated so far (0 before the first step).
+    pub step: u32,
+    pub firms: Firms,
+    pub startups: Startups,
+    pub investors: Investors,
+    pub regions: Regions,
+    pub flows: YearFlows,
+    pub ledger: Ledger,
+    pub next_firm_id: u32,
+    pub next_startup_id: u32,
+}
+
+fn retain_by<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut i = 0;
+    v.retain(|_| {
+        let k = keep[i];
+        i += 1;
+        k
+    });
+}

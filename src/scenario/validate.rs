@@ -1,0 +1,532 @@
+//! Range and name checks: [`Loaded`] (raw, as written) -> [`Scenario`] (typed, in range).
+//!
+//! Every problem is collected before returning, so a user fixes a file in one pass.
+
+use super::error::{Problem, ScenarioError};
+use super::load::Loaded;
+use super::raw::{RawInvestorKind, RawRegion};
+use super::{InvestorKind, RegionParams, Scenario};
+use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
+use std::collections::BTreeMap;
+
+struct Checker<'a> {
+    loaded: &'a Loaded,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, key: &str, message: String) {
+        let (file, line) = match self.loaded.locate(key) {
+            Some((f, l)) => (f, Some(l)),
+            None => (self.loaded.file.clone(), None),
+        };
+        self.problems.push(Problem::new(&file, key, line, message));
+    }
+
+    fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            let allowed = match (lo, hi) {
+                (0.0, 1.0) => "a share between 0 and 1".to_string(),
+                (lo, f64::INFINITY) if lo == 0.0 => "a number >= 0".to_string(),
+                (lo, f64::INFINITY) => format!("a number >= {lo}"),
+                (lo, hi) => format!("a number from {lo} to {hi}"),
+            };
+            self.push(key, format!("{v} is out of range; allowed: {allowed}"));
+        }
+    }
+
+    fn share(&mut self, key: &str, v: f64) {
+        self.range(key, v, 0.0, 1.0);
+    }
+
+    fn nonneg(&mut self, key: &str, v: f64) {
+        self.range(key, v, 0.0, f64::INFINITY);
+    }
+
+    fn positive(&mut self, key: &str, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            self.push(key, format!("{v} is out of range; allowed: a number > 0"));
+        }
+    }
+
+    fn whole(&mut self, key: &str, v: f64, lo: f64, hi: f64) -> u32 {
+        if v.fract() != 0.0 {
+            self.push(key, format!("{v} must be a whole number from {lo} to {hi}"));
+            return lo as u32;
+        }
+        self.range(key, v, lo, hi);
+        v.clamp(lo, hi) as u32
+    }
+
+    /// A map keyed by region id -> array; unknown ids are problems, missing ones are zero.
+    fn per_region(&mut self, key: &str, map: &BTreeMap<String, f64>) -> [f64; N_REGIONS] {
+        let mut out = [0.0; N_REGIONS];
+        for (name, &v) in map {
+            match region_index(name) {
+                Some(r) => {
+                    self.nonneg(&format!("{key}.{name}"), v);
+                    out[r] = v;
+                }
+                None => self.push(
+                    &format!("{key}.{name}"),
+                    format!(
+                        "unknown region `{name}`; allowed: {}",
+                        REGION_IDS.join(", ")
+                    ),
+                ),
+            }
+        }
+        out
+    }
+}
+
+pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
+    let raw = &loaded.raw;
+    let mut c = Checker {
+        loaded,
+        problems: Vec::new(),
+    };
+    if raw.name.trim().is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+    {
+        c.push(
+            "name",
+            format!(
+                "`{}` is not allowed; use letters, digits, '-', '_' or '.' (it names output folders)",
+                raw.name
+            ),
+        );
+    }
+    c.range("start_year", raw.start_year as f64, 2000.0, 2100.0);
+    c.range(
+        "end_year",
+        raw.end_year as f64,
+        raw.start_year as f64,
+        raw.start_year as f64 + 50.0,
+    );
+    if !(raw.scale.is_finite() && raw.scale > 0.0 && raw.scale <= 1.0) {
+        c.push(
+            "scale",
+            format!(
+                "{} is out of range; allowed: agents per real firm, > 0 and <= 1",
+                raw.scale
+            ),
+        );
+    }
+    check_firms(&mut c, raw);
+    check_startups(&mut c, raw);
+    check_labour_demography_migration(&mut c, raw);
+    let sectors = check_sectors(&mut c, raw);
+    let regions = check_regions(&mut c, &raw.regions);
+    let investors: Vec<InvestorKind> = raw
+        .investors
+        .iter()
+        .map(|(name, k)| check_investor(&mut c, name, k))
+        .collect();
+    if investors.is_empty() {
+        c.push("investors", "at least one investor kind is required".into());
+    }
+
+    if !c.problems.is_empty() {
+        return Err(ScenarioError::Invalid {
+            problems: c.problems,
+        });
+    }
+    Ok(Scenario {
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        file: loaded.file.clone(),
+        start_year: raw.start_year as i32,
+        end_year: raw.end_year as i32,
+        scale: raw.scale,
+        seed: raw.seed,
+        firms: raw.firms.clone(),
+        startups: raw.startups.clone(),
+        investors,
+        labour: raw.labour.clone(),
+        demography: raw.demography.clone(),
+        migration: raw.migration.clone(),
+        sectors: sectors.expect("checked"),
+        regions: regions.expect("checked"),
+        raw: raw.clone(),
+    })
+}
+
+fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
+    let f = &raw.firms;
+    let k = |s: &str| format!("firms.{s}");
+    c.positive(&k("total_smes"), f.total_smes);
+    c.positive(&k("total_sme_workers"), f.total_sme_workers);
+    c.share(&k("one_person_share"), f.one_person_share);
+    c.range(&k("size_tail_alpha"), f.size_tail_alpha, 0.3, 5.0);
+    c.range(
+        &k("size_tail_min_employees"),
+        f.size_tail_min_employees,
+        2.0,
+        1000.0,
+    );
+    c.range(
+        &k("max_initial_employees"),
+        f.max_initial_employees,
+        f.size_tail_min_employees,
+        1e6,
+    );
+    c.range(
+        &k("initial_age_mean_months"),
+        f.initial_age_mean_months,
+        1.0,
+        1200.0,
+    );
+    c.nonneg(&k("initial_scale_sd"), f.initial_scale_sd);
+    c.nonneg(&k("initial_cash_months"), f.initial_cash_months);
+    c.range(&k("birth_rate_per_year"), f.birth_rate_per_year, 0.0, 2.0);
+    c.range(&k("birth_pop_elasticity"), f.birth_pop_elasticity, 0.0, 5.0);
+    c.positive(&k("entrant_scale_median"), f.entrant_scale_median);
+    c.nonneg(&k("entrant_scale_sd"), f.entrant_scale_sd);
+    c.range(&k("shock_sd_per_month"), f.shock_sd_per_month, 0.0, 1.0);
+    c.share(
+        &k("jump_probability_per_month"),
+        f.jump_probability_per_month,
+    );
+    c.range(&k("jump_scale"), f.jump_scale, 0.0, 2.0);
+    c.range(
+        &k("size_volatility_exponent"),
+        f.size_volatility_exponent,
+        0.0,
+        1.0,
+    );
+    c.range(
+        &k("young_volatility_boost"),
+        f.young_volatility_boost,
+        0.0,
+        10.0,
+    );
+    c.positive(&k("young_age_months"), f.young_age_months);
+    c.share(&k("hire_speed_per_month"), f.hire_speed_per_month);
+    c.share(&k("fire_speed_per_month"), f.fire_speed_per_month);
+    c.share(&k("understaffing_elasticity"), f.understaffing_elasticity);
+    c.range(&k("wage_elasticity"), f.wage_elasticity, 0.0, 5.0);
+    c.share(&k("fixed_cost_share"), f.fixed_cost_share);
+    c.range(&k("exit_loss_months"), f.exit_loss_months, 1.0, 120.0);
+    c.share(&k("exit_hazard_new_per_year"), f.exit_hazard_new_per_year);
+    c.share(
+        &k("exit_hazard_mature_per_year"),
+        f.exit_hazard_mature_per_year,
+    );
+    c.positive(&k("exit_hazard_age_months"), f.exit_hazard_age_months);
+    c.share(&k("relocation_rate_per_year"), f.relocation_rate_per_year);
+    c.share(
+        &k("relocation_to_capital_share"),
+        f.relocation_to_capital_share,
+    );
+    c.range(&k("mid_sized_employees"), f.mid_sized_employees, 2.0, 1e6);
+    c.positive(&k("mid_sized_sales_krw"), f.mid_sized_sales_krw);
+}
+
+fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
+    let s = &raw.startups;
+    let k = |n: &str| format!("startups.{n}");
+    c.nonneg(&k("initial_total"), s.initial_total);
+    c.nonneg(&k("births_per_year"), s.births_per_year);
+    c.nonneg(&k("seed_cash_krw"), s.seed_cash_krw);
+    c.positive(&k("burn_per_member_krw_month"), s.burn_per_member_krw_month);
+    c.range(&k("initial_team"), s.initial_team, 1.0, 1000.0);
+    c.range(&k("progress_per_year"), s.progress_per_year, 0.0, 10.0);
+    c.range(
+        &k("progress_quality_effect"),
+        s.progress_quality_effect,
+        0.0,
+        10.0,
+    );
+    c.range(
+        &k("progress_sd_per_month"),
+        s.progress_sd_per_month,
+        0.0,
+        1.0,
+    );
+    c.range(
+        &k("funding_progress_boost"),
+        s.funding_progress_boost,
+        0.0,
+        10.0,
+    );
+    c.range(&k("seek_runway_months"), s.seek_runway_months, 0.0, 120.0);
+    c.range(
+        &k("team_growth_per_round"),
+        s.team_growth_per_round,
+        0.0,
+        10.0,
+    );
+    c.range(
+        &k("graduation_scale_quality_effect"),
+        s.graduation_scale_quality_effect,
+        0.0,
+        5.0,
+    );
+}
+
+fn check_labour_demography_migration(c: &mut Checker, raw: &super::RawScenario) {
+    let l = &raw.labour;
+    c.share("labour.participation_15_39", l.participation_15_39);
+    c.share("labour.participation_40_64", l.participation_40_64);
+    c.share("labour.participation_65_plus", l.participation_65_plus);
+    c.share("labour.sme_share_of_workers", l.sme_share_of_workers);
+    c.range(
+        "labour.frictional_unemployment",
+        l.frictional_unemployment,
+        0.0,
+        0.5,
+    );
+    c.range(
+        "labour.wage_growth_per_year",
+        l.wage_growth_per_year,
+        -0.5,
+        0.5,
+    );
+    c.range(
+        "labour.wage_tightness_elasticity",
+        l.wage_tightness_elasticity,
+        0.0,
+        10.0,
+    );
+    c.range(
+        "labour.local_demand_elasticity",
+        l.local_demand_elasticity,
+        0.0,
+        2.0,
+    );
+    let d = &raw.demography;
+    c.range(
+        "demography.fertility_per_15_39",
+        d.fertility_per_15_39,
+        0.0,
+        0.5,
+    );
+    c.share("demography.mortality_0_14", d.mortality_0_14);
+    c.share("demography.mortality_15_39", d.mortality_15_39);
+    c.share("demography.mortality_40_64", d.mortality_40_64);
+    c.share("demography.mortality_65_plus", d.mortality_65_plus);
+    let m = &raw.migration;
+    c.share("migration.move_rate_0_14", m.move_rate_0_14);
+    c.share("migration.move_rate_15_39", m.move_rate_15_39);
+    c.share("migration.move_rate_40_64", m.move_rate_40_64);
+    c.share("migration.move_rate_65_plus", m.move_rate_65_plus);
+    for (key, v) in [
+        ("migration.wage_weight_15_39", m.wage_weight_15_39),
+        ("migration.wage_weight_other", m.wage_weight_other),
+        ("migration.jobs_weight_15_39", m.jobs_weight_15_39),
+        ("migration.jobs_weight_other", m.jobs_weight_other),
+        ("migration.distance_weight", m.distance_weight),
+    ] {
+        c.range(key, v, 0.0, 100.0);
+    }
+}
+
+fn check_sectors(
+    c: &mut Checker,
+    raw: &super::RawScenario,
+) -> Option<[super::SectorParams; N_SECTORS]> {
+    let mut out: [Option<super::SectorParams>; N_SECTORS] = Default::default();
+    for (name, s) in &raw.sectors {
+        let Some(i) = sector_index(name) else {
+            c.push(
+                &format!("sectors.{name}"),
+                format!(
+                    "unknown sector `{name}`; allowed: {}",
+                    SECTOR_IDS.join(", ")
+                ),
+            );
+            continue;
+        };
+        let k = |n: &str| format!("sectors.{name}.{n}");
+        c.range(
+            &k("scale_drift_per_year"),
+            s.scale_drift_per_year,
+            -0.5,
+            0.5,
+        );
+        c.range(
+            &k("demand_growth_per_year"),
+            s.demand_growth_per_year,
+            -0.5,
+            0.5,
+        );
+        c.range(&k("materials_share"), s.materials_share, 0.0, 0.95);
+        c.positive(&k("sales_per_worker_index"), s.sales_per_worker_index);
+        c.nonneg(&k("capital_intensity"), s.capital_intensity);
+        out[i] = Some(s.clone());
+    }
+    for (i, o) in out.iter().enumerate() {
+        if o.is_none() {
+            c.push(
+                "sectors",
+                format!(
+                    "missing sector `{}`; every sector needs a [sectors.{}] table",
+                    SECTOR_IDS[i], SECTOR_IDS[i]
+                ),
+            );
+        }
+    }
+    if out.iter().any(Option::is_none) {
+        return None;
+    }
+    Some(out.map(|o| o.expect("checked")))
+}
+
+fn check_regions(
+    c: &mut Checker,
+    raw: &BTreeMap<String, RawRegion>,
+) -> Option<[RegionParams; N_REGIONS]> {
+    let mut out: [Option<RegionParams>; N_REGIONS] = Default::default();
+    for (name, r) in raw {
+        let Some(i) = region_index(name) else {
+            c.push(
+                &format!("regions.{name}"),
+                format!(
+                    "unknown region `{name}`; allowed: {}",
+                    REGION_IDS.join(", ")
+                ),
+            );
+            continue;
+        };
+        let k = |n: &str| format!("regions.{name}.{n}");
+        c.positive(&k("smes_2021"), r.smes_2021);
+        c.positive(&k("sme_workers_2021"), r.sme_workers_2021);
+        c.positive(&k("population"), r.population);
+        c.share(&k("share_0_14"), r.share_0_14);
+        c.share(&k("share_15_39"), r.share_15_39);
+        c.share(&k("share_65_plus"), r.share_65_plus);
+        if r.share_0_14 + r.share_15_39 + r.share_65_plus > 1.0 {
+            c.push(
+                &k("share_65_plus"),
+                "share_0_14 + share_15_39 + share_65_plus must not exceed 1 (the rest is 40-64)"
+                    .into(),
+            );
+        }
+        c.positive(&k("wage_krw_month"), r.wage_krw_month);
+        c.positive(&k("sales_per_worker_krw_year"), r.sales_per_worker_krw_year);
+        c.range(&k("amenity_15_39"), r.amenity_15_39, -10.0, 10.0);
+        c.range(&k("amenity_other"), r.amenity_other, -10.0, 10.0);
+        c.nonneg(&k("startup_ecosystem"), r.startup_ecosystem);
+        let mut mix = [0.0; N_SECTORS];
+        for (s, &v) in &r.sector_mix {
+            match sector_index(s) {
+                Some(j) => {
+                    c.nonneg(&format!("regions.{name}.sector_mix.{s}"), v);
+                    mix[j] = v;
+                }
+                None => c.push(
+                    &format!("regions.{name}.sector_mix.{s}"),
+                    format!("unknown sector `{s}`; allowed: {}", SECTOR_IDS.join(", ")),
+                ),
+            }
+        }
+        let total: f64 = mix.iter().sum();
+        if !(total > 0.0) {
+            c.push(
+                &k("sector_mix"),
+                "needs at least one positive sector share".into(),
+            );
+        } else {
+            mix.iter_mut().for_each(|m| *m /= total);
+        }
+        out[i] = Some(RegionParams {
+            smes_2021: r.smes_2021,
+            sme_workers_2021: r.sme_workers_2021,
+            population: r.population,
+            share_0_14: r.share_0_14,
+            share_15_39: r.share_15_39,
+            share_65_plus: r.share_65_plus,
+            wage_krw_month: r.wage_krw_month,
+            sales_per_worker_krw_year: r.sales_per_worker_krw_year,
+            amenity_15_39: r.amenity_15_39,
+            amenity_other: r.amenity_other,
+            startup_ecosystem: r.startup_ecosystem,
+            sector_mix: mix,
+        });
+    }
+    for (i, o) in out.iter().enumerate() {
+        if o.is_none() && region_index(REGION_IDS[i]).is_some() {
+            c.push(
+                "regions",
+                format!(
+                    "missing region `{}`; every region needs a [regions.{}] table",
+                    REGION_IDS[i], REGION_IDS[i]
+                ),
+            );
+        }
+    }
+    if out.iter().any(Option::is_none) {
+        return None;
+    }
+    Some(out.map(|o| o.expect("checked")))
+}
+
+fn check_investor(c: &mut Checker, name: &str, k: &RawInvestorKind) -> InvestorKind {
+    let key = |n: &str| format!("investors.{name}.{n}");
+    let counts = c.per_region(&key("count_by_region"), &k.count_by_region);
+    let mut count_by_region = [0u32; N_REGIONS];
+    for (r, &v) in counts.iter().enumerate() {
+        count_by_region[r] = c.whole(
+            &format!("investors.{name}.count_by_region.{}", REGION_IDS[r]),
+            v,
+            0.0,
+            100_000.0,
+        );
+    }
+    c.nonneg(&key("annual_commitment_krw"), k.annual_commitment_krw);
+    if k.ticket_krw_by_stage.is_empty() || k.ticket_krw_by_stage.len() > 8 {
+        c.push(
+            &key("ticket_krw_by_stage"),
+            "needs 1 to 8 ticket sizes, one per funding stage".into(),
+        );
+    }
+    for (i, &t) in k.ticket_krw_by_stage.iter().enumerate() {
+        c.positive(&format!("{}[{i}]", key("ticket_krw_by_stage")), t);
+    }
+    let n_stages = k.ticket_krw_by_stage.len().max(1) as f64;
+    let min_stage = c.whole(&key("min_stage"), k.min_stage, 0.0, n_stages - 1.0);
+    let max_stage = c.whole(
+        &key("max_stage"),
+        k.max_stage,
+        k.min_stage.max(0.0),
+        n_stages - 1.0,
+    );
+    c.range(&key("screening_noise_sd"), k.screening_noise_sd, 0.0, 10.0);
+    c.range(
+        &key("home_bias_per_100km"),
+        k.home_bias_per_100km,
+        0.0,
+        10.0,
+    );
+    c.range(&key("min_score"), k.min_score, -10.0, 10.0);
+    let max_deals = c.whole(
+        &key("max_deals_per_month"),
+        k.max_deals_per_month,
+        1.0,
+        1000.0,
+    );
+    let deal_flow = c.whole(
+        &key("deal_flow_per_month"),
+        k.deal_flow_per_month,
+        1.0,
+        10_000.0,
+    );
+    InvestorKind {
+        name: name.to_string(),
+        count_by_region,
+        annual_commitment_krw: k.annual_commitment_krw,
+        ticket_krw_by_stage: k.ticket_krw_by_stage.clone(),
+        min_stage: min_stage as u8,
+        max_stage: max_stage as u8,
+        screening_noise_sd: k.screening_noise_sd,
+        home_bias_per_100km: k.home_bias_per_100km,
+        min_score: k.min_score,
+        max_deals_per_month: max_deals,
+        deal_flow_per_month: deal_flow,
+        counts_as_vc: k.counts_as_vc,
+    }
+}

@@ -1,0 +1,101 @@
+//! Entry: new SMEs and new startups per region each month.
+//!
+//! Expected real births scale with the region's working-age (firms) or young (startups)
+//! population relative to the start; the number of agents born is a Poisson draw with mean
+//! `expected * scale`, keyed by (region, step). Founders come from the free labour pool.
+
+use super::StepCtx;
+use crate::model::geo::N_REGIONS;
+use crate::model::{AGE_15_39, AGE_40_64, StartupSeed, World, cdf, pick, push_startup};
+use crate::rng::{Stream, normal_from_bits};
+use rand_distr::{Distribution, Poisson};
+
+/// Agents born this month by region.
+#[derive(Debug, Default)]
+pub struct Births {
+    pub firms: [f64; N_REGIONS],
+    pub startups: [f64; N_REGIONS],
+}
+
+fn poisson_draw(ctx: &StepCtx, stream: Stream, region: usize, mean: f64) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    let mut rng = ctx.streams.chacha(stream, region as u64, ctx.step);
+    Poisson::new(mean)
+        .map(|d| d.sample(&mut rng) as u64)
+        .unwrap_or(0)
+}
+
+pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Births {
+    let fp = &ctx.scn.firms;
+    let sp = &ctx.scn.startups;
+    let mut births = Births::default();
+    for r in 0..N_REGIONS {
+        let pop = &world.regions.population[r];
+        let working_age = pop[AGE_15_39] + pop[AGE_40_64];
+        let pop_factor = (working_age / ctx.derived.working_age0[r]).powf(fp.birth_pop_elasticity);
+        let mean = ctx.derived.firm_births_month[r] * pop_factor * ctx.scn.scale;
+        let n = poisson_draw(ctx, Stream::FirmBirths, r, mean).min(free_agents[r].max(0.0) as u64);
+        free_agents[r] -= n as f64;
+        for _ in 0..n {
+            let id = world.next_firm_id;
+            world.next_firm_id += 1;
+            let e = u64::from(id);
+            let sector = pick(
+                &ctx.derived.sector_cdf[r],
+                ctx.streams.uniform(Stream::FirmInit, e, 0, 1),
+            );
+            let z = normal_from_bits(ctx.streams.bits(Stream::FirmInit, e, 0, 3));
+            let log_scale = fp.entrant_scale_median.ln() + fp.entrant_scale_sd * z;
+            let cost =
+                world.regions.wage_krw_month[r] + ctx.derived.fixed_cost_krw_month[r][sector];
+            world.firms.push(
+                id,
+                r as u8,
+                sector as u8,
+                0,
+                1,
+                log_scale as f32,
+                0.0,
+                (fp.initial_cash_months * cost) as f32,
+                0,
+            );
+        }
+        births.firms[r] = n as f64;
+
+        let youth_factor = pop[AGE_15_39] / ctx.derived.youth0[r];
+        let mean = ctx.derived.startup_births_month[r] * youth_factor * ctx.scn.scale;
+        let team = sp.initial_team.round().max(1.0);
+        let can_staff = (free_agents[r].max(0.0) / team) as u64;
+        let n = poisson_draw(ctx, Stream::StartupBirths, r, mean).min(can_staff);
+        free_agents[r] -= n as f64 * team;
+        let sector_cdf = cdf(&ctx.scn.regions[r].sector_mix);
+        for _ in 0..n {
+            let id = world.next_startup_id;
+            world.next_startup_id += 1;
+            let e = u64::from(id);
+            let burn = team * sp.burn_per_member_krw_month;
+            push_startup(
+                &mut world.startups,
+                ctx.scn,
+                StartupSeed {
+                    id,
+                    region: r as u8,
+                    sector: pick(
+                        &sector_cdf,
+                        ctx.streams.uniform(Stream::StartupInit, e, 0, 4),
+                    ) as u8,
+                    quality: normal_from_bits(ctx.streams.bits(Stream::StartupInit, e, 0, 5))
+                        as f32,
+                    stage: 0,
+                    age: 0,
+                    progress: 0.0,
+                    runway_months: sp.seed_cash_krw / burn,
+                },
+            );
+        }
+        births.startups[r] = n as f64;
+    }
+    births
+}

@@ -1,0 +1,138 @@
+//! Investment: investors, in a fixed order (by id), screen proposals from startups that seek
+//! money and fund the best one they can, moving cash from investor to startup.
+//!
+//! Sequential by design: investors compete for the same startups, and a fixed order makes the
+//! outcome deterministic. The work is small (investors x deal flow per month).
+
+use super::StepCtx;
+use crate::model::{World, startup_status};
+use crate::rng::{Stream, normal_from_bits, two_units};
+
+/// Reusable buffers for the investment phase.
+#[derive(Debug, Default)]
+pub struct InvestScratch {
+    /// Rows of startups seeking money this month, in row order.
+    seekers: Vec<u32>,
+    /// Whether a seeker (by position in `seekers`) was funded this month.
+    funded: Vec<bool>,
+}
+
+/// Per-region investment received this month (agent units).
+#[derive(Debug, Default)]
+pub struct InvestFlows {
+    pub vc_krw: [f64; crate::model::geo::N_REGIONS],
+    pub vc_deals: [f64; crate::model::geo::N_REGIONS],
+    pub other_krw: [f64; crate::model::geo::N_REGIONS],
+    /// Team members hired by funded startups.
+    pub hires: [f64; crate::model::geo::N_REGIONS],
+}
+
+pub fn invest(
+    world: &mut World,
+    ctx: &StepCtx,
+    scratch: &mut InvestScratch,
+    free_agents: &mut [f64],
+) -> InvestFlows {
+    let sp = &ctx.scn.startups;
+    let st = &mut world.startups;
+    let inv = &mut world.investors;
+    let mut flows = InvestFlows::default();
+
+    scratch.seekers.clear();
+    for j in 0..st.len() {
+        if st.status[j] == startup_status::ACTIVE
+            && st.cash_krw[j] < sp.seek_runway_months * st.burn_krw_month[j]
+        {
+            scratch.seekers.push(j as u32);
+        }
+    }
+    scratch.funded.clear();
+    scratch.funded.resize(scratch.seekers.len(), false);
+
+    for k in 0..inv.len() {
+        inv.capital_krw[k] += inv.inflow_krw_month[k];
+        world.ledger.committed_krw += inv.inflow_krw_month[k];
+    }
+    if scratch.seekers.is_empty() {
+        return flows;
+    }
+    let n_seekers = scratch.seekers.len() as u64;
+
+    for k in 0..inv.len() {
+        let kind = &ctx.scn.investors[inv.kind[k] as usize];
+        let home = inv.home[k] as usize;
+        let inv_id = u64::from(inv.id[k]);
+        for deal in 0..kind.max_deals_per_month {
+            // Screen `deal_flow` proposals drawn from the seekers (with replacement).
+            let mut best: Option<(usize, f64)> = None;
+            for look in 0..kind.deal_flow_per_month {
+                let b = ctx
+                    .streams
+                    .bits(Stream::Screening, inv_id, ctx.step, deal * 4096 + look);
+                let pos = ((b >> 32) * n_seekers >> 32) as usize;
+                if scratch.funded[pos] {
+                    continue;
+                }
+                let j = scratch.seekers[pos] as usize;
+                let stage = st.stage[j];
+                if stage < kind.min_stage || stage > kind.max_stage {
+                    continue;
+                }
+                let noise = normal_from_bits(ctx.streams.bits(
+                    Stream::Screening,
+                    (inv_id << 32) | u64::from(st.id[j]),
+                    ctx.step,
+                    deal,
+                ));
+                let dist = ctx.derived.distance_km[home][st.region[j] as usize];
+                let score = f64::from(st.quality[j]) + kind.screening_noise_sd * noise
+                    - kind.home_bias_per_100km * dist / 100.0;
+                if best.is_none_or(|(_, s)| score > s) {
+                    best = Some((pos, score));
+                }
+            }
+            let Some((pos, score)) = best else { break };
+            if score < kind.min_score {
+                break;
+            }
+            let j = scratch.seekers[pos] as usize;
+            let stage = st.stage[j] as usize;
+            let ticket = kind.ticket_krw_by_stage[stage.min(kind.ticket_krw_by_stage.len() - 1)];
+            // Pacing: with less capital than a ticket, invest with probability capital/ticket,
+            // so expected investment equals committed capital at any scale.
+            if inv.capital_krw[k] < ticket {
+                let (u, _) = two_units(ctx.streams.bits(
+                    Stream::Screening,
+                    inv_id,
+                    ctx.step,
+                    u32::MAX - deal,
+                ));
+                if inv.capital_krw[k] <= 0.0 || u >= inv.capital_krw[k] / ticket {
+                    break;
+                }
+            }
+            scratch.funded[pos] = true;
+            inv.capital_krw[k] -= ticket;
+            inv.invested_krw[k] += ticket;
+            world.ledger.invested_krw += ticket;
+            world.ledger.received_by_startups_krw += ticket;
+            st.cash_krw[j] += ticket;
+            st.stage[j] = st.stage[j].saturating_add(1);
+            st.progress[j] += sp.funding_progress_boost as f32;
+            let r = st.region[j] as usize;
+            let grow = (f64::from(st.team[j]) * sp.team_growth_per_round).round();
+            let hire = grow.min(free_agents[r].max(0.0).floor());
+            free_agents[r] -= hire;
+            flows.hires[r] += hire;
+            st.team[j] += hire as u32;
+            st.burn_krw_month[j] = f64::from(st.team[j]) * sp.burn_per_member_krw_month;
+            if kind.counts_as_vc {
+                flows.vc_krw[r] += ticket;
+                flows.vc_deals[r] += 1.0;
+            } else {
+                flows.other_krw[r] += ticket;
+            }
+        }
+    }
+    flows
+}

@@ -1,0 +1,262 @@
+//! One month of the model, in the order of ODD section 3 ("Process overview and scheduling").
+//!
+//! `step_month` takes the world as `&mut` and everything else as `&`; the [`Pipeline`] owns
+//! only reusable scratch buffers and phase timings. One file per submodel:
+//!
+//! | order | submodel | file |
+//! |---|---|---|
+//! | 1 | demand | this file (`update_demand`) |
+//! | 2 | plan (productivity shock, hiring plan) | `produce.rs` |
+//! | 3 | ration (labour pool) | `labour.rs` |
+//! | 4 | operate (hire, produce, exit, relocate) | `produce.rs` |
+//! | 5 | startups (burn, progress, close, graduate) | `startups.rs` |
+//! | 6 | invest | `invest.rs` |
+//! | 7 | enter (firm and startup births) | `enter.rs` |
+//! | 8 | wages | `labour.rs` |
+//! | December | mid-sized check, demography (ageing), migration | this file, `demography.rs` |
+
+pub mod demography;
+pub mod enter;
+pub mod invest;
+pub mod labour;
+pub mod produce;
+pub mod startups;
+
+use crate::model::geo::{N_REGIONS, N_SECTORS};
+use crate::model::{Derived, World, startup_status, status};
+use crate::rng::Streams;
+use crate::scenario::Scenario;
+use produce::{FirmRules, OperateAcc, PlanAcc};
+use std::time::{Duration, Instant};
+
+/// Names of the timed phases, in schedule order.
+pub const PHASES: [&str; 7] = [
+    "demand", "plan", "operate", "startups", "invest", "enter", "year_end",
+];
+
+/// Everything a phase may read during one step. Built once per step.
+pub struct StepCtx<'a> {
+    pub scn: &'a Scenario,
+    pub derived: &'a Derived,
+    pub streams: &'a Streams,
+    pub step: u32,
+    pub rules: FirmRules,
+    /// Demand x (wage / start wage)^-elasticity: multiplies desired employment.
+    pub labour_mult: [[f32; N_SECTORS]; N_REGIONS],
+    /// Monthly sales per unit of scale (sales level / 12 x demand).
+    pub sales_month: [[f32; N_SECTORS]; N_REGIONS],
+    pub wage: [f32; N_REGIONS],
+    pub fixed_cost: [[f32; N_SECTORS]; N_REGIONS],
+    /// Share of wanted hires each region can fill this month.
+    pub ration: [f32; N_REGIONS],
+    pub relocation_cdf: &'a [[f64; N_REGIONS]; N_REGIONS],
+}
+
+/// Scratch buffers reused across steps, and the time spent in each phase.
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    plan_acc: Vec<PlanAcc>,
+    operate_acc: Vec<OperateAcc>,
+    invest: invest::InvestScratch,
+    /// Wall time per phase (same order as [`PHASES`]).
+    pub timings: [Duration; 7],
+    /// Firm rows stepped (alive or not), for throughput figures.
+    pub firm_rows_stepped: u64,
+}
+
+fn firm_rules(scn: &Scenario) -> FirmRules {
+    let f = &scn.firms;
+    FirmRules {
+        shock_sd: f.shock_sd_per_month as f32,
+        jump_p: f.jump_probability_per_month as f32,
+        jump_scale: f.jump_scale as f32,
+        size_beta: f.size_volatility_exponent as f32,
+        young_boost: f.young_volatility_boost as f32,
+        inv_young_age: (1.0 / f.young_age_months) as f32,
+        hire_speed: f.hire_speed_per_month as f32,
+        fire_speed: f.fire_speed_per_month as f32,
+        theta: f.understaffing_elasticity as f32,
+        exit_loss_months: f.exit_loss_months.round().clamp(1.0, 255.0) as u8,
+        hazard_mature_month: (f.exit_hazard_mature_per_year / 12.0) as f32,
+        hazard_extra_month: ((f.exit_hazard_new_per_year - f.exit_hazard_mature_per_year) / 12.0)
+            as f32,
+        inv_hazard_age: (1.0 / f.exit_hazard_age_months) as f32,
+        relocation_p: (f.relocation_rate_per_year / 12.0) as f32,
+        drift: std::array::from_fn(|s| (scn.sectors[s].scale_drift_per_year / 12.0) as f32),
+        va_share: std::array::from_fn(|s| (1.0 - scn.sectors[s].materials_share) as f32),
+    }
+}
+
+/// Submodel 1: demand by region and sector: sector trend growth, times local demand (the
+/// regional wage bill relative to the start, for services only).
+fn update_demand(world: &mut World, scn: &Scenario, derived: &Derived) {
+    let t_years = f64::from(world.step) / 12.0;
+    for r in 0..N_REGIONS {
+        let bill = world.regions.employment[r] * world.regions.wage_krw_month[r];
+        let local = (bill / derived.wage_bill0[r]).powf(scn.labour.local_demand_elasticity);
+        for s in 0..N_SECTORS {
+            let trend = (scn.sectors[s].demand_growth_per_year * t_years).exp();
+            let is_local = crate::model::geo::SECTOR_IDS[s] == "services";
+            world.regions.demand[r][s] = trend * if is_local { local } else { 1.0 };
+        }
+    }
+}
+
+fn ctx<'a>(
+    world: &World,
+    scn: &'a Scenario,
+    derived: &'a Derived,
+    streams: &'a Streams,
+) -> StepCtx<'a> {
+    let eps = scn.firms.wage_elasticity;
+    let mut labour_mult = [[0.0; N_SECTORS]; N_REGIONS];
+    let mut sales_month = [[0.0; N_SECTORS]; N_REGIONS];
+    let mut fixed_cost = [[0.0; N_SECTORS]; N_REGIONS];
+    let mut wage = [0.0; N_REGIONS];
+    for r in 0..N_REGIONS {
+        let w = world.regions.wage_krw_month[r];
+        wage[r] = w as f32;
+        let wage_factor = (w / derived.wage0[r]).powf(-eps);
+        for s in 0..N_SECTORS {
+            let d = world.regions.demand[r][s];
+            labour_mult[r][s] = (d * wage_factor) as f32;
+            sales_month[r][s] = (derived.sales_level_krw_year[r][s] / 12.0 * d) as f32;
+            fixed_cost[r][s] = derived.fixed_cost_krw_month[r][s] as f32;
+        }
+    }
+    StepCtx {
+        scn,
+        derived,
+        streams,
+        step: world.step,
+        rules: firm_rules(scn),
+        labour_mult,
+        sales_month,
+        wage,
+        fixed_cost,
+        ration: [1.0; N_REGIONS],
+        relocation_cdf: &derived.relocation_cdf,
+    }
+}
+
+/// Advances the world by one month. In December, also runs the yearly submodels; the caller
+/// observes the year and then calls [`close_year`].
+pub fn step_month(
+    world: &mut World,
+    scn: &Scenario,
+    derived: &Derived,
+    streams: &Streams,
+    pipe: &mut Pipeline,
+) {
+    let w = derived.weight;
+    let mut clock = Instant::now();
+    let mut lap = |pipe: &mut Pipeline, phase: usize| {
+        let now = Instant::now();
+        pipe.timings[phase] += now - clock;
+        clock = now;
+    };
+
+    update_demand(world, scn, derived);
+    let mut ctx = ctx(world, scn, derived, streams);
+    let mut free: [f64; N_REGIONS] = std::array::from_fn(|r| {
+        (labour::sme_pool(&world.regions, r, &scn.labour) - world.regions.employment[r]) / w
+    });
+    lap(pipe, 0);
+
+    let planned = produce::plan(&mut world.firms, &ctx, &mut pipe.plan_acc);
+    for r in 0..N_REGIONS {
+        ctx.ration[r] = labour::ration(free[r], planned.hires[r], planned.hiring_firms[r]);
+    }
+    lap(pipe, 1);
+
+    let op = produce::operate(&mut world.firms, &ctx, &mut pipe.operate_acc);
+    pipe.firm_rows_stepped += world.firms.len() as u64;
+    lap(pipe, 2);
+
+    let ev = startups::progress(world, &ctx);
+    let mut startup_team = [0.0; N_REGIONS];
+    for j in 0..world.startups.len() {
+        if world.startups.status[j] == startup_status::ACTIVE {
+            startup_team[world.startups.region[j] as usize] += f64::from(world.startups.team[j]);
+        }
+    }
+    // Graduates keep their team: they move from the startup count to the firm count.
+    let mut grad_emp = [0.0; N_REGIONS];
+    let grads_from = world.firms.len() - ev.graduations.iter().sum::<f64>() as usize;
+    for i in grads_from..world.firms.len() {
+        grad_emp[world.firms.region[i] as usize] += f64::from(world.firms.employees[i]);
+    }
+    for r in 0..N_REGIONS {
+        free[r] = (labour::sme_pool(&world.regions, r, &scn.labour) / w)
+            - op.employees[r]
+            - grad_emp[r]
+            - startup_team[r];
+    }
+    lap(pipe, 3);
+
+    let inv = invest::invest(world, &ctx, &mut pipe.invest, &mut free);
+    lap(pipe, 4);
+
+    let births = enter::enter(world, &ctx, &mut free);
+    for r in 0..N_REGIONS {
+        let team_births = births.startups[r] * scn.startups.initial_team.round().max(1.0);
+        world.regions.employment[r] = (op.employees[r]
+            + grad_emp[r]
+            + startup_team[r]
+            + inv.hires[r]
+            + births.firms[r]
+            + team_births)
+            * w;
+    }
+    labour::update_wages(&mut world.regions, &scn.labour, &derived.tightness0);
+
+    let f = &mut world.flows;
+    for r in 0..N_REGIONS {
+        f.firm_births[r] += (births.firms[r] + ev.graduations[r]) * w;
+        f.firm_deaths[r] += op.deaths[r] * w;
+        f.relocated_in[r] += op.relocated_in[r] * w;
+        f.relocated_out[r] += op.relocated_out[r] * w;
+        f.startup_births[r] += births.startups[r] * w;
+        f.startup_deaths[r] += ev.deaths[r] * w;
+        f.startup_graduations[r] += ev.graduations[r] * w;
+        f.sales_krw[r] += op.sales[r] * w;
+        f.sme_sales_krw[r] += op.sme_sales[r] * w;
+        f.value_added_krw[r] += op.value_added[r] * w;
+        f.vc_investment_krw[r] += inv.vc_krw[r] * w;
+        f.vc_deals[r] += inv.vc_deals[r] * w;
+        f.other_investment_krw[r] += inv.other_krw[r] * w;
+    }
+    lap(pipe, 5);
+
+    world.step += 1;
+    if world.step % 12 == 0 {
+        year_end(world, scn, derived);
+        lap(pipe, 6);
+    }
+}
+
+/// December: firms grow out of SME status, then people age and move.
+fn year_end(world: &mut World, scn: &Scenario, derived: &Derived) {
+    let f = &mut world.firms;
+    for i in 0..f.len() {
+        if f.status[i] == status::SME
+            && (f64::from(f.employees[i]) >= scn.firms.mid_sized_employees
+                || f64::from(f.sales_year_krw[i]) >= scn.firms.mid_sized_sales_krw)
+        {
+            f.status[i] = status::MID_SIZED;
+        }
+    }
+    demography::age(&mut world.regions, &scn.demography);
+    let m = demography::migrate(&mut world.regions, &scn.migration, &derived.distance_km);
+    world.flows.net_migration = m.net;
+    world.flows.net_migration_15_39 = m.net_15_39;
+    labour::update_labour_force(&mut world.regions, &scn.labour);
+}
+
+/// After the year has been observed: drop exited agents, reset yearly flows and sales.
+pub fn close_year(world: &mut World) {
+    world.firms.compact();
+    world.startups.compact();
+    world.firms.sales_year_krw.iter_mut().for_each(|s| *s = 0.0);
+    world.flows = Default::default();
+}

@@ -1,0 +1,60 @@
+//! Startups' monthly rules: burn cash, make progress, close when cash runs out, graduate into
+//! an SME when progress reaches 1.
+//!
+//! Startups are few (tens of thousands at full scale), so this runs sequentially in row order.
+
+use super::StepCtx;
+use crate::model::{World, startup_status};
+use crate::rng::Stream;
+
+/// Per-region counts of this month's startup events (agent units).
+#[derive(Debug, Default)]
+pub struct StartupEvents {
+    pub deaths: [f64; crate::model::geo::N_REGIONS],
+    pub graduations: [f64; crate::model::geo::N_REGIONS],
+}
+
+pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
+    let p = &ctx.scn.startups;
+    let mut ev = StartupEvents::default();
+    let st = &mut world.startups;
+    for j in 0..st.len() {
+        if st.status[j] != startup_status::ACTIVE {
+            continue;
+        }
+        let r = st.region[j] as usize;
+        st.age_months[j] = st.age_months[j].saturating_add(1);
+        st.cash_krw[j] -= st.burn_krw_month[j];
+        let z = ctx
+            .streams
+            .normal(Stream::StartupProgress, u64::from(st.id[j]), ctx.step, 0);
+        let drift =
+            (p.progress_per_year + p.progress_quality_effect * f64::from(st.quality[j])) / 12.0;
+        st.progress[j] =
+            (f64::from(st.progress[j]) + drift + p.progress_sd_per_month * z).max(0.0) as f32;
+        if st.cash_krw[j] < 0.0 {
+            st.status[j] = startup_status::DEAD;
+            ev.deaths[r] += 1.0;
+        } else if st.progress[j] >= 1.0 {
+            st.status[j] = startup_status::GRADUATED;
+            ev.graduations[r] += 1.0;
+            let team = st.team[j].max(1);
+            let log_scale =
+                (team as f64).ln() + p.graduation_scale_quality_effect * f64::from(st.quality[j]);
+            let id = world.next_firm_id;
+            world.next_firm_id += 1;
+            world.firms.push(
+                id,
+                st.region[j],
+                st.sector[j],
+                0,
+                team,
+                log_scale as f32,
+                0.0,
+                st.cash_krw[j] as f32,
+                st.flags[j],
+            );
+        }
+    }
+    ev
+}
