@@ -46,6 +46,8 @@ pub enum Stream {
     Screening = 9,
     /// Relocation destinations.
     Relocation = 10,
+    /// Which investors are sampled, and their starting capital.
+    InvestorInit = 11,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.

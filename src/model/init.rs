@@ -69,7 +69,14 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
             let sector = pick(&sector_cdf, b(1)) as u8;
             let age = (-scn.firms.initial_age_mean_months * (1.0 - b(2)).ln()).min(1200.0);
             let z = crate::rng::normal_from_bits(streams.bits(Stream::FirmInit, e, 0, 3));
-            let log_scale = (employees as f64).ln() + scn.firms.initial_scale_sd * z;
+            // Multi-person firms start at their size (mean-centred lognormal noise); one-person
+            // firms' scale is not pinned by their size, so it has its own mean.
+            let log_scale = if employees == 1 {
+                scn.firms.one_person_log_scale_mean + scn.firms.one_person_log_scale_sd * z
+            } else {
+                let sd = scn.firms.initial_scale_sd;
+                (employees as f64).ln() - sd * sd / 2.0 + sd * z
+            };
             firms.push(
                 id,
                 r as u8,
@@ -146,7 +153,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
             };
             let age = (u(1) * 36.0) as u16;
             let progress = (u(2) * 0.8) as f32;
-            let runway = 1.0 + u(3) * 17.0;
+            let runway = 3.0 + u(3) * 21.0;
             push_startup(
                 &mut startups,
                 scn,
@@ -169,20 +176,27 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         }
     }
 
-    // Investors: one agent per real investor, capital flowing in at the scaled commitment.
+    // Investors: a `scale` sample of the real investors (stochastically rounded per kind and
+    // region), each with a real fund's inflow, starting at a random point of its saving cycle.
     let mut investors = Investors::default();
     for (k, kind) in scn.investors.iter().enumerate() {
         let total: u32 = kind.count_by_region.iter().sum();
         if total == 0 {
             continue;
         }
-        let inflow = kind.annual_commitment_krw * scn.scale / f64::from(total) / 12.0;
+        let inflow = kind.annual_commitment_krw / f64::from(total) / 12.0;
+        let max_ticket = kind.ticket_krw_by_stage.iter().copied().fold(0.0, f64::max);
         for (r, &count) in kind.count_by_region.iter().enumerate() {
-            for _ in 0..count {
-                investors.id.push(investors.id.len() as u32);
+            let cell = (k * N_REGIONS + r) as u64;
+            let u = streams.uniform(Stream::InvestorInit, cell, 0, 0);
+            let n = (f64::from(count) * scn.scale + u).floor() as u32;
+            for _ in 0..n {
+                let id = investors.id.len() as u32;
+                let phase = streams.uniform(Stream::InvestorInit, u64::from(id), 0, 1);
+                investors.id.push(id);
                 investors.kind.push(k as u8);
                 investors.home.push(r as u8);
-                investors.capital_krw.push(0.0);
+                investors.capital_krw.push(phase * max_ticket);
                 investors.inflow_krw_month.push(inflow);
                 investors.invested_krw.push(0.0);
             }

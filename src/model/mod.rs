@@ -164,18 +164,18 @@ impl Startups {
     }
 }
 
-/// Angels, VC funds and TIPS-style operators, one row per investor. Investors are few, so
-/// they are not scaled: their capital is (real commitment x scale), so the money they move is
-/// in proportion to the agent sample.
+/// Angels, VC funds and TIPS-style operators, one row per investor. Like firms and startups,
+/// investors are a `scale` sample of the real ones; each holds a real fund's money, so deals
+/// have real ticket sizes.
 #[derive(Debug, Clone, Default)]
 pub struct Investors {
     pub id: Vec<u32>,
     /// Index into `Scenario::investors` (the kind).
     pub kind: Vec<u8>,
     pub home: Vec<u8>,
-    /// Uninvested capital (may dip below zero by less than one ticket; see the ODD).
+    /// Uninvested capital (never negative).
     pub capital_krw: Vec<f64>,
-    /// Capital added per month (scaled).
+    /// Capital added per month.
     pub inflow_krw_month: Vec<f64>,
     /// Cumulative money invested.
     pub invested_krw: Vec<f64>,

@@ -28,6 +28,7 @@ pub struct Scenario {
     pub end_year: i32,
     pub scale: f64,
     pub seed: u64,
+    pub inflation_per_year: f64,
     pub firms: FirmParams,
     pub startups: StartupParams,
     /// Investor kinds in name order.
@@ -81,6 +82,11 @@ impl Scenario {
     pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
         let loaded = load::load(path, sets)?;
         validate::validate(&loaded)
+    }
+
+    /// The price level at `step` months after the start (1 at the start).
+    pub fn price_level(&self, step: u32) -> f64 {
+        ((1.0 + self.inflation_per_year).ln() * f64::from(step) / 12.0).exp()
     }
 
     /// Number of monthly steps from January of the start year to December of the end year.

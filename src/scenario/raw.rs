@@ -23,6 +23,8 @@ pub struct RawScenario {
     /// Agents per real firm (1.0 = one agent per real firm).
     #[serde(default = "default_scale")]
     pub scale: f64,
+    /// Consumer-price inflation: indexes sales, wages and fixed costs (nominal KRW outputs).
+    pub inflation_per_year: f64,
     /// Default run seed (the CLI's --seed overrides it).
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -55,6 +57,8 @@ pub struct FirmParams {
     pub max_initial_employees: f64,
     pub initial_age_mean_months: f64,
     pub initial_scale_sd: f64,
+    pub one_person_log_scale_mean: f64,
+    pub one_person_log_scale_sd: f64,
     pub initial_cash_months: f64,
     pub birth_rate_per_year: f64,
     pub birth_pop_elasticity: f64,
@@ -66,6 +70,7 @@ pub struct FirmParams {
     pub size_volatility_exponent: f64,
     pub young_volatility_boost: f64,
     pub young_age_months: f64,
+    pub adjustment_band_workers: f64,
     pub hire_speed_per_month: f64,
     pub fire_speed_per_month: f64,
     pub understaffing_elasticity: f64,

@@ -116,6 +116,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
             ),
         );
     }
+    c.range("inflation_per_year", raw.inflation_per_year, -0.2, 0.5);
     check_firms(&mut c, raw);
     check_startups(&mut c, raw);
     check_labour_demography_migration(&mut c, raw);
@@ -143,6 +144,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         end_year: raw.end_year as i32,
         scale: raw.scale,
         seed: raw.seed,
+        inflation_per_year: raw.inflation_per_year,
         firms: raw.firms.clone(),
         startups: raw.startups.clone(),
         investors,
@@ -181,6 +183,18 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
         1200.0,
     );
     c.nonneg(&k("initial_scale_sd"), f.initial_scale_sd);
+    c.range(
+        &k("one_person_log_scale_mean"),
+        f.one_person_log_scale_mean,
+        -3.0,
+        3.0,
+    );
+    c.range(
+        &k("one_person_log_scale_sd"),
+        f.one_person_log_scale_sd,
+        0.0,
+        3.0,
+    );
     c.nonneg(&k("initial_cash_months"), f.initial_cash_months);
     c.range(&k("birth_rate_per_year"), f.birth_rate_per_year, 0.0, 2.0);
     c.range(&k("birth_pop_elasticity"), f.birth_pop_elasticity, 0.0, 5.0);
@@ -205,6 +219,12 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
         10.0,
     );
     c.positive(&k("young_age_months"), f.young_age_months);
+    c.range(
+        &k("adjustment_band_workers"),
+        f.adjustment_band_workers,
+        0.0,
+        100.0,
+    );
     c.share(&k("hire_speed_per_month"), f.hire_speed_per_month);
     c.share(&k("fire_speed_per_month"), f.fire_speed_per_month);
     c.share(&k("understaffing_elasticity"), f.understaffing_elasticity);

@@ -6,7 +6,8 @@
 
 use super::StepCtx;
 use crate::model::{World, startup_status};
-use crate::rng::{Stream, normal_from_bits, two_units};
+use crate::rng::{Stream, normal_from_bits};
+use crate::scenario::InvestorKind;
 
 /// Reusable buffers for the investment phase.
 #[derive(Debug, Default)]
@@ -75,7 +76,10 @@ pub fn invest(
                 }
                 let j = scratch.seekers[pos] as usize;
                 let stage = st.stage[j];
-                if stage < kind.min_stage || stage > kind.max_stage {
+                if stage < kind.min_stage
+                    || stage > kind.max_stage
+                    || ticket_for(kind, stage) > inv.capital_krw[k]
+                {
                     continue;
                 }
                 let noise = normal_from_bits(ctx.streams.bits(
@@ -96,21 +100,7 @@ pub fn invest(
                 break;
             }
             let j = scratch.seekers[pos] as usize;
-            let stage = st.stage[j] as usize;
-            let ticket = kind.ticket_krw_by_stage[stage.min(kind.ticket_krw_by_stage.len() - 1)];
-            // Pacing: with less capital than a ticket, invest with probability capital/ticket,
-            // so expected investment equals committed capital at any scale.
-            if inv.capital_krw[k] < ticket {
-                let (u, _) = two_units(ctx.streams.bits(
-                    Stream::Screening,
-                    inv_id,
-                    ctx.step,
-                    u32::MAX - deal,
-                ));
-                if inv.capital_krw[k] <= 0.0 || u >= inv.capital_krw[k] / ticket {
-                    break;
-                }
-            }
+            let ticket = ticket_for(kind, st.stage[j]);
             scratch.funded[pos] = true;
             inv.capital_krw[k] -= ticket;
             inv.invested_krw[k] += ticket;
@@ -135,4 +125,10 @@ pub fn invest(
         }
     }
     flows
+}
+
+/// The ticket an investor kind writes for a startup at `stage` (the last size for later stages).
+fn ticket_for(kind: &InvestorKind, stage: u8) -> f64 {
+    let t = &kind.ticket_krw_by_stage;
+    t[usize::from(stage).min(t.len() - 1)]
 }

@@ -46,9 +46,14 @@ pub fn ration(free_agents: f64, wanted: f64, hiring_firms: f64) -> f32 {
     (((free_agents - hiring_firms) / wanted).clamp(0.0, 1.0)) as f32
 }
 
-/// Monthly wage update: trend growth plus a response to how tight the pool is relative to
-/// the start: `w <- w * (1 + g/12 + phi * (tight - tight0) / 12)`.
-pub fn update_wages(regions: &mut Regions, p: &LabourParams, tightness0: &[f64; N_REGIONS]) {
+/// Monthly nominal wage update: inflation, real trend growth and a response to how tight the
+/// pool is relative to the start: `w <- w * (1 + pi/12 + g/12 + phi * (tight - tight0) / 12)`.
+pub fn update_wages(
+    regions: &mut Regions,
+    p: &LabourParams,
+    inflation_per_year: f64,
+    tightness0: &[f64; N_REGIONS],
+) {
     for r in 0..N_REGIONS {
         let pool = sme_pool(regions, r, p);
         let tight = if pool > 0.0 {
@@ -56,7 +61,7 @@ pub fn update_wages(regions: &mut Regions, p: &LabourParams, tightness0: &[f64; 
         } else {
             1.0
         };
-        let growth = p.wage_growth_per_year / 12.0
+        let growth = (inflation_per_year + p.wage_growth_per_year) / 12.0
             + p.wage_tightness_elasticity * (tight - tightness0[r]) / 12.0;
         regions.wage_krw_month[r] *= (1.0 + growth).max(0.5);
     }

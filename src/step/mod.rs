@@ -41,9 +41,9 @@ pub struct StepCtx<'a> {
     pub streams: &'a Streams,
     pub step: u32,
     pub rules: FirmRules,
-    /// Demand x (wage / start wage)^-elasticity: multiplies desired employment.
+    /// Real demand x (real wage / start wage)^-elasticity: multiplies desired employment.
     pub labour_mult: [[f32; N_SECTORS]; N_REGIONS],
-    /// Monthly sales per unit of scale (sales level / 12 x demand).
+    /// Monthly sales per unit of scale (sales level / 12 x demand x price level).
     pub sales_month: [[f32; N_SECTORS]; N_REGIONS],
     pub wage: [f32; N_REGIONS],
     pub fixed_cost: [[f32; N_SECTORS]; N_REGIONS],
@@ -73,6 +73,7 @@ fn firm_rules(scn: &Scenario) -> FirmRules {
         size_beta: f.size_volatility_exponent as f32,
         young_boost: f.young_volatility_boost as f32,
         inv_young_age: (1.0 / f.young_age_months) as f32,
+        band: f.adjustment_band_workers as f32,
         hire_speed: f.hire_speed_per_month as f32,
         fire_speed: f.fire_speed_per_month as f32,
         theta: f.understaffing_elasticity as f32,
@@ -87,12 +88,13 @@ fn firm_rules(scn: &Scenario) -> FirmRules {
     }
 }
 
-/// Submodel 1: demand by region and sector: sector trend growth, times local demand (the
-/// regional wage bill relative to the start, for services only).
+/// Submodel 1: real demand by region and sector: sector trend growth, times local demand (the
+/// real regional wage bill relative to the start, for services only).
 fn update_demand(world: &mut World, scn: &Scenario, derived: &Derived) {
     let t_years = f64::from(world.step) / 12.0;
+    let price = scn.price_level(world.step);
     for r in 0..N_REGIONS {
-        let bill = world.regions.employment[r] * world.regions.wage_krw_month[r];
+        let bill = world.regions.employment[r] * world.regions.wage_krw_month[r] / price;
         let local = (bill / derived.wage_bill0[r]).powf(scn.labour.local_demand_elasticity);
         for s in 0..N_SECTORS {
             let trend = (scn.sectors[s].demand_growth_per_year * t_years).exp();
@@ -109,6 +111,7 @@ fn ctx<'a>(
     streams: &'a Streams,
 ) -> StepCtx<'a> {
     let eps = scn.firms.wage_elasticity;
+    let price = scn.price_level(world.step);
     let mut labour_mult = [[0.0; N_SECTORS]; N_REGIONS];
     let mut sales_month = [[0.0; N_SECTORS]; N_REGIONS];
     let mut fixed_cost = [[0.0; N_SECTORS]; N_REGIONS];
@@ -116,12 +119,12 @@ fn ctx<'a>(
     for r in 0..N_REGIONS {
         let w = world.regions.wage_krw_month[r];
         wage[r] = w as f32;
-        let wage_factor = (w / derived.wage0[r]).powf(-eps);
+        let wage_factor = (w / price / derived.wage0[r]).powf(-eps);
         for s in 0..N_SECTORS {
             let d = world.regions.demand[r][s];
             labour_mult[r][s] = (d * wage_factor) as f32;
-            sales_month[r][s] = (derived.sales_level_krw_year[r][s] / 12.0 * d) as f32;
-            fixed_cost[r][s] = derived.fixed_cost_krw_month[r][s] as f32;
+            sales_month[r][s] = (derived.sales_level_krw_year[r][s] / 12.0 * d * price) as f32;
+            fixed_cost[r][s] = (derived.fixed_cost_krw_month[r][s] * price) as f32;
         }
     }
     StepCtx {
@@ -208,7 +211,12 @@ pub fn step_month(
             + team_births)
             * w;
     }
-    labour::update_wages(&mut world.regions, &scn.labour, &derived.tightness0);
+    labour::update_wages(
+        &mut world.regions,
+        &scn.labour,
+        scn.inflation_per_year,
+        &derived.tightness0,
+    );
 
     let f = &mut world.flows;
     for r in 0..N_REGIONS {

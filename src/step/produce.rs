@@ -26,6 +26,8 @@ pub struct FirmRules {
     pub size_beta: f32,
     pub young_boost: f32,
     pub inv_young_age: f32,
+    /// Headcount gap a firm tolerates before adjusting (adjustment costs).
+    pub band: f32,
     pub hire_speed: f32,
     pub fire_speed: f32,
     pub theta: f32,
@@ -140,12 +142,16 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                 let a =
                     log_scale[i] + rules.drift[s] + age_f * size_f * (rules.shock_sd * z + jump);
                 log_scale[i] = a;
+                // (S,s) adjustment: a firm moves toward its desired headcount only for the part
+                // of the gap beyond the band (hiring and firing have fixed costs).
                 let desired = (a.exp() * ctx.labour_mult[r][s]).max(1.0);
                 let gap = desired - n as f32;
-                let step = if gap > 0.0 {
-                    rules.hire_speed * gap
+                let step = if gap > rules.band {
+                    rules.hire_speed * (gap - rules.band)
+                } else if gap < -rules.band {
+                    rules.fire_speed * (gap + rules.band)
                 } else {
-                    rules.fire_speed * gap
+                    0.0
                 };
                 let (u_round, _) = two_units(ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 0));
                 let w = ((step + u_round as f32).floor() as i32).max(1 - n as i32);
