@@ -172,12 +172,14 @@ h3 { font-size: 1.1em; margin-top: 1.4em; }
 nav a, .toc a { color: #0060a0; }
 table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 12px; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, .t { text-align: left; }
 thead th { background: #eef3f8; border-bottom: 2px solid #bcc9d6; }
 tr.key td { font-weight: bold; }
 .note { color: #555; font-size: 0.92em; }
 figure { margin: 1.5em 0 2.5em; }
 figure svg { display: block; width: 100%; height: auto; border: 1px solid #e2e2e2; }
+/* The charts were laid out with DejaVu Sans metrics; use it when the reader has it. */
+figure svg text { font-family: "DejaVu Sans", "Verdana", sans-serif; }
 figcaption { color: #444; font-size: 0.95em; margin-top: 6px; }
 .file { color: #888; }
 pre { background: #f4f4f2; border: 1px solid #e0e0dc; padding: 12px; overflow-x: auto;
@@ -450,11 +452,11 @@ fn compare_headline(rows: &[CompareRow], json: Option<&Value>) -> String {
     if let Some(json) = json {
         let per_bn = per_bn_rows(json);
         if !per_bn.is_empty() {
-            out.push_str("<h3>Effect per 1 bn KRW of programme spending (mean [95% CI])</h3>\n<table><thead><tr><th>Region</th><th>Programme</th><th>Net jobs</th><th>Value added (bn KRW)</th></tr></thead><tbody>\n");
+            out.push_str("<h3>Effect per 1 bn KRW of programme spending (mean [95% CI])</h3>\n<table><thead><tr><th>Region</th><th class=\"t\">Programme</th><th>Net jobs</th><th>Value added (bn KRW)</th></tr></thead><tbody>\n");
             for r in &per_bn {
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&region_label(&r.region)),
                     esc(&r.program.replace('_', " ")),
                     ci(r.jobs[0], r.jobs[1], r.jobs[2], 1),

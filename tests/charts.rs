@@ -13,7 +13,7 @@
 //! Set `REGSIM_CHART_FIXTURES=/some/dir` to write the folders there (and keep them) to look at
 //! the charts.
 
-use regsim::charts::{self, ChartError};
+use regsim::charts::{self, Body, ChartError};
 use regsim::report::write_report;
 use std::fmt::Write as _;
 use std::fs;
@@ -212,20 +212,27 @@ fn make_run(dir: &Path) {
     write(&dir.join("growth_hist.csv"), &hist);
 }
 
-fn make_sweep(dir: &Path) {
+/// A sweep of `points` parameter points with 3 replicates each.
+fn make_sweep(dir: &Path, points: u64) {
     fs::create_dir_all(dir).unwrap();
     let mut runs = String::from("run_id,point,replicate,seed,firms.exit_loss_months,");
     runs.push_str(&REGION_COLUMNS.join(","));
     runs.push('\n');
-    for rep in 0..3u64 {
-        for year in YEARS {
-            for (r, region) in REGIONS.iter().enumerate() {
-                let _ = writeln!(
-                    runs,
-                    "{rep},0,{rep},{},6,{year},{region},{}",
-                    100 + rep,
-                    fmt_row(&region_row(year, r, rep + 1))
-                );
+    for point in 0..points {
+        for rep in 0..3u64 {
+            let run_id = point * 3 + rep;
+            for year in YEARS {
+                for (r, region) in REGIONS.iter().enumerate() {
+                    let mut row = region_row(year, r, rep + 1);
+                    row[9] *= 1.0 + 0.01 * point as f64 * f64::from(year - 2025);
+                    let _ = writeln!(
+                        runs,
+                        "{run_id},{point},{rep},{},{},{year},{region},{}",
+                        100 + rep,
+                        6 + 6 * point,
+                        fmt_row(&row)
+                    );
+                }
             }
         }
     }
@@ -435,7 +442,7 @@ fn run_folder_renders_every_chart() {
 #[test]
 fn sweep_folder_renders_fans_over_three_replicates() {
     let (_keep, dir) = folder("sweep");
-    make_sweep(&dir);
+    make_sweep(&dir, 1);
     let written = charts::render_dir(&dir).unwrap();
     check_charts(&dir, &written, &RUN_CHARTS);
     let svg = fs::read_to_string(dir.join("charts/employment.svg")).unwrap();
@@ -445,6 +452,57 @@ fn sweep_folder_renders_fans_over_three_replicates() {
         svg.contains("3 replicates"),
         "source line names the replicates"
     );
+}
+
+#[test]
+fn sweep_with_two_points_draws_one_fan_per_point() {
+    let (_keep, dir) = folder("sweep_two_points");
+    make_sweep(&dir, 2);
+    let names: Vec<String> = charts::plan(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    // Shares get a chart each (two fans of six shares would be unreadable); no tile map.
+    assert!(
+        names.contains(&"capital_share_employment".to_string()),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"capital_shares".to_string()));
+    assert!(!names.contains(&"tilemap_employment_growth".to_string()));
+    charts::render_dir(&dir).unwrap();
+    let svg = fs::read_to_string(dir.join("charts/employment.svg")).unwrap();
+    // The legend column wraps long labels: the point and its values are on separate lines.
+    assert!(
+        svg.contains("(firms.exit_loss_months=12)"),
+        "legend names the point"
+    );
+}
+
+#[test]
+fn run_without_national_csv_derives_it_from_regions() {
+    let (_keep, dir) = folder("run_regions_only");
+    make_run(&dir);
+    let from_file = charts::plan(&dir).unwrap();
+    fs::remove_file(dir.join("national.csv")).unwrap();
+    let derived = charts::plan(&dir).unwrap();
+    assert_eq!(from_file.len(), derived.len());
+    // The derived national series equal the written ones (same sums, shares, non-capital
+    // sales) up to rounding.
+    for (a, b) in from_file.iter().zip(&derived) {
+        assert_eq!(a.name, b.name);
+        if let (Body::Time(a), Body::Time(b)) = (&a.body, &b.body) {
+            for (sa, sb) in a.series.iter().zip(&b.series) {
+                for (pa, pb) in sa.line.iter().zip(&sb.line) {
+                    assert_eq!(pa.0, pb.0);
+                    assert!(
+                        (pa.1 - pb.1).abs() <= 1e-9 * pa.1.abs().max(1.0),
+                        "{pa:?} {pb:?}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -654,7 +712,7 @@ fn report_of_a_compare_shows_planner_figures() {
 #[test]
 fn report_of_a_sweep_shows_medians() {
     let (_keep, dir) = folder("report_sweep");
-    make_sweep(&dir);
+    make_sweep(&dir, 1);
     let html = check_report(&dir);
     assert!(html.contains("median of 3 replicates"));
 }
@@ -704,6 +762,30 @@ fn report_in_headless_chromium() {
         String::from_utf8_lossy(&status.stderr)
     );
     assert_eq!(png_size(&shot), (1400, 2000));
+    // The parsed DOM holds every chart as an SVG element: the markup did not break.
+    let dom = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let charts = charts::plan(&dir).unwrap().len();
+    assert_eq!(
+        dom.matches("<svg").count(),
+        charts,
+        "SVGs in the browser's DOM"
+    );
+    assert_eq!(dom.matches("</figure>").count(), charts);
     assert!(
         fs::metadata(&shot).unwrap().len() > 20_000,
         "screenshot looks blank"

@@ -80,13 +80,27 @@ const SEQUENTIAL: [(f64, f64, f64); 3] = [
     (8.0, 81.0, 156.0),
 ];
 
+/// The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) that is at
+/// least `v` (> 0), so the colour bar ends on a round number instead of on the largest tile.
+pub fn nice_ceil(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|c| *c >= v * (1.0 - 1e-12))
+        .unwrap_or(10.0 * p)
+}
+
 impl TileMap {
-    /// The value range the colours span: symmetric around zero when signed.
+    /// The value range the colours span: symmetric around zero when signed, from zero when
+    /// not (unless values go below it), with round ends.
     pub fn domain(&self) -> (f64, f64) {
         let values = self.tiles.iter().map(|t| t.value).filter(|v| v.is_finite());
         if self.signed {
-            let m = values.fold(0.0, |a: f64, v| a.max(v.abs()));
-            let m = if m > 0.0 { m } else { 1.0 };
+            let m = nice_ceil(values.fold(0.0, |a: f64, v| a.max(v.abs())));
             (-m, m)
         } else {
             let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -94,10 +108,8 @@ impl TileMap {
             });
             if !lo.is_finite() {
                 (0.0, 1.0)
-            } else if hi > lo {
-                (lo.min(0.0), hi)
             } else {
-                (lo.min(0.0), lo.min(0.0) + hi.abs().max(1.0))
+                (lo.min(0.0), nice_ceil(hi.max(lo.min(0.0) + f64::EPSILON)))
             }
         }
     }
@@ -452,6 +464,9 @@ mod tests {
             mark_note: None,
         };
         assert_eq!(map.domain(), (-2.0, 2.0));
+        assert_eq!(nice_ceil(9.9), 10.0);
+        assert_eq!(nice_ceil(340.0), 400.0);
+        assert_eq!(nice_ceil(0.21), 0.25);
         assert_eq!(map.color_of(0.0), RGBColor(247, 247, 247));
         assert_eq!(map.color_of(-2.0), RGBColor(202, 0, 32));
     }

@@ -325,11 +325,23 @@ fn national_charts(
     if groups.len() == 1 {
         let mut series = Vec::new();
         let mut legend = Vec::new();
-        for (k, (i, col)) in shares.iter().enumerate() {
-            let gs = group_of(col);
-            let c = style::color(k);
-            series.push(group_series(&gs[0], 100.0, c, with_bands));
-            legend.push(LegendEntry::new(SHARE_LABELS[*i], Swatch::Line(c)));
+        let mut lines: Vec<(Series, LegendEntry)> = shares
+            .iter()
+            .enumerate()
+            .map(|(k, (i, col))| {
+                let c = style::color(k);
+                (
+                    group_series(&group_of(col)[0], 100.0, c, with_bands),
+                    LegendEntry::new(SHARE_LABELS[*i], Swatch::Line(c)),
+                )
+            })
+            .collect();
+        // List the legend in the order the lines end, top to bottom, so it reads like the plot.
+        let last = |s: &Series| s.line.last().map_or(f64::NEG_INFINITY, |p| p.1);
+        lines.sort_by(|a, b| last(&b.0).total_cmp(&last(&a.0)));
+        for (s, e) in lines {
+            series.push(s);
+            legend.push(e);
         }
         if with_bands && groups[0].1.len() > 1 {
             legend.push(LegendEntry::new(
