@@ -2,9 +2,10 @@
 //! as docs/OUTPUTS.md describes them.
 //!
 //! Index:
-//! - `run_folder_*`: a `regsim run` folder with validation files;
-//! - `sweep_folder_*`: a sweep with 3 replicates of one point;
-//! - `compare_folder_*`: compare.csv + compare.json;
+//! - `run_folder_*`, `run_without_national_csv_*`: a `regsim run` folder with validation files;
+//! - `sweep_folder_*`, `sweep_with_two_points_*`: sweeps with 3 replicates per point;
+//! - `compare_folder_*`, `compare_json_*`, `compare_with_one_replicate_*`: compare.csv +
+//!   compare.json, complete and with parts missing;
 //! - `malformed_*`, `empty_folder_*`: typed errors that name the file and line;
 //! - `text_renders_*`: the embedded font draws the title with no system fonts;
 //! - `report_*`: the HTML report is one self-contained file;
@@ -551,6 +552,38 @@ fn compare_json_without_per_bn_rows_skips_the_bars() {
             .any(|n| n.starts_with("per_bn") || n == "tilemap_jobs_per_bn")
     );
     assert!(names.contains(&"tilemap_employment_diff".to_string()));
+}
+
+#[test]
+fn compare_with_one_replicate_has_no_ci_and_still_renders() {
+    // With n = 1 the engine cannot give a CI: empty cells read as NaN and the band is omitted.
+    let (_keep, dir) = folder("compare_one_replicate");
+    make_compare(&dir);
+    let path = dir.join("compare.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(line);
+        } else {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells[3] = "1";
+            cells[7] = "";
+            cells[8] = "";
+            out.push_str(&cells.join(","));
+        }
+        out.push('\n');
+    }
+    fs::write(&path, out).unwrap();
+    let written = charts::render_dir(&dir).unwrap();
+    assert!(written.iter().all(|p| p.is_file()));
+    match &charts::plan(&dir).unwrap()[0].body {
+        Body::Time(t) => {
+            assert_eq!(t.series[0].line.len(), 6);
+            assert!(t.series[0].bands[0].points.is_empty());
+        }
+        other => panic!("expected a time chart, got {other:?}"),
+    }
 }
 
 #[test]

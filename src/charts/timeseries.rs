@@ -601,12 +601,15 @@ pub fn compare_charts(rows: &[CompareRow], source: &str) -> Vec<Chart> {
             color,
             line: national
                 .iter()
+                .filter(|r| r.diff_mean.is_finite())
                 .map(|r| (r.year, r.diff_mean * scale))
                 .collect(),
             bands: vec![Band {
                 alpha: 0.25,
+                // A CI needs two replicates; years without one are left out of the band.
                 points: national
                     .iter()
+                    .filter(|r| r.diff_ci95_low.is_finite() && r.diff_ci95_high.is_finite())
                     .map(|r| (r.year, r.diff_ci95_low * scale, r.diff_ci95_high * scale))
                     .collect(),
             }],
