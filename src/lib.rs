@@ -8,10 +8,12 @@
 // index; iterator zips over four arrays read worse than the index.
 #![allow(clippy::needless_range_loop)]
 
+pub mod charts;
 pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

@@ -1,0 +1,608 @@
+//! One self-contained HTML report of an output folder: headline table, every chart inlined as
+//! SVG, the scenario(s) and the manifest. Readable offline: no scripts, no external URLs.
+//!
+//! **Invariant:** like the charts, the report reads only the output files (and the charts it
+//! draws from them through [`crate::charts`]); the numbers in its tables come from the same
+//! tables as the charts.
+
+use crate::charts::data::{self, CompareRow, Yearly, per_bn_rows, region_label};
+use crate::charts::style::{self, thousands};
+use crate::charts::timeseries::{TARGET_END, quantile};
+use crate::charts::{self, ChartError, Holds};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Writes `<dir>/report.html` (atomically), drawing the charts first if any SVG is missing.
+pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
+    let plan = charts::plan(dir)?;
+    let chart_dir = dir.join("charts");
+    if plan
+        .iter()
+        .any(|c| !chart_dir.join(format!("{}.svg", c.name)).is_file())
+    {
+        charts::render_dir(dir)?;
+    }
+    let manifest = data::read_json(&dir.join("manifest.json"))?;
+    let compare_json = data::read_json(&dir.join("compare.json"))?;
+    let holds = Holds::of(dir);
+
+    let mut body = String::new();
+    let kind = if holds.compare {
+        "compare"
+    } else if holds.sweep {
+        "sweep"
+    } else if holds.run {
+        "run"
+    } else {
+        "validation"
+    };
+    let source = style::source_line(kind, manifest.as_ref(), compare_json.as_ref());
+    let _ = writeln!(
+        body,
+        "<h1>regsim report: {}</h1>",
+        esc(&title_of(kind, manifest.as_ref()))
+    );
+    let _ = writeln!(body, "<p class=\"source\">{}</p>", esc(&source));
+    let _ = writeln!(
+        body,
+        "<nav><a href=\"#headline\">Headline figures</a> · <a href=\"#charts\">Charts ({})</a> · <a href=\"#scenario\">Scenario</a> · <a href=\"#manifest\">Manifest</a></nav>",
+        plan.len()
+    );
+
+    body.push_str("<section id=\"headline\"><h2>Headline figures</h2>\n");
+    let mut any_headline = false;
+    if holds.compare {
+        let rows = data::read_compare(&dir.join("compare.csv"))?;
+        body.push_str(&compare_headline(&rows, compare_json.as_ref()));
+        any_headline = true;
+    }
+    if holds.run {
+        let regions = data::read_regions(&dir.join("regions.csv"))?;
+        let national_file = dir.join("national.csv");
+        let national = if national_file.is_file() {
+            data::read_national(&national_file)?
+        } else {
+            data::national_from_regions(&regions)
+        };
+        body.push_str("<h3>National figures of the run</h3>\n");
+        body.push_str(&first_last_table(&[national], None));
+        any_headline = true;
+    }
+    if holds.sweep {
+        let sweep = data::read_sweep(&dir.join("runs.csv"))?;
+        for point in sweep.points() {
+            let nationals: Vec<Yearly> = sweep
+                .runs
+                .iter()
+                .filter(|r| r.point == point)
+                .map(|r| data::national_from_regions(&r.regions))
+                .collect();
+            let _ = writeln!(
+                body,
+                "<h3>National figures, {}: median of {} replicates</h3>",
+                esc(&sweep.point_label(point)),
+                nationals.len()
+            );
+            body.push_str(&first_last_table(&nationals, Some(point)));
+        }
+        any_headline = true;
+    }
+    if !any_headline {
+        body.push_str("<p>This folder holds validation data only.</p>\n");
+    }
+    body.push_str("</section>\n");
+
+    body.push_str("<section id=\"charts\"><h2>Charts</h2>\n<ol class=\"toc\">\n");
+    for chart in &plan {
+        let _ = writeln!(
+            body,
+            "<li><a href=\"#chart-{}\">{}</a></li>",
+            esc(&chart.name),
+            esc(&chart.title)
+        );
+    }
+    body.push_str("</ol>\n");
+    for chart in &plan {
+        let file = chart_dir.join(format!("{}.svg", chart.name));
+        let svg = std::fs::read_to_string(&file).map_err(|source| ChartError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let _ = writeln!(
+            body,
+            "<figure id=\"chart-{}\">\n{}\n<figcaption>{} <span class=\"file\">(charts/{}.svg, .png)</span></figcaption>\n</figure>",
+            esc(&chart.name),
+            strip_prolog(&svg),
+            esc(&chart.title),
+            esc(&chart.name)
+        );
+    }
+    body.push_str("</section>\n");
+
+    body.push_str("<section id=\"scenario\"><h2>Scenario</h2>\n");
+    let scenarios = scenarios_of(manifest.as_ref(), compare_json.as_ref());
+    if scenarios.is_empty() {
+        body.push_str("<p>No resolved scenario in manifest.json.</p>\n");
+    }
+    for (label, scenario) in scenarios {
+        let _ = writeln!(
+            body,
+            "<h3>{}</h3>\n<pre>{}</pre>",
+            esc(&label),
+            esc(&pretty(scenario))
+        );
+    }
+    body.push_str("</section>\n<section id=\"manifest\"><h2>Manifest</h2>\n");
+    match &manifest {
+        Some(m) => {
+            let _ = writeln!(body, "<pre>{}</pre>", esc(&pretty(m)));
+        }
+        None => body.push_str("<p>No manifest.json in this folder.</p>\n"),
+    }
+    body.push_str("</section>\n");
+
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        esc(&title_of(kind, manifest.as_ref()))
+    );
+    let target = dir.join("report.html");
+    let tmp = dir.join(format!(".report.html.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, html).map_err(|source| ChartError::Io {
+        file: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, &target).map_err(|source| ChartError::Io {
+        file: target.clone(),
+        source,
+    })?;
+    Ok(target)
+}
+
+const CSS: &str = r#"
+:root { color-scheme: light; }
+body { margin: 0; background: #f6f6f4; color: #1d1d1d;
+  font: 16px/1.5 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 32px 64px; background: #fff; }
+h1 { font-size: 1.8em; margin: 0.2em 0; }
+h2 { font-size: 1.35em; border-bottom: 2px solid #0072b2; padding-bottom: 4px; margin-top: 2em; }
+h3 { font-size: 1.1em; margin-top: 1.4em; }
+.source { color: #555; margin-top: 0; }
+nav a, .toc a { color: #0060a0; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-variant-numeric: tabular-nums; }
+th, td { padding: 5px 12px; border-bottom: 1px solid #ddd; text-align: right; }
+th:first-child, td:first-child, .t { text-align: left; }
+thead th { background: #eef3f8; border-bottom: 2px solid #bcc9d6; }
+tr.key td { font-weight: bold; }
+.note { color: #555; font-size: 0.92em; }
+figure { margin: 1.5em 0 2.5em; }
+figure svg { display: block; width: 100%; height: auto; border: 1px solid #e2e2e2; }
+/* The charts were laid out with DejaVu Sans metrics; use it when the reader has it. */
+figure svg text { font-family: "DejaVu Sans", "Verdana", sans-serif; }
+figcaption { color: #444; font-size: 0.95em; margin-top: 6px; }
+.file { color: #888; }
+pre { background: #f4f4f2; border: 1px solid #e0e0dc; padding: 12px; overflow-x: auto;
+  font: 13px/1.4 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+"#;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// Drops an XML prolog so the SVG can sit inside HTML.
+fn strip_prolog(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+fn title_of(kind: &str, manifest: Option<&Value>) -> String {
+    let name = manifest
+        .and_then(|m| m.get("scenario_name"))
+        .and_then(Value::as_str);
+    match name {
+        Some(n) => format!("{kind} of scenario \"{n}\""),
+        None => kind.to_string(),
+    }
+}
+
+/// The resolved scenario(s) to print: `scenario` of a run or sweep manifest; for compare, the
+/// `scenario` inside `baseline` and `policy` (of the manifest, else of compare.json).
+fn scenarios_of<'a>(
+    manifest: Option<&'a Value>,
+    compare: Option<&'a Value>,
+) -> Vec<(String, &'a Value)> {
+    let mut out = Vec::new();
+    if let Some(s) = manifest.and_then(|m| m.get("scenario")) {
+        out.push(("Resolved scenario".to_string(), s));
+        return out;
+    }
+    if let Some(list) = manifest
+        .and_then(|m| m.get("scenarios"))
+        .and_then(Value::as_array)
+    {
+        for (i, s) in list.iter().enumerate() {
+            out.push((format!("Scenario {}", i + 1), s));
+        }
+        return out;
+    }
+    for role in ["baseline", "policy"] {
+        let found = [manifest, compare].into_iter().flatten().find_map(|v| {
+            let r = v.get(role)?;
+            r.get("scenario").or_else(|| r.is_object().then_some(r))
+        });
+        if let Some(s) = found {
+            out.push((format!("{} scenario", capitalise(role)), s));
+        }
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// (metric column, label, multiplier, unit) of the headline rows.
+const HEADLINE: [(&str, &str, f64, &str); 11] = [
+    (
+        "noncapital_sme_sales_krw",
+        "Non-capital SME sales",
+        1e-12,
+        "trn KRW",
+    ),
+    (
+        "employment",
+        "Employment (SMEs and startups)",
+        1.0,
+        "people",
+    ),
+    ("firms", "SMEs", 1.0, "firms"),
+    ("startups", "Startups", 1.0, "startups"),
+    ("vc_investment_krw", "VC investment", 1e-12, "trn KRW"),
+    (
+        "capital_share_firms",
+        "Capital-region share of firms",
+        100.0,
+        "%",
+    ),
+    (
+        "capital_share_employment",
+        "Capital-region share of employment",
+        100.0,
+        "%",
+    ),
+    (
+        "capital_share_sales",
+        "Capital-region share of SME sales",
+        100.0,
+        "%",
+    ),
+    (
+        "capital_share_vc_investment",
+        "Capital-region share of VC investment",
+        100.0,
+        "%",
+    ),
+    (
+        "capital_share_population",
+        "Capital-region share of population",
+        100.0,
+        "%",
+    ),
+    (
+        "capital_share_population_15_39",
+        "Capital-region share of population aged 15–39",
+        100.0,
+        "%",
+    ),
+];
+
+fn fmt_num(v: f64, unit: &str) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    match unit {
+        "%" => format!("{}%", thousands(v, 1)),
+        "trn KRW" => thousands(v, if v.abs() >= 100.0 { 0 } else { 2 }),
+        _ => thousands(v, 0),
+    }
+}
+
+/// First and last year of the national metrics; medians when several runs are given.
+fn first_last_table(nationals: &[Yearly], point: Option<i64>) -> String {
+    let mut out = String::new();
+    let years = nationals
+        .iter()
+        .flat_map(|n| n.values().flat_map(|m| m.keys().copied()))
+        .collect::<std::collections::BTreeSet<i32>>();
+    let (Some(&y0), Some(&y1)) = (years.first(), years.last()) else {
+        return "<p>No years in the national table.</p>\n".to_string();
+    };
+    let median_at = |metric: &str, year: i32| -> f64 {
+        let mut v: Vec<f64> = nationals
+            .iter()
+            .filter_map(|n| n.get(metric)?.get(&year).copied())
+            .filter(|v| v.is_finite())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        quantile(&v, 0.5)
+    };
+    let _ = writeln!(
+        out,
+        "<table{}><thead><tr><th>Metric</th><th>Unit</th><th>{y0}</th><th>{y1}</th><th>Change</th></tr></thead><tbody>",
+        point
+            .map(|p| format!(" data-point=\"{p}\""))
+            .unwrap_or_default()
+    );
+    for (metric, label, scale, unit) in HEADLINE {
+        if !nationals.iter().any(|n| n.contains_key(metric)) {
+            continue;
+        }
+        let a = median_at(metric, y0) * scale;
+        let b = median_at(metric, y1) * scale;
+        let change = if unit == "%" {
+            format!("{:+.1} pp", b - a)
+        } else if a != 0.0 && a.is_finite() && b.is_finite() {
+            format!("{:+.1}%", (b / a - 1.0) * 100.0)
+        } else {
+            "n/a".to_string()
+        };
+        let class = if metric == "noncapital_sme_sales_krw" {
+            " class=\"key\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(label),
+            esc(unit),
+            fmt_num(a, unit),
+            fmt_num(b, unit),
+            esc(&change)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    if nationals
+        .iter()
+        .any(|n| n.contains_key("noncapital_sme_sales_krw"))
+    {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Target: non-capital SME sales of {} trn KRW by {}.</p>",
+            thousands(TARGET_END.1, 0),
+            TARGET_END.0
+        );
+    }
+    out
+}
+
+/// Flattens the scalar leaves of a JSON value into (path, value) pairs (objects in key order).
+fn scalars(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                scalars(child, &p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                scalars(child, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Number(n) => {
+            let text = n
+                .as_f64()
+                .map(|f| {
+                    if f.fract() == 0.0 && f.abs() < 1e15 {
+                        thousands(f, 0)
+                    } else if f.abs() < 1.0 {
+                        format!("{f:.4}")
+                    } else {
+                        thousands(f, 2)
+                    }
+                })
+                .unwrap_or_else(|| n.to_string());
+            out.push((path.to_string(), text));
+        }
+        Value::String(s) => out.push((path.to_string(), s.clone())),
+        Value::Bool(b) => out.push((path.to_string(), b.to_string())),
+        Value::Null => {}
+    }
+}
+
+fn ci(mean: f64, low: f64, high: f64, decimals: usize) -> String {
+    format!(
+        "{} <span class=\"note\">[{}, {}]</span>",
+        thousands(mean, decimals),
+        thousands(low, decimals),
+        thousands(high, decimals)
+    )
+}
+
+/// The planner's figures of a compare folder.
+fn compare_headline(rows: &[CompareRow], json: Option<&Value>) -> String {
+    let mut out = String::new();
+    if let Some(json) = json {
+        let per_bn = per_bn_rows(json);
+        if !per_bn.is_empty() {
+            out.push_str("<h3>Effect per 1 bn KRW of programme spending (mean [95% CI])</h3>\n<table><thead><tr><th>Region</th><th class=\"t\">Programme</th><th>Net jobs</th><th>Value added (bn KRW)</th></tr></thead><tbody>\n");
+            for r in &per_bn {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&region_label(&r.region)),
+                    esc(&r.program.replace('_', " ")),
+                    ci(r.jobs[0], r.jobs[1], r.jobs[2], 1),
+                    ci(
+                        r.value_added_krw[0] * 1e-9,
+                        r.value_added_krw[1] * 1e-9,
+                        r.value_added_krw[2] * 1e-9,
+                        2
+                    )
+                );
+            }
+            out.push_str("</tbody></table>\n");
+        }
+        // Every other scalar the engine wrote; the target probability and gap figures first.
+        let mut all = Vec::new();
+        if let Value::Object(map) = json {
+            for (k, v) in map {
+                if k != "per_bn_krw" {
+                    scalars(v, k, &mut all);
+                }
+            }
+        }
+        let is_key = |p: &str| {
+            let p = p.to_ascii_lowercase();
+            p.contains("prob") || p.contains("target") || p.contains("gap")
+        };
+        all.sort_by_key(|(p, _)| !is_key(p)); // stable: keeps key order within groups
+        if !all.is_empty() {
+            out.push_str("<h3>Planner's figures (compare.json)</h3>\n<table><thead><tr><th>Figure</th><th>Value</th></tr></thead><tbody>\n");
+            for (path, value) in &all {
+                let class = if is_key(path) { " class=\"key\"" } else { "" };
+                let _ = writeln!(
+                    out,
+                    "<tr{class}><td>{}</td><td>{}</td></tr>",
+                    esc(path),
+                    esc(value)
+                );
+            }
+            out.push_str("</tbody></table>\n");
+        }
+    }
+    // Last year's national differences, including the capital-share (gap) metrics.
+    let Some(year) = rows
+        .iter()
+        .filter(|r| r.region == "national")
+        .map(|r| r.year)
+        .max()
+    else {
+        return out;
+    };
+    let mut last: BTreeMap<&str, &CompareRow> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.region == "national" && r.year == year)
+    {
+        last.insert(r.metric.as_str(), r);
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Policy minus baseline, national, {year} (mean [95% CI])</h3>\n<table><thead><tr><th>Metric</th><th>Unit</th><th>Baseline</th><th>Policy</th><th>Difference</th></tr></thead><tbody>"
+    );
+    let mut shown = std::collections::BTreeSet::new();
+    let known = HEADLINE
+        .iter()
+        .map(|(m, l, s, u)| (*m, l.to_string(), *s, *u));
+    let extra: Vec<(&str, String, f64, &str)> = last
+        .keys()
+        .filter(|m| !HEADLINE.iter().any(|h| h.0 == **m))
+        .map(|m| {
+            if m.ends_with("_krw") {
+                (*m, m.replace('_', " "), 1e-12, "trn KRW")
+            } else {
+                (*m, m.replace('_', " "), 1.0, "")
+            }
+        })
+        .collect();
+    for (metric, label, scale, unit) in known.chain(extra) {
+        let Some(r) = last.get(metric) else { continue };
+        if !shown.insert(metric) {
+            continue;
+        }
+        let (unit_shown, diff) = if unit == "%" {
+            (
+                "% / pp",
+                format!(
+                    "{:+.2} pp <span class=\"note\">[{:+.2}, {:+.2}]</span>",
+                    r.diff_mean * scale,
+                    r.diff_ci95_low * scale,
+                    r.diff_ci95_high * scale
+                ),
+            )
+        } else {
+            let d = if unit == "trn KRW" { 3 } else { 0 };
+            (
+                unit,
+                ci(
+                    r.diff_mean * scale,
+                    r.diff_ci95_low * scale,
+                    r.diff_ci95_high * scale,
+                    d,
+                ),
+            )
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&label),
+            esc(unit_shown),
+            fmt_num(r.baseline_mean * scale, unit),
+            fmt_num(r.policy_mean * scale, unit),
+            diff
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn prolog_is_dropped() {
+        assert_eq!(strip_prolog("<?xml version=\"1.0\"?>\n<svg a>"), "<svg a>");
+    }
+
+    #[test]
+    fn scalars_flatten_in_order() {
+        let v = serde_json::json!({"a": {"p_reach": 0.25, "n": 3}, "b": "x"});
+        let mut out = Vec::new();
+        scalars(&v, "", &mut out);
+        assert_eq!(
+            out,
+            vec![
+                ("a.n".to_string(), "3".to_string()),
+                ("a.p_reach".to_string(), "0.2500".to_string()),
+                ("b".to_string(), "x".to_string())
+            ]
+        );
+    }
+}
