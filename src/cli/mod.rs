@@ -34,12 +34,36 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print it fully resolved.
     Check(ScenarioArgs),
+    /// Render charts/*.png and charts/*.svg for an output folder (run, sweep or compare).
+    Chart {
+        /// Output folder written by run, sweep or compare.
+        dir: PathBuf,
+    },
+    /// Write report.html (charts inlined, headline table, scenario, manifest) for an output folder.
+    Report {
+        /// Output folder written by run, sweep or compare.
+        dir: PathBuf,
+    },
 }
 
 /// Parses arguments and runs the command. Errors are reported by `main`.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Chart { dir } => {
+            let files = regsim::charts::render_dir(&dir)?;
+            eprintln!(
+                "{}: wrote {} chart files in charts/",
+                dir.display(),
+                files.len()
+            );
+            Ok(())
+        }
+        Command::Report { dir } => {
+            let path = regsim::report::write_report(&dir)?;
+            eprintln!("wrote {}", path.display());
+            Ok(())
+        }
         Command::Check(args) => {
             let scn = load(&args)?;
             print!("{}", scn.to_toml());
@@ -55,6 +79,18 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Renders charts and the report for a finished output folder (what `--no-charts` skips).
+pub fn charts_and_report(dir: &std::path::Path) -> Result<()> {
+    let files = regsim::charts::render_dir(dir)?;
+    let report = regsim::report::write_report(dir)?;
+    eprintln!(
+        "  {} chart files in charts/, report: {}",
+        files.len(),
+        report.display()
+    );
+    Ok(())
 }
 
 /// Loads a scenario with the command line's overrides (`--scale` is a `--set scale=`).

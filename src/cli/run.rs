@@ -27,7 +27,7 @@ pub struct RunArgs {
     /// Write into a non-empty output folder.
     #[arg(long)]
     pub force: bool,
-    /// Skip charts.
+    /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
 }
@@ -116,6 +116,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         last.totals.employment / 1e6,
         100.0 * last.capital_share_vc_investment
     );
-    let _ = args.no_charts;
+    if !args.no_charts {
+        super::charts_and_report(&out)?;
+    }
     Ok(())
 }

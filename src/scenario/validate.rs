@@ -27,7 +27,7 @@ impl Checker<'_> {
         if !(v.is_finite() && v >= lo && v <= hi) {
             let allowed = match (lo, hi) {
                 (0.0, 1.0) => "a share between 0 and 1".to_string(),
-                (lo, f64::INFINITY) if lo == 0.0 => "a number >= 0".to_string(),
+                (0.0, f64::INFINITY) => "a number >= 0".to_string(),
                 (lo, f64::INFINITY) => format!("a number >= {lo}"),
                 (lo, hi) => format!("a number from {lo} to {hi}"),
             };
@@ -445,7 +445,7 @@ fn check_regions(
             }
         }
         let total: f64 = mix.iter().sum();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             c.push(
                 &k("sector_mix"),
                 "needs at least one positive sector share".into(),

@@ -70,7 +70,7 @@ pub fn invest(
                 let b = ctx
                     .streams
                     .bits(Stream::Screening, inv_id, ctx.step, deal * 4096 + look);
-                let pos = ((b >> 32) * n_seekers >> 32) as usize;
+                let pos = (((b >> 32) * n_seekers) >> 32) as usize;
                 if scratch.funded[pos] {
                     continue;
                 }

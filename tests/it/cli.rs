@@ -1,0 +1,124 @@
+//! `regsim run` and `regsim check` as a user meets them.
+
+use super::{baseline_path, regsim, stderr};
+
+#[test]
+fn run_writes_documented_tables_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let scn = baseline_path();
+    let args = [
+        "run",
+        scn.to_str().unwrap(),
+        "--scale",
+        "0.002",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+    ];
+    let o = regsim(&args, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let regions = std::fs::read_to_string(out.join("regions.csv")).unwrap();
+    let header = regions.lines().next().unwrap();
+    for col in [
+        "year",
+        "region",
+        "firms",
+        "startups",
+        "startup_births",
+        "startup_deaths",
+        "firm_births",
+        "firm_deaths",
+        "employment",
+        "sales_krw",
+        "value_added_krw",
+        "vc_investment_krw",
+        "population",
+        "population_15_39",
+        "net_migration",
+        "mid_sized_firms",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "regions.csv lacks {col}"
+        );
+    }
+    assert_eq!(regions.lines().count(), 1 + 6 * 15);
+    let national = std::fs::read_to_string(out.join("national.csv")).unwrap();
+    let nh = national.lines().next().unwrap();
+    for col in [
+        "capital_share_firms",
+        "capital_share_vc_investment",
+        "noncapital_sme_sales_krw",
+    ] {
+        assert!(nh.contains(col), "national.csv lacks {col}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seed"], 1);
+    assert_eq!(manifest["scale"], 0.002);
+    assert_eq!(manifest["scenario"]["name"], "baseline");
+    assert!(manifest["git_commit"].as_str().is_some());
+    assert!(manifest["wall_time_s"].as_f64().is_some());
+
+    // A second run into the same folder is refused without --force, and leaves it untouched.
+    let before = std::fs::read(out.join("regions.csv")).unwrap();
+    let o = regsim(&args, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(out.join("regions.csv")).unwrap(), before);
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert!(regsim(&forced, &[]).status.success());
+    // No temporary files are left behind.
+    for e in std::fs::read_dir(&out).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".tmp"), "left {name}");
+    }
+}
+
+#[test]
+fn check_prints_the_resolved_scenario() {
+    let scn = baseline_path();
+    let o = regsim(
+        &[
+            "check",
+            scn.to_str().unwrap(),
+            "--set",
+            "firms.birth_rate_per_year=0.2",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("birth_rate_per_year = 0.2"), "{text}");
+    // The printed scenario is itself a valid scenario.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("resolved.toml");
+    std::fs::write(&p, &text).unwrap();
+    let s = regsim::scenario::Scenario::load(&p, &[]).unwrap();
+    assert_eq!(s.firms.birth_rate_per_year, 0.2);
+}
+
+#[test]
+fn run_renders_charts_and_report_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let scn = baseline_path();
+    let o = regsim(
+        &[
+            "run",
+            scn.to_str().unwrap(),
+            "--scale",
+            "0.002",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("charts/noncapital_sme_sales.png").exists());
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.matches("<svg").count() >= 5);
+}

@@ -1,0 +1,44 @@
+//! Integration tests, compiled as one binary. Index:
+//! - `determinism`: byte-identical outputs at any thread count; common random numbers.
+//! - `invariants`: money, jobs and people are accounted for every year.
+//! - `scenario_errors`: bad scenario files and CLI arguments give one-line errors, exit 2.
+//! - `plausibility`: the baseline's start year against CALIBRATION_FACTS.
+//! - `cli`: output folders, manifests, atomic writes.
+
+// Region loops index several per-region arrays by the same index, as in the library.
+#![allow(clippy::needless_range_loop)]
+
+mod cli;
+mod determinism;
+mod invariants;
+mod plausibility;
+mod scenario_errors;
+
+use regsim::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's baseline scenario.
+pub fn baseline_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml")
+}
+
+/// The baseline with overrides (e.g. a smaller scale for speed).
+pub fn baseline(sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Scenario::load(&baseline_path(), &sets).expect("baseline loads")
+}
+
+/// Runs the regsim binary.
+pub fn regsim(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsim"));
+    cmd.args(args).env_remove("RAYON_NUM_THREADS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("regsim runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
