@@ -3,7 +3,7 @@
 //! **Invariant:** no IO and no clock here except the phase timings kept by the pipeline. The
 //! caller chooses the thread pool (`rayon::ThreadPool::install`); results do not depend on it.
 
-use crate::metrics::{NationalRow, RegionRow, national_row, region_rows};
+use crate::metrics::{NationalRow, ProgramRow, RegionRow, national_row, region_rows};
 use crate::model::{Ledger, World, init_world};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
@@ -14,6 +14,8 @@ use crate::step::{Pipeline, close_year, step_month};
 pub struct RunResult {
     pub regions: Vec<RegionRow>,
     pub national: Vec<NationalRow>,
+    /// Programme spending per (year, programme, region); empty without programmes.
+    pub programs: Vec<ProgramRow>,
     pub ledger: Ledger,
     /// Wall time per phase (see `step::PHASES`).
     pub timings: [std::time::Duration; 7],
@@ -46,6 +48,7 @@ pub fn simulate<E>(
     Ok(RunResult {
         regions,
         national,
+        programs: Vec::new(),
         ledger: world.ledger.clone(),
         timings: pipe.timings,
         firm_rows_stepped: pipe.firm_rows_stepped,

@@ -270,6 +270,20 @@ pub fn national_row(rows: &[RegionRow]) -> NationalRow {
     }
 }
 
+/// One row of `programs.csv`: a programme's spending and reach in one region and year.
+/// Filled by the policy levers; empty in scenarios without programmes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgramRow {
+    pub year: i32,
+    pub program: &'static str,
+    pub region: &'static str,
+    /// Public money spent (real KRW, weighted up).
+    pub spend_krw: f64,
+    /// Firms and startups newly treated this year (real units, weighted up).
+    pub firms_treated: f64,
+    pub startups_treated: f64,
+}
+
 /// One row of `firms.csv` (a firm at a year end).
 #[derive(Debug, Clone, Serialize)]
 pub struct FirmRow {
