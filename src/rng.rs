@@ -48,6 +48,8 @@ pub enum Stream {
     Relocation = 10,
     /// Which investors are sampled, and their starting capital.
     InvestorInit = 11,
+    /// Which seeking startups an investor's proposals come from.
+    DealFlow = 12,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.
@@ -118,6 +120,16 @@ pub fn two_units(b: u64) -> (f64, f64) {
     (hi * s, lo * s)
 }
 
+/// Splits a draw into two independent f32 uniforms strictly inside (0, 1), 23 bits each.
+/// (A wider integer could round to exactly 1.0 in f32.)
+#[inline(always)]
+pub fn two_units_f32(b: u64) -> (f32, f32) {
+    const S: f32 = 1.0 / 8_388_608.0; // 2^-23
+    let hi = (b >> 41) as u32 as f32;
+    let lo = ((b >> 9) & 0x7F_FFFF) as u32 as f32;
+    ((hi + 0.5) * S, (lo + 0.5) * S)
+}
+
 /// A standard normal from one 64-bit draw (Box-Muller, cosine branch).
 #[inline(always)]
 pub fn normal_from_bits(b: u64) -> f64 {
@@ -174,6 +186,14 @@ mod tests {
         assert!(chi2 < 43.8, "chi2 = {chi2}");
         let corr = sum_xy / n as f64 / (1.0 / 12.0);
         assert!(corr.abs() < 0.01, "lag-1 correlation {corr}");
+    }
+
+    #[test]
+    fn f32_uniforms_stay_strictly_inside_the_unit_interval() {
+        for b in [0u64, u64::MAX, 1 << 63, (1 << 41) - 1] {
+            let (x, y) = two_units_f32(b);
+            assert!(x > 0.0 && x < 1.0 && y > 0.0 && y < 1.0, "{b:x}: {x} {y}");
+        }
     }
 
     #[test]

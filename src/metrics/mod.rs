@@ -288,7 +288,7 @@ pub struct ProgramRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct FirmRow {
     pub year: i32,
-    pub id: u32,
+    pub id: u64,
     pub region: &'static str,
     pub sector: &'static str,
     pub age_months: u16,

@@ -51,7 +51,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
     // Firms: counts and mean size per region from the data, sizes from a one-person mass plus
     // a power law whose tail share is solved to match the region's workers per firm.
     let mut firms = Firms::default();
-    let mut next_firm_id = 0u32;
+    let mut next_firm_id = 0u64;
     let mut real_firms = [0.0; N_REGIONS];
     let mut real_workers = [0.0; N_REGIONS];
     for (r, rp) in scn.regions.iter().enumerate() {
@@ -63,7 +63,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         for _ in 0..n_agents {
             let id = next_firm_id;
             next_firm_id += 1;
-            let e = u64::from(id);
+            let e = id;
             let b = |k| streams.uniform(Stream::FirmInit, e, 0, k);
             let employees = table.draw(b(0));
             let sector = pick(&sector_cdf, b(1)) as u8;
@@ -134,7 +134,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
 
     // Startups: the initial stock split by young population x local ecosystem.
     let mut startups = Startups::default();
-    let mut next_startup_id = 0u32;
+    let mut next_startup_id = 0u64;
     for r in 0..N_REGIONS {
         let share = startup_weight[r] / startup_weight_sum;
         let n = (scn.startups.initial_total * share * scn.scale).round() as u64;
@@ -142,7 +142,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         for _ in 0..n {
             let id = next_startup_id;
             next_startup_id += 1;
-            let e = u64::from(id);
+            let e = id;
             let u = |k| streams.uniform(Stream::StartupInit, e, 0, k);
             let stage = if u(0) < 0.6 {
                 0
@@ -176,8 +176,8 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         }
     }
 
-    // Investors: a `scale` sample of the real investors (stochastically rounded per kind and
-    // region), each with a real fund's inflow, starting at a random point of its saving cycle.
+    // Investors: every real investor, with a real fund's inflow, starting at a random point of
+    // its saving cycle. (Their deals are thinned by `scale` in `invest`, not their number.)
     let mut investors = Investors::default();
     for (k, kind) in scn.investors.iter().enumerate() {
         let total: u32 = kind.count_by_region.iter().sum();
@@ -187,10 +187,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         let inflow = kind.annual_commitment_krw / f64::from(total) / 12.0;
         let max_ticket = kind.ticket_krw_by_stage.iter().copied().fold(0.0, f64::max);
         for (r, &count) in kind.count_by_region.iter().enumerate() {
-            let cell = (k * N_REGIONS + r) as u64;
-            let u = streams.uniform(Stream::InvestorInit, cell, 0, 0);
-            let n = (f64::from(count) * scn.scale + u).floor() as u32;
-            for _ in 0..n {
+            for _ in 0..count {
                 let id = investors.id.len() as u32;
                 let phase = streams.uniform(Stream::InvestorInit, u64::from(id), 0, 1);
                 investors.id.push(id);
@@ -203,6 +200,10 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         }
     }
 
+    let ledger = Ledger {
+        committed_krw: investors.capital_krw.iter().sum(),
+        ..Ledger::default()
+    };
     let mut world = World {
         step: 0,
         firms,
@@ -210,9 +211,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         investors,
         regions,
         flows: YearFlows::default(),
-        ledger: Ledger::default(),
-        next_firm_id,
-        next_startup_id,
+        ledger,
     };
     crate::step::labour::update_employment(&mut world, weight);
 
@@ -280,7 +279,7 @@ fn init_regions(scn: &Scenario) -> Regions {
 
 /// What a new startup starts with (at initialisation or birth).
 pub(crate) struct StartupSeed {
-    pub id: u32,
+    pub id: u64,
     pub region: u8,
     pub sector: u8,
     pub quality: f32,

@@ -35,7 +35,9 @@ pub mod startup_status {
 /// SMEs (and the few that grew into mid-sized firms), one row per firm.
 #[derive(Debug, Clone, Default)]
 pub struct Firms {
-    pub id: Vec<u32>,
+    /// Stable id (see [`birth_id`]): never reused, the same in two scenarios run with the
+    /// same seed for the same birth, so random draws and treated-firm comparisons line up.
+    pub id: Vec<u64>,
     pub region: Vec<u8>,
     pub sector: Vec<u8>,
     pub status: Vec<u8>,
@@ -70,7 +72,7 @@ impl Firms {
     #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
-        id: u32,
+        id: u64,
         region: u8,
         sector: u8,
         age_months: u16,
@@ -117,7 +119,7 @@ impl Firms {
 /// Startups seeking to grow, one row per startup.
 #[derive(Debug, Clone, Default)]
 pub struct Startups {
-    pub id: Vec<u32>,
+    pub id: Vec<u64>,
     pub region: Vec<u8>,
     pub sector: Vec<u8>,
     pub status: Vec<u8>,
@@ -164,9 +166,10 @@ impl Startups {
     }
 }
 
-/// Angels, VC funds and TIPS-style operators, one row per investor. Like firms and startups,
-/// investors are a `scale` sample of the real ones; each holds a real fund's money, so deals
-/// have real ticket sizes.
+/// Angels, VC funds and TIPS-style operators, one row per real investor (they are few, so
+/// they are not sampled). Each holds a real fund's money and writes real tickets; a deal lands
+/// on a startup of the agent sample with probability `scale`, otherwise on a startup outside
+/// the sample (see `step::invest`).
 #[derive(Debug, Clone, Default)]
 pub struct Investors {
     pub id: Vec<u32>,
@@ -233,13 +236,18 @@ pub struct YearFlows {
     pub net_migration_15_39: [f64; N_REGIONS],
 }
 
-/// Money moved between agents over the whole run (agent units, not weighted), for the
-/// conservation checks.
+/// Money moved between agents over the whole run (real KRW of the agents, not weighted), for
+/// the conservation checks: `invested = received_by_startups + outside_sample`.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
+    /// Money committed to investors (starting capital plus inflows).
     pub committed_krw: f64,
+    /// Money investors paid out.
     pub invested_krw: f64,
+    /// Money simulated startups received.
     pub received_by_startups_krw: f64,
+    /// Money paid to startups outside the agent sample (deals thinned away by `scale`).
+    pub outside_sample_krw: f64,
 }
 
 /// The whole simulated world at one point in time.
@@ -253,8 +261,20 @@ pub struct World {
     pub regions: Regions,
     pub flows: YearFlows,
     pub ledger: Ledger,
-    pub next_firm_id: u32,
-    pub next_startup_id: u32,
+}
+
+/// Id of the `index`-th agent born in `region` during month `step` (0-based). Initial agents
+/// have ids `0..n` (below 2^40), births `(step + 1) << 40 | region << 32 | index`, so an id
+/// depends only on when and where an agent was born and in which order that month, never on
+/// how many agents were born elsewhere or earlier.
+pub fn birth_id(step: u32, region: usize, index: u64) -> u64 {
+    debug_assert!(index < 1 << 32);
+    (u64::from(step + 1) << 40) | ((region as u64) << 32) | index
+}
+
+/// Id of the firm a graduating startup becomes: the startup's id with the top bit set.
+pub fn graduate_id(startup_id: u64) -> u64 {
+    (1 << 63) | startup_id
 }
 
 fn retain_by<T>(v: &mut Vec<T>, keep: &[bool]) {

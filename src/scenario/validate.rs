@@ -533,7 +533,7 @@ fn check_investor(c: &mut Checker, name: &str, k: &RawInvestorKind) -> InvestorK
         &key("deal_flow_per_month"),
         k.deal_flow_per_month,
         1.0,
-        10_000.0,
+        60_000.0,
     );
     InvestorKind {
         name: name.to_string(),

@@ -6,7 +6,7 @@
 
 use super::StepCtx;
 use crate::model::geo::N_REGIONS;
-use crate::model::{AGE_15_39, AGE_40_64, StartupSeed, World, cdf, pick, push_startup};
+use crate::model::{AGE_15_39, AGE_40_64, StartupSeed, World, birth_id, cdf, pick, push_startup};
 use crate::rng::{Stream, normal_from_bits};
 use rand_distr::{Distribution, Poisson};
 
@@ -38,10 +38,9 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
         let mean = ctx.derived.firm_births_month[r] * pop_factor * ctx.scn.scale;
         let n = poisson_draw(ctx, Stream::FirmBirths, r, mean).min(free_agents[r].max(0.0) as u64);
         free_agents[r] -= n as f64;
-        for _ in 0..n {
-            let id = world.next_firm_id;
-            world.next_firm_id += 1;
-            let e = u64::from(id);
+        for j in 0..n {
+            let id = birth_id(ctx.step, r, j);
+            let e = id;
             let sector = pick(
                 &ctx.derived.sector_cdf[r],
                 ctx.streams.uniform(Stream::FirmInit, e, 0, 1),
@@ -71,10 +70,9 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
         let n = poisson_draw(ctx, Stream::StartupBirths, r, mean).min(can_staff);
         free_agents[r] -= n as f64 * team;
         let sector_cdf = cdf(&ctx.scn.regions[r].sector_mix);
-        for _ in 0..n {
-            let id = world.next_startup_id;
-            world.next_startup_id += 1;
-            let e = u64::from(id);
+        for j in 0..n {
+            let id = birth_id(ctx.step, r, j);
+            let e = id;
             let burn = team * sp.burn_per_member_krw_month;
             push_startup(
                 &mut world.startups,

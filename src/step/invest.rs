@@ -1,5 +1,11 @@
 //! Investment: investors, in a fixed order (by id), screen proposals from startups that seek
-//! money and fund the best one they can, moving cash from investor to startup.
+//! money and fund the best one they can afford, moving cash from investor to startup.
+//!
+//! All real investors are simulated with real money and real tickets, but only a `scale`
+//! sample of startups exists. So each deal is thinned: it lands on the chosen startup with
+//! probability `scale`, otherwise the money goes to a like startup outside the sample (counted
+//! in the ledger, not in the regional flows). Weighted up by 1/scale, the expected investment
+//! equals the real one at any scale, with the full investor landscape present.
 //!
 //! Sequential by design: investors compete for the same startups, and a fixed order makes the
 //! outcome deterministic. The work is small (investors x deal flow per month).
@@ -63,13 +69,14 @@ pub fn invest(
         let kind = &ctx.scn.investors[inv.kind[k] as usize];
         let home = inv.home[k] as usize;
         let inv_id = u64::from(inv.id[k]);
+        debug_assert!(kind.deal_flow_per_month < 1 << 16);
         for deal in 0..kind.max_deals_per_month {
             // Screen `deal_flow` proposals drawn from the seekers (with replacement).
             let mut best: Option<(usize, f64)> = None;
             for look in 0..kind.deal_flow_per_month {
                 let b = ctx
                     .streams
-                    .bits(Stream::Screening, inv_id, ctx.step, deal * 4096 + look);
+                    .bits(Stream::DealFlow, inv_id, ctx.step, (deal << 16) | look);
                 let pos = (((b >> 32) * n_seekers) >> 32) as usize;
                 if scratch.funded[pos] {
                     continue;
@@ -82,11 +89,13 @@ pub fn invest(
                 {
                     continue;
                 }
+                // One assessment per (startup, investor, month): seeing the same proposal
+                // twice gives the same view of it.
                 let noise = normal_from_bits(ctx.streams.bits(
                     Stream::Screening,
-                    (inv_id << 32) | u64::from(st.id[j]),
+                    st.id[j],
                     ctx.step,
-                    deal,
+                    inv.id[k],
                 ));
                 let dist = ctx.derived.distance_km[home][st.region[j] as usize];
                 let score = f64::from(st.quality[j]) + kind.screening_noise_sd * noise
@@ -101,10 +110,19 @@ pub fn invest(
             }
             let j = scratch.seekers[pos] as usize;
             let ticket = ticket_for(kind, st.stage[j]);
-            scratch.funded[pos] = true;
             inv.capital_krw[k] -= ticket;
             inv.invested_krw[k] += ticket;
             world.ledger.invested_krw += ticket;
+            // Thinning: the seekers stand for the whole real pool; this deal lands on a startup
+            // of the sample with probability `scale`, otherwise on a like one outside it.
+            let u = ctx
+                .streams
+                .uniform(Stream::DealFlow, inv_id, ctx.step, (deal << 16) | 0xFFFF);
+            if u >= ctx.scn.scale {
+                world.ledger.outside_sample_krw += ticket;
+                continue;
+            }
+            scratch.funded[pos] = true;
             world.ledger.received_by_startups_krw += ticket;
             st.cash_krw[j] += ticket;
             st.stage[j] = st.stage[j].saturating_add(1);

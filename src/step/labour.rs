@@ -43,7 +43,14 @@ pub fn ration(free_agents: f64, wanted: f64, hiring_firms: f64) -> f32 {
     if wanted <= 0.0 {
         return 1.0;
     }
-    (((free_agents - hiring_firms) / wanted).clamp(0.0, 1.0)) as f32
+    let rho = ((free_agents - hiring_firms) / wanted).clamp(0.0, 1.0);
+    let r32 = rho as f32;
+    // Round toward zero: a ration rounded up could let hires exceed the pool.
+    if f64::from(r32) > rho {
+        r32.next_down()
+    } else {
+        r32
+    }
 }
 
 /// Monthly nominal wage update: inflation, real trend growth and a response to how tight the

@@ -11,7 +11,7 @@
 use super::StepCtx;
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{Firms, status};
-use crate::rng::{Stream, normal_from_bits, two_units};
+use crate::rng::{Stream, normal_from_bits, two_units_f32};
 use rayon::prelude::*;
 
 /// Rows per parallel work item.
@@ -125,7 +125,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                     want[i] = 0;
                     continue;
                 }
-                let e = u64::from(id[i]);
+                let e = id[i];
                 let (r, s) = (region[i] as usize, sector[i] as usize);
                 let n = emp[i];
                 let age_f =
@@ -133,9 +133,10 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                 let size_f = (n.max(1) as f32).powf(-rules.size_beta);
                 let z =
                     normal_from_bits(ctx.streams.bits(Stream::FirmShock, e, ctx.step, 0)) as f32;
-                let (u_occ, u_size) = two_units(ctx.streams.bits(Stream::FirmJump, e, ctx.step, 0));
-                let jump = if (u_occ as f32) < rules.jump_p {
-                    laplace(u_size as f32, rules.jump_scale)
+                let (u_occ, u_size) =
+                    two_units_f32(ctx.streams.bits(Stream::FirmJump, e, ctx.step, 0));
+                let jump = if u_occ < rules.jump_p {
+                    laplace(u_size, rules.jump_scale)
                 } else {
                     0.0
                 };
@@ -153,8 +154,9 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                 } else {
                     0.0
                 };
-                let (u_round, _) = two_units(ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 0));
-                let w = ((step + u_round as f32).floor() as i32).max(1 - n as i32);
+                let (u_round, _) =
+                    two_units_f32(ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 0));
+                let w = ((step + u_round).floor() as i32).max(1 - n as i32);
                 want[i] = w;
                 if w > 0 {
                     acc.hires[r] += f64::from(w);
@@ -193,14 +195,16 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     if st[i] == status::DEAD {
                         continue;
                     }
-                    let e = u64::from(id[i]);
+                    let e = id[i];
                     let (r, s) = (region[i] as usize, sector[i] as usize);
                     let events = ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 1);
-                    let (u_hire, u_exit) = two_units(events);
+                    let (u_hire, u_exit) = two_units_f32(events);
                     let mut n = emp[i] as i64;
                     let w = want[i];
                     if w > 0 {
-                        n += (w as f32 * ctx.ration[r] + u_hire as f32).floor() as i64;
+                        // In f64 so that rounding can never lift a hire past `w * ration + 1`.
+                        n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire)).floor()
+                            as i64;
                     } else {
                         n += i64::from(w);
                     }
@@ -227,7 +231,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     let hazard = rules.hazard_mature_month
                         + rules.hazard_extra_month * (-a * rules.inv_hazard_age).exp();
                     let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
-                    if broke || (u_exit as f32) < hazard {
+                    if broke || u_exit < hazard {
                         st[i] = status::DEAD;
                         emp[i] = 0;
                         acc.deaths[r] += 1.0;
@@ -235,10 +239,10 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     }
                     emp[i] = n;
                     let (u_move, u_dest) =
-                        two_units(ctx.streams.bits(Stream::Relocation, e, ctx.step, 0));
+                        two_units_f32(ctx.streams.bits(Stream::Relocation, e, ctx.step, 0));
                     let mut r_now = r;
-                    if (u_move as f32) < rules.relocation_p {
-                        let d = crate::model::pick(&ctx.relocation_cdf[r], u_dest);
+                    if u_move < rules.relocation_p {
+                        let d = crate::model::pick(&ctx.relocation_cdf[r], f64::from(u_dest));
                         if d != r {
                             region[i] = d as u8;
                             acc.relocated_out[r] += 1.0;
@@ -257,11 +261,12 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
     total
 }
 
-/// Laplace draw with scale `b` from a uniform in (0, 1) (inverse CDF).
+/// Laplace draw with scale `b` from a uniform strictly inside (0, 1) (inverse CDF). With
+/// 23-bit uniforms the largest draw is 15.9 b.
 #[inline(always)]
 fn laplace(u: f32, b: f32) -> f32 {
     let d = u - 0.5;
-    -b * d.signum() * (1.0 - 2.0 * d.abs()).max(f32::MIN_POSITIVE).ln()
+    -b * d.signum() * (1.0 - 2.0 * d.abs()).ln()
 }
 
 #[cfg(test)]

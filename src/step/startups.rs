@@ -27,7 +27,7 @@ pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
         st.cash_krw[j] -= st.burn_krw_month[j];
         let z = ctx
             .streams
-            .normal(Stream::StartupProgress, u64::from(st.id[j]), ctx.step, 0);
+            .normal(Stream::StartupProgress, st.id[j], ctx.step, 0);
         let drift =
             (p.progress_per_year + p.progress_quality_effect * f64::from(st.quality[j])) / 12.0;
         st.progress[j] =
@@ -41,10 +41,8 @@ pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
             let team = st.team[j].max(1);
             let log_scale =
                 (team as f64).ln() + p.graduation_scale_quality_effect * f64::from(st.quality[j]);
-            let id = world.next_firm_id;
-            world.next_firm_id += 1;
             world.firms.push(
-                id,
+                crate::model::graduate_id(st.id[j]),
                 st.region[j],
                 st.sector[j],
                 0,
