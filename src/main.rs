@@ -15,7 +15,8 @@ fn main() -> ExitCode {
         }
     };
     match cli::run(parsed) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(cli::Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(cli::Outcome::ChecksFailed) => ExitCode::from(1),
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;

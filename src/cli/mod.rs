@@ -2,6 +2,7 @@
 //! exit codes and the terminal.
 
 mod run;
+mod validate;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print it fully resolved.
     Check(ScenarioArgs),
+    /// Compare a scenario (normally the baseline) with published figures; exit 1 if a target fails.
+    Validate(validate::ValidateArgs),
     /// Render charts/*.png and charts/*.svg for an output folder (run, sweep or compare).
     Chart {
         /// Output folder written by run, sweep or compare.
@@ -46,9 +49,28 @@ pub enum Command {
     },
 }
 
+/// What a successful command tells `main` about the exit code.
+pub enum Outcome {
+    Ok,
+    /// The command ran but found a failing check (exit code 1).
+    ChecksFailed,
+}
+
 /// Parses arguments and runs the command. Errors are reported by `main`.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
+        Command::Validate(args) => Ok(if validate::run(args)? {
+            Outcome::Ok
+        } else {
+            Outcome::ChecksFailed
+        }),
+        other => run_simple(other).map(|()| Outcome::Ok),
+    }
+}
+
+fn run_simple(command: Command) -> Result<()> {
+    match command {
+        Command::Validate(_) => unreachable!("handled by run"),
         Command::Run(args) => run::run(args),
         Command::Chart { dir } => {
             let files = regsim::charts::render_dir(&dir)?;

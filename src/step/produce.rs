@@ -17,6 +17,9 @@ use rayon::prelude::*;
 /// Rows per parallel work item.
 pub const CHUNK: usize = 8192;
 
+/// ln(0.25): scales below a quarter worker-equivalent get no extra volatility.
+const MIN_LOG_SCALE: f32 = -1.386_294_4;
+
 /// Per-firm constants of one step, converted to f32 once.
 #[derive(Debug, Clone, Copy)]
 pub struct FirmRules {
@@ -130,7 +133,9 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                 let n = emp[i];
                 let age_f =
                     1.0 + rules.young_boost * (-(age[i] as f32) * rules.inv_young_age).exp();
-                let size_f = (n.max(1) as f32).powf(-rules.size_beta);
+                // Volatility falls with the firm's scale (its market), which varies continuously
+                // even among one-person firms; floored at a quarter of a worker-equivalent.
+                let size_f = (-rules.size_beta * log_scale[i].max(MIN_LOG_SCALE)).exp();
                 let z =
                     normal_from_bits(ctx.streams.bits(Stream::FirmShock, e, ctx.step, 0)) as f32;
                 let (u_occ, u_size) =

@@ -4,6 +4,7 @@
 //! - `scenario_errors`: bad scenario files and CLI arguments give one-line errors, exit 2.
 //! - `plausibility`: the baseline's start year against CALIBRATION_FACTS.
 //! - `cli`: output folders, manifests, atomic writes.
+//! - `validation`: `regsim validate` bands on the baseline.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -13,6 +14,7 @@ mod determinism;
 mod invariants;
 mod plausibility;
 mod scenario_errors;
+mod validation;
 
 use regsim::scenario::Scenario;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,399 @@
+//! Validation of a scenario (normally the baseline) against published Korean figures and
+//! stylised facts of firm dynamics: runs it for several seeds, observes firms at each year
+//! end, and compares model values with accepted bands.
+//!
+//! **Invariant:** no IO here; `cli/validate.rs` prints and writes what this returns.
+//! Estimators (see docs/ODD.md, "Observation"):
+//! - survival and exit hazard by age: Kaplan-Meier on firms that entered during the run
+//!   (entrants, not startup graduates), with durations in months from their structured ids;
+//! - size tail: CCDF exponent by maximum likelihood for a discrete power law truncated at the
+//!   largest size (SMEs stop at 299 employees, which biases Hill upward), on firms with >= 10
+//!   employees at the end of the first year (all seeds pooled); Hill is printed alongside;
+//! - growth: annual log growth of sales of firms alive in two consecutive year ends and at
+//!   least 24 months old (so both years are full years), all years and seeds pooled;
+//!   volatility vs size: OLS slope of ln sd(growth) on ln(mean sales) over 10 equal-count bins
+//!   of the first year's sales.
+
+pub mod stats;
+
+use crate::metrics::NationalRow;
+use crate::model::geo::{CAPITAL, N_REGIONS};
+use crate::model::{World, status};
+use crate::scenario::Scenario;
+use crate::sim::{RunResult, simulate};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One row of `validation.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetRow {
+    pub target: String,
+    pub source: &'static str,
+    pub model: f64,
+    pub low: f64,
+    pub high: f64,
+    pub pass: bool,
+}
+
+/// A point of the firm-size CCDF (`size_ccdf.csv`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CcdfPoint {
+    pub employees: u32,
+    pub ccdf: f64,
+}
+
+/// The fitted size tail (`size_tail_fit.csv`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TailFit {
+    pub estimator: &'static str,
+    pub alpha: f64,
+    pub xmin: f64,
+    pub n_tail: usize,
+}
+
+/// A bin of the growth-rate density (`growth_hist.csv`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HistBin {
+    pub bin_center: f64,
+    pub density: f64,
+}
+
+/// Everything a validation produces.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub targets: Vec<TargetRow>,
+    pub size_ccdf: Vec<CcdfPoint>,
+    pub tail_fit: TailFit,
+    pub growth_hist: Vec<HistBin>,
+    /// The first seed's run (its tables go into the validation folder).
+    pub first_run: RunResult,
+    /// Kaplan-Meier survival of entrants by month of age (all seeds pooled).
+    pub survival: Vec<f64>,
+}
+
+/// Firm-level observations of one run.
+#[derive(Default)]
+struct FirmObs {
+    /// (months lived, died) of entrants.
+    durations: Vec<(u32, bool)>,
+    /// Employees of alive firms at the first year end.
+    sizes: Vec<f64>,
+    one_person: (u64, u64),
+    /// (sales in year Y, log growth to Y+1).
+    growth: Vec<(f64, f64)>,
+    prev_sales: HashMap<u64, f64>,
+}
+
+impl FirmObs {
+    fn observe(&mut self, year: i32, first_year: i32, last_year: i32, w: &World) {
+        let f = &w.firms;
+        let mut sales_now = HashMap::with_capacity(f.len());
+        for i in 0..f.len() {
+            let id = f.id[i];
+            let alive = f.status[i] != status::DEAD;
+            let entrant = (1 << 40..1 << 63).contains(&id);
+            if entrant && (!alive || year == last_year) {
+                self.durations.push((u32::from(f.age_months[i]), !alive));
+            }
+            if !alive {
+                continue;
+            }
+            if year == first_year {
+                self.sizes.push(f64::from(f.employees[i]));
+                if f.status[i] == status::SME {
+                    self.one_person.1 += 1;
+                    if f.employees[i] == 1 {
+                        self.one_person.0 += 1;
+                    }
+                }
+            }
+            let s = f64::from(f.sales_year_krw[i]);
+            if f.age_months[i] >= 24 && s > 0.0 {
+                if let Some(&s0) = self.prev_sales.get(&id) {
+                    self.growth.push((s0, (s / s0).ln()));
+                }
+                sales_now.insert(id, s);
+            }
+        }
+        self.prev_sales = sales_now;
+    }
+}
+
+/// Runs `scn` once per seed and evaluates every target.
+pub fn validate(scn: &Scenario, seeds: &[u64]) -> Validation {
+    assert!(!seeds.is_empty(), "validation needs at least one seed");
+    let (first, last) = (scn.start_year, scn.end_year);
+    let mut obs = FirmObs::default();
+    let mut runs = Vec::new();
+    for &seed in seeds {
+        obs.prev_sales.clear();
+        let run = simulate::<std::convert::Infallible>(scn, seed, |year, w| {
+            obs.observe(year, first, last, w);
+            Ok(())
+        })
+        .unwrap_or_else(|e| match e {});
+        runs.push(run);
+    }
+    evaluate(scn, runs, obs)
+}
+
+fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
+    let mut t = Vec::new();
+    let mut add = |target: String, source: &'static str, model: f64, low: f64, high: f64| {
+        let pass = model.is_finite() && model >= low && model <= high;
+        t.push(TargetRow {
+            target,
+            source,
+            model,
+            low,
+            high,
+            pass,
+        });
+    };
+    let years = runs[0].national.len();
+    // Mean over seeds of a national figure in year index `y`.
+    let mean_at = |y: usize, f: &dyn Fn(&NationalRow) -> f64| {
+        runs.iter().map(|r| f(&r.national[y])).sum::<f64>() / runs.len() as f64
+    };
+    let mss = "MSS SME statistics 2022-2023 (CALIBRATION_FACTS)";
+    add(
+        format!("capital-region share of SMEs, {}", scn.start_year),
+        mss,
+        mean_at(0, &|n| n.capital_share_firms),
+        0.50,
+        0.55,
+    );
+    for y in 0..years {
+        add(
+            format!(
+                "capital-region share of VC investment, {}",
+                scn.start_year + y as i32
+            ),
+            "VC statistics 2021-2025: 66.8-79.6% (CALIBRATION_FACTS)",
+            mean_at(y, &|n| n.capital_share_vc_investment),
+            0.65,
+            0.85,
+        );
+    }
+    let pop0 = mean_at(0, &|n| n.capital_share_population);
+    add(
+        format!("capital-region share of population, {}", scn.start_year),
+        "MOIS end-2024: 50.9% (CALIBRATION_FACTS)",
+        pop0,
+        0.49,
+        0.52,
+    );
+    add(
+        format!(
+            "change in capital-region population share, {}-{}",
+            scn.start_year, scn.end_year
+        ),
+        "projection: 50.9% (2024) -> 51.6% (2030), rising slowly",
+        mean_at(years - 1, &|n| n.capital_share_population) - pop0,
+        0.0,
+        0.02,
+    );
+    add(
+        format!("non-capital SME sales, {} (trn KRW)", scn.start_year),
+        "MSS 2026 plan: 982 trn KRW",
+        mean_at(0, &|n| n.noncapital_sme_sales_krw) / 1e12,
+        982.0 * 0.95,
+        982.0 * 1.05,
+    );
+    // Birth and death rates: flows of a year over the SME stock at the end of the previous
+    // year (the scenario's initial count for the first year), averaged over years and seeds.
+    let rate = |f: &dyn Fn(&NationalRow) -> f64| {
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for r in &runs {
+            for y in 0..r.national.len() {
+                let stock = if y == 0 {
+                    scn.firms.total_smes
+                } else {
+                    r.national[y - 1].totals.firms
+                };
+                sum += f(&r.national[y]) / stock;
+                n += 1.0;
+            }
+        }
+        sum / n
+    };
+    let demography = "Statistics Korea business demography 2022-2024 (CALIBRATION_FACTS)";
+    add(
+        "firm birth rate per year".into(),
+        demography,
+        rate(&|n| n.totals.firm_births),
+        0.10,
+        0.16,
+    );
+    add(
+        "firm death rate per year".into(),
+        demography,
+        rate(&|n| n.totals.firm_deaths),
+        0.08,
+        0.13,
+    );
+
+    let max_age = 12 * years as u32;
+    let survival = stats::kaplan_meier(&obs.durations, max_age);
+    let s_at = |m: u32| survival[(m as usize).min(survival.len() - 1)];
+    let survival_src = "Statistics Korea: 64.9% at 1 yr, 34.7% at 5 yr (2023 release)";
+    add(
+        "survival of new firms at 1 year".into(),
+        survival_src,
+        s_at(12),
+        0.55,
+        0.72,
+    );
+    add(
+        "survival of new firms at 5 years".into(),
+        survival_src,
+        s_at(60),
+        0.25,
+        0.42,
+    );
+    let hazard: Vec<f64> = (1..=4)
+        .map(|k| 1.0 - s_at(12 * k) / s_at(12 * (k - 1)))
+        .collect();
+    let falls = hazard.windows(2).filter(|w| w[1] < w[0]).count() as f64;
+    add(
+        format!(
+            "exit hazard falls from year 1 to 4 (steps down of 3; hazards {:.2}, {:.2}, {:.2}, {:.2})",
+            hazard[0], hazard[1], hazard[2], hazard[3]
+        ),
+        "Statistics Korea: ~37%, 21%, 16%, 13%",
+        falls,
+        3.0,
+        3.0,
+    );
+    let (one, all) = obs.one_person;
+    add(
+        "share of one-person firms".into(),
+        "MSS 2022: 76.5%",
+        one as f64 / all.max(1) as f64,
+        0.65,
+        0.85,
+    );
+    let (alpha, n_tail) = stats::discrete_truncated_mle(&obs.sizes, 10);
+    let (hill, _) = stats::hill(&obs.sizes, 10.0);
+    add(
+        format!(
+            "firm size tail: CCDF exponent (truncated discrete MLE, employees >= 10; Hill {hill:.2})"
+        ),
+        "Axtell 2001: 1.059 by employees",
+        alpha,
+        0.8,
+        1.3,
+    );
+    let growth: Vec<f64> = obs.growth.iter().map(|g| g.1).collect();
+    let (_, kurt) = if growth.len() > 3 {
+        stats::mean_and_excess_kurtosis(&growth)
+    } else {
+        (0.0, f64::NAN)
+    };
+    add(
+        "annual log growth of surviving firms: excess kurtosis".into(),
+        "Stanley et al. 1996; Bottazzi & Secchi: Laplace tent (Gaussian = 0)",
+        kurt,
+        1.0,
+        f64::INFINITY,
+    );
+    add(
+        "growth volatility vs size: slope of ln sd(growth) on ln sales".into(),
+        "Amaral et al. 1997; Riccaboni et al. 2008: beta 0.15-0.2",
+        volatility_slope(&obs.growth),
+        -0.35,
+        -0.05,
+    );
+    for y in 0..years {
+        let youth = runs
+            .iter()
+            .map(|r| r.regions[y * N_REGIONS + CAPITAL].net_migration_15_39)
+            .sum::<f64>()
+            / runs.len() as f64;
+        add(
+            format!(
+                "youth (15-39) net migration into the capital region, {}",
+                scn.start_year + y as i32
+            ),
+            "Statistics Korea 2024: +61.5k aged 19-34",
+            youth,
+            20e3,
+            100e3,
+        );
+    }
+
+    Validation {
+        targets: t,
+        size_ccdf: ccdf(&obs.sizes),
+        tail_fit: TailFit {
+            estimator: "discrete_truncated_mle_ccdf",
+            alpha,
+            xmin: 10.0,
+            n_tail,
+        },
+        growth_hist: histogram(&growth, -2.0, 2.0, 80),
+        first_run: runs.into_iter().next().expect("at least one run"),
+        survival,
+    }
+}
+
+/// Slope of ln sd(growth) on ln mean(initial sales) over 10 equal-count bins.
+fn volatility_slope(growth: &[(f64, f64)]) -> f64 {
+    if growth.len() < 100 {
+        return f64::NAN;
+    }
+    let mut by_size = growth.to_vec();
+    by_size.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let bins = 10;
+    let per = by_size.len() / bins;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for b in 0..bins {
+        let chunk = &by_size[b * per..(b + 1) * per];
+        let mean_size = chunk.iter().map(|g| g.0).sum::<f64>() / chunk.len() as f64;
+        let g: Vec<f64> = chunk.iter().map(|g| g.1).collect();
+        x.push(mean_size.ln());
+        y.push(stats::sd(&g).ln());
+    }
+    stats::ols_slope(&x, &y)
+}
+
+/// Empirical CCDF P(X >= x) at each distinct employee count.
+fn ccdf(sizes: &[f64]) -> Vec<CcdfPoint> {
+    let mut s: Vec<u32> = sizes.iter().map(|&x| x as u32).collect();
+    s.sort_unstable();
+    let n = s.len() as f64;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let v = s[i];
+        out.push(CcdfPoint {
+            employees: v,
+            ccdf: (s.len() - i) as f64 / n,
+        });
+        while i < s.len() && s[i] == v {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Density histogram on [lo, hi) with `bins` equal bins (values outside are dropped).
+fn histogram(x: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<HistBin> {
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0u64; bins];
+    for &v in x {
+        if v >= lo && v < hi {
+            counts[((v - lo) / width) as usize] += 1;
+        }
+    }
+    let n = x.len().max(1) as f64;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| HistBin {
+            bin_center: lo + (i as f64 + 0.5) * width,
+            density: c as f64 / n / width,
+        })
+        .collect()
+}
