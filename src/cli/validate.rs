@@ -64,9 +64,20 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
     write_csv(&out.join("size_ccdf.csv"), &v.size_ccdf)?;
     write_csv(&out.join("size_tail_fit.csv"), [&v.tail_fit])?;
     write_csv(&out.join("growth_hist.csv"), &v.growth_hist)?;
+    #[derive(serde::Serialize)]
+    struct SurvivalRow {
+        age_months: usize,
+        survival: f64,
+    }
     write_csv(
         &out.join("survival.csv"),
-        v.survival.iter().enumerate().map(|(m, s)| (m, s)),
+        v.survival
+            .iter()
+            .enumerate()
+            .map(|(age_months, &survival)| SurvivalRow {
+                age_months,
+                survival,
+            }),
     )?;
     write_csv(&out.join("regions.csv"), &v.first_run.regions)?;
     write_national(&out.join("national.csv"), &v.first_run.national)?;
