@@ -21,6 +21,9 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::Rng;
+use rand_chacha::rand_core::TryRng;
+use rand_distr::{Distribution, StandardNormal};
+use std::convert::Infallible;
 
 /// The purposes that draw random numbers. Adding a purpose never changes the others' keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,11 +94,18 @@ impl Streams {
         to_unit_f64(self.bits(purpose, entity, step, k))
     }
 
-    /// A standard normal draw (Box-Muller on the two 32-bit halves of one draw).
+    /// A standard normal draw: `rand_distr`'s ziggurat fed by the counter-based draws
+    /// (k, k + 2^24, k + 2*2^24, ... for the rare extra draws it needs).
     #[inline(always)]
     pub fn normal(&self, purpose: Stream, entity: u64, step: u32, k: u32) -> f64 {
-        let b = self.bits(purpose, entity, step, k);
-        normal_from_bits(b)
+        let mut rng = CounterRng {
+            streams: self,
+            purpose,
+            entity,
+            step,
+            k,
+        };
+        StandardNormal.sample(&mut rng)
     }
 
     /// A ChaCha8 generator for (purpose, entity, step), for low-volume draws that need a full
@@ -103,6 +113,53 @@ impl Streams {
     pub fn chacha(&self, purpose: Stream, entity: u64, step: u32) -> ChaCha8Rng {
         ChaCha8Rng::seed_from_u64(self.bits(purpose, entity, step, u32::MAX))
     }
+}
+
+/// A generator over the counter-based draws of one (purpose, entity, step, k): the j-th
+/// output is `bits(purpose, entity, step, k + j * 2^24)`. Lets `rand_distr` sample from keyed
+/// draws without any state beyond the counter.
+struct CounterRng<'a> {
+    streams: &'a Streams,
+    purpose: Stream,
+    entity: u64,
+    step: u32,
+    k: u32,
+}
+
+impl TryRng for CounterRng<'_> {
+    type Error = Infallible;
+
+    #[inline(always)]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let b = self
+            .streams
+            .bits(self.purpose, self.entity, self.step, self.k);
+        self.k = self.k.wrapping_add(1 << 24);
+        Ok(b)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(8) {
+            let b = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&b[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// Splits a draw into three independent f32 uniforms strictly inside (0, 1), 21 bits each
+/// (resolution 4.8e-7; the firm passes take all their uniforms of a pass from one draw).
+#[inline(always)]
+pub fn three_units_f32(b: u64) -> (f32, f32, f32) {
+    const S: f32 = 1.0 / 2_097_152.0; // 2^-21
+    const M: u64 = (1 << 21) - 1;
+    let u = |x: u64| ((x & M) as u32 as f32 + 0.5) * S;
+    (u(b >> 43), u(b >> 22), u(b >> 1))
 }
 
 /// Top 53 bits of a draw as a uniform in [0, 1).
@@ -128,13 +185,6 @@ pub fn two_units_f32(b: u64) -> (f32, f32) {
     let hi = (b >> 41) as u32 as f32;
     let lo = ((b >> 9) & 0x7F_FFFF) as u32 as f32;
     ((hi + 0.5) * S, (lo + 0.5) * S)
-}
-
-/// A standard normal from one 64-bit draw (Box-Muller, cosine branch).
-#[inline(always)]
-pub fn normal_from_bits(b: u64) -> f64 {
-    let (u1, u2) = two_units(b);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 #[cfg(test)]
@@ -190,10 +240,17 @@ mod tests {
 
     #[test]
     fn f32_uniforms_stay_strictly_inside_the_unit_interval() {
-        for b in [0u64, u64::MAX, 1 << 63, (1 << 41) - 1] {
+        for b in [0u64, u64::MAX, 1 << 63, (1 << 41) - 1, (1 << 43) - 1] {
             let (x, y) = two_units_f32(b);
             assert!(x > 0.0 && x < 1.0 && y > 0.0 && y < 1.0, "{b:x}: {x} {y}");
+            let (p, q, r) = three_units_f32(b);
+            for v in [p, q, r] {
+                assert!(v > 0.0 && v < 1.0, "{b:x}: {v}");
+            }
         }
+        // The three parts use disjoint bits.
+        assert_eq!(three_units_f32(1 << 43).1, three_units_f32(0).1);
+        assert_ne!(three_units_f32(1 << 43).0, three_units_f32(0).0);
     }
 
     #[test]

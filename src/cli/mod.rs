@@ -1,6 +1,7 @@
 //! The command line: clap definitions and the subcommands. The only place that knows clap,
 //! exit codes and the terminal.
 
+mod bench;
 mod run;
 mod validate;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print it fully resolved.
     Check(ScenarioArgs),
+    /// Time a run per phase and thread count; append the figures to bench.csv.
+    Bench(bench::BenchArgs),
     /// Compare a scenario (normally the baseline) with published figures; exit 1 if a target fails.
     Validate(validate::ValidateArgs),
     /// Render charts/*.png and charts/*.svg for an output folder (run, sweep or compare).
@@ -72,6 +75,7 @@ fn run_simple(command: Command) -> Result<()> {
     match command {
         Command::Validate(_) => unreachable!("handled by run"),
         Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Chart { dir } => {
             let files = regsim::charts::render_dir(&dir)?;
             eprintln!(

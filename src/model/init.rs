@@ -39,7 +39,17 @@ pub struct Derived {
     /// Cumulative destination weights for relocating firms, by origin.
     pub relocation_cdf: [[f64; N_REGIONS]; N_REGIONS],
     pub distance_km: [[f64; N_REGIONS]; N_REGIONS],
+    /// Volatility multiplier by age in months, `1 + young_volatility_boost * exp(-age /
+    /// young_age_months)`, for ages `0..AGE_TABLE` (older ages use the last entry).
+    pub age_volatility: Vec<f32>,
+    /// Monthly exogenous exit hazard by age in months, `(h_mature + (h_new - h_mature) *
+    /// exp(-age / exit_hazard_age_months)) / 12`.
+    pub hazard_month: Vec<f32>,
 }
+
+/// Length of the per-age tables (months); the last entry stands for all older ages, where the
+/// exponential terms are below 1e-20 for the baseline's time constants.
+pub const AGE_TABLE: usize = 2048;
 
 /// Builds the world at January of the start year and the run's derived constants.
 pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
@@ -68,7 +78,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
             let employees = table.draw(b(0));
             let sector = pick(&sector_cdf, b(1)) as u8;
             let age = (-scn.firms.initial_age_mean_months * (1.0 - b(2)).ln()).min(1200.0);
-            let z = crate::rng::normal_from_bits(streams.bits(Stream::FirmInit, e, 0, 3));
+            let z = streams.normal(Stream::FirmInit, e, 0, 3);
             // Multi-person firms start at their size (mean-centred lognormal noise); one-person
             // firms' scale is not pinned by their size, so it has its own mean.
             let log_scale = if employees == 1 {
@@ -161,12 +171,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
                     id,
                     region: r as u8,
                     sector: pick(&sector_cdf, u(4)) as u8,
-                    quality: crate::rng::normal_from_bits(streams.bits(
-                        Stream::StartupInit,
-                        e,
-                        0,
-                        5,
-                    )) as f32,
+                    quality: streams.normal(Stream::StartupInit, e, 0, 5) as f32,
                     stage,
                     age,
                     progress,
@@ -245,6 +250,21 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         sector_cdf: std::array::from_fn(|r| cdf(&scn.regions[r].sector_mix)),
         relocation_cdf: relocation_cdf(scn, &real_firms),
         distance_km: geo::distance_matrix(),
+        age_volatility: (0..AGE_TABLE)
+            .map(|a| {
+                let f = &scn.firms;
+                (1.0 + f.young_volatility_boost * (-(a as f64) / f.young_age_months).exp()) as f32
+            })
+            .collect(),
+        hazard_month: (0..AGE_TABLE)
+            .map(|a| {
+                let f = &scn.firms;
+                let extra = f.exit_hazard_new_per_year - f.exit_hazard_mature_per_year;
+                ((f.exit_hazard_mature_per_year
+                    + extra * (-(a as f64) / f.exit_hazard_age_months).exp())
+                    / 12.0) as f32
+            })
+            .collect(),
     };
     (world, derived)
 }

@@ -8,7 +8,7 @@
 pub mod geo;
 mod init;
 
-pub use init::{Derived, init_world};
+pub use init::{AGE_TABLE, Derived, init_world};
 pub(crate) use init::{StartupSeed, cdf, pick, push_startup};
 
 use geo::{N_REGIONS, N_SECTORS};
@@ -57,6 +57,8 @@ pub struct Firms {
     pub sales_year_krw: Vec<f32>,
     /// Scratch for one step: employees the firm wants to add (negative: shed).
     pub want: Vec<i32>,
+    /// Scratch for one step: `exp(log_scale)` after this month's shock (saves an `exp`).
+    pub scale_now: Vec<f32>,
 }
 
 impl Firms {
@@ -95,6 +97,7 @@ impl Firms {
         self.cash_krw.push(cash_krw);
         self.sales_year_krw.push(0.0);
         self.want.push(0);
+        self.scale_now.push(log_scale.exp());
     }
 
     /// Drops dead firms, keeping the order of the rest.
@@ -113,6 +116,7 @@ impl Firms {
         retain_by(&mut self.cash_krw, &keep);
         retain_by(&mut self.sales_year_krw, &keep);
         retain_by(&mut self.want, &keep);
+        retain_by(&mut self.scale_now, &keep);
     }
 }
 

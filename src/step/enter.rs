@@ -7,7 +7,7 @@
 use super::StepCtx;
 use crate::model::geo::N_REGIONS;
 use crate::model::{AGE_15_39, AGE_40_64, StartupSeed, World, birth_id, cdf, pick, push_startup};
-use crate::rng::{Stream, normal_from_bits};
+use crate::rng::Stream;
 use rand_distr::{Distribution, Poisson};
 
 /// Agents born this month by region.
@@ -45,7 +45,7 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
                 &ctx.derived.sector_cdf[r],
                 ctx.streams.uniform(Stream::FirmInit, e, 0, 1),
             );
-            let z = normal_from_bits(ctx.streams.bits(Stream::FirmInit, e, 0, 3));
+            let z = ctx.streams.normal(Stream::FirmInit, e, 0, 3);
             let log_scale = fp.entrant_scale_median.ln() + fp.entrant_scale_sd * z;
             let cost =
                 world.regions.wage_krw_month[r] + ctx.derived.fixed_cost_krw_month[r][sector];
@@ -84,8 +84,7 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
                         &sector_cdf,
                         ctx.streams.uniform(Stream::StartupInit, e, 0, 4),
                     ) as u8,
-                    quality: normal_from_bits(ctx.streams.bits(Stream::StartupInit, e, 0, 5))
-                        as f32,
+                    quality: ctx.streams.normal(Stream::StartupInit, e, 0, 5) as f32,
                     stage: 0,
                     age: 0,
                     progress: 0.0,

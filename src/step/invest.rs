@@ -12,7 +12,7 @@
 
 use super::StepCtx;
 use crate::model::{World, startup_status};
-use crate::rng::{Stream, normal_from_bits};
+use crate::rng::Stream;
 use crate::scenario::InvestorKind;
 
 /// Reusable buffers for the investment phase.
@@ -91,12 +91,9 @@ pub fn invest(
                 }
                 // One assessment per (startup, investor, month): seeing the same proposal
                 // twice gives the same view of it.
-                let noise = normal_from_bits(ctx.streams.bits(
-                    Stream::Screening,
-                    st.id[j],
-                    ctx.step,
-                    inv.id[k],
-                ));
+                let noise = ctx
+                    .streams
+                    .normal(Stream::Screening, st.id[j], ctx.step, inv.id[k]);
                 let dist = ctx.derived.distance_km[home][st.region[j] as usize];
                 let score = f64::from(st.quality[j]) + kind.screening_noise_sd * noise
                     - kind.home_bias_per_100km * dist / 100.0;

@@ -10,8 +10,8 @@
 
 use super::StepCtx;
 use crate::model::geo::{N_REGIONS, N_SECTORS};
-use crate::model::{Firms, status};
-use crate::rng::{Stream, normal_from_bits, two_units_f32};
+use crate::model::{AGE_TABLE, Firms, status};
+use crate::rng::{Stream, three_units_f32, two_units_f32};
 use rayon::prelude::*;
 
 /// Rows per parallel work item.
@@ -27,17 +27,12 @@ pub struct FirmRules {
     pub jump_p: f32,
     pub jump_scale: f32,
     pub size_beta: f32,
-    pub young_boost: f32,
-    pub inv_young_age: f32,
     /// Headcount gap a firm tolerates before adjusting (adjustment costs).
     pub band: f32,
     pub hire_speed: f32,
     pub fire_speed: f32,
     pub theta: f32,
     pub exit_loss_months: u8,
-    pub hazard_mature_month: f32,
-    pub hazard_extra_month: f32,
-    pub inv_hazard_age: f32,
     pub relocation_p: f32,
     /// Monthly drift of log scale by sector.
     pub drift: [f32; N_SECTORS],
@@ -52,7 +47,17 @@ pub struct FirmRules {
 /// adds nothing). Returns (sales units before the demand factor, desired employment).
 #[inline(always)]
 pub fn sales_units(log_scale: f32, employees: u32, labour_mult: f32, theta: f32) -> (f32, f32) {
-    let scale = log_scale.exp();
+    sales_units_from_scale(log_scale.exp(), employees, labour_mult, theta)
+}
+
+/// [`sales_units`] from `exp(log_scale)`.
+#[inline(always)]
+pub fn sales_units_from_scale(
+    scale: f32,
+    employees: u32,
+    labour_mult: f32,
+    theta: f32,
+) -> (f32, f32) {
     let desired = (scale * labour_mult).max(1.0);
     let n = employees as f32;
     let staffing = if n < desired {
@@ -107,9 +112,10 @@ impl OperateAcc {
     }
 }
 
-/// Pass 1: scale shock and hiring plan. Writes `log_scale` and `want`.
+/// Pass 1: scale shock and hiring plan. Writes `log_scale`, `scale_now` and `want`.
 pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> PlanAcc {
     let rules = &ctx.rules;
+    let age_volatility = &ctx.derived.age_volatility[..];
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks(CHUNK),
@@ -119,57 +125,74 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
         firms.employees.par_chunks(CHUNK),
         firms.log_scale.par_chunks_mut(CHUNK),
         firms.want.par_chunks_mut(CHUNK),
+        firms.scale_now.par_chunks_mut(CHUNK),
     )
         .into_par_iter()
-        .map(|(id, region, sector, st, age, emp, log_scale, want)| {
-            let mut acc = PlanAcc::default();
-            for i in 0..id.len() {
-                if st[i] == status::DEAD {
-                    want[i] = 0;
-                    continue;
+        .map(
+            |(id, region, sector, st, age, emp, log_scale, want, scale_now)| {
+                let mut acc = PlanAcc::default();
+                // Equal lengths, stated once, let the compiler drop per-column bounds checks.
+                let len = id.len();
+                let (region, sector, st, age, emp) = (
+                    &region[..len],
+                    &sector[..len],
+                    &st[..len],
+                    &age[..len],
+                    &emp[..len],
+                );
+                let (log_scale, want, scale_now) = (
+                    &mut log_scale[..len],
+                    &mut want[..len],
+                    &mut scale_now[..len],
+                );
+                for i in 0..len {
+                    if st[i] == status::DEAD {
+                        want[i] = 0;
+                        continue;
+                    }
+                    let e = id[i];
+                    let (r, s) = (region[i] as usize, sector[i] as usize);
+                    let n = emp[i];
+                    let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
+                    // Volatility falls with the firm's scale (its market), which varies continuously
+                    // even among one-person firms; floored at a quarter of a worker-equivalent.
+                    let size_f = (-rules.size_beta * log_scale[i].max(MIN_LOG_SCALE)).exp();
+                    let z = ctx.streams.normal(Stream::FirmShock, e, ctx.step, 0) as f32;
+                    // One draw for the jump (occurrence, size) and the rounding of the plan.
+                    let (u_occ, u_size, u_round) =
+                        three_units_f32(ctx.streams.bits(Stream::FirmJump, e, ctx.step, 0));
+                    let jump = if u_occ < rules.jump_p {
+                        laplace(u_size, rules.jump_scale)
+                    } else {
+                        0.0
+                    };
+                    let a = log_scale[i]
+                        + rules.drift[s]
+                        + age_f * size_f * (rules.shock_sd * z + jump);
+                    log_scale[i] = a;
+                    // (S,s) adjustment: a firm moves toward its desired headcount only for the part
+                    // of the gap beyond the band (hiring and firing have fixed costs).
+                    let scale = a.exp();
+                    scale_now[i] = scale;
+                    let desired = (scale * ctx.labour_mult[r][s]).max(1.0);
+                    let gap = desired - n as f32;
+                    let step = if gap > rules.band {
+                        rules.hire_speed * (gap - rules.band)
+                    } else if gap < -rules.band {
+                        rules.fire_speed * (gap + rules.band)
+                    } else {
+                        0.0
+                    };
+                    let w = ((step + u_round).floor() as i32).max(1 - n as i32);
+                    want[i] = w;
+                    if w > 0 {
+                        acc.hires[r] += f64::from(w);
+                        acc.hiring_firms[r] += 1.0;
+                    }
                 }
-                let e = id[i];
-                let (r, s) = (region[i] as usize, sector[i] as usize);
-                let n = emp[i];
-                let age_f =
-                    1.0 + rules.young_boost * (-(age[i] as f32) * rules.inv_young_age).exp();
-                // Volatility falls with the firm's scale (its market), which varies continuously
-                // even among one-person firms; floored at a quarter of a worker-equivalent.
-                let size_f = (-rules.size_beta * log_scale[i].max(MIN_LOG_SCALE)).exp();
-                let z =
-                    normal_from_bits(ctx.streams.bits(Stream::FirmShock, e, ctx.step, 0)) as f32;
-                let (u_occ, u_size) =
-                    two_units_f32(ctx.streams.bits(Stream::FirmJump, e, ctx.step, 0));
-                let jump = if u_occ < rules.jump_p {
-                    laplace(u_size, rules.jump_scale)
-                } else {
-                    0.0
-                };
-                let a =
-                    log_scale[i] + rules.drift[s] + age_f * size_f * (rules.shock_sd * z + jump);
-                log_scale[i] = a;
-                // (S,s) adjustment: a firm moves toward its desired headcount only for the part
-                // of the gap beyond the band (hiring and firing have fixed costs).
-                let desired = (a.exp() * ctx.labour_mult[r][s]).max(1.0);
-                let gap = desired - n as f32;
-                let step = if gap > rules.band {
-                    rules.hire_speed * (gap - rules.band)
-                } else if gap < -rules.band {
-                    rules.fire_speed * (gap + rules.band)
-                } else {
-                    0.0
-                };
-                let (u_round, _) =
-                    two_units_f32(ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 0));
-                let w = ((step + u_round).floor() as i32).max(1 - n as i32);
-                want[i] = w;
-                if w > 0 {
-                    acc.hires[r] += f64::from(w);
-                    acc.hiring_firms[r] += 1.0;
-                }
-            }
-            acc
-        })
+                acc
+            },
+        )
         .collect_into_vec(scratch);
     let mut total = PlanAcc::default();
     scratch.iter().for_each(|a| total.add(a));
@@ -179,6 +202,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
 /// Pass 2: hire (rationed), produce, pay, exit, age, relocate.
 pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) -> OperateAcc {
     let rules = &ctx.rules;
+    let hazard_month = &ctx.derived.hazard_month[..];
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks_mut(CHUNK),
@@ -187,23 +211,39 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
         firms.age_months.par_chunks_mut(CHUNK),
         firms.loss_months.par_chunks_mut(CHUNK),
         firms.employees.par_chunks_mut(CHUNK),
-        firms.log_scale.par_chunks(CHUNK),
+        firms.scale_now.par_chunks(CHUNK),
         firms.cash_krw.par_chunks_mut(CHUNK),
         firms.sales_year_krw.par_chunks_mut(CHUNK),
         firms.want.par_chunks(CHUNK),
     )
         .into_par_iter()
         .map(
-            |(id, region, sector, st, age, loss, emp, log_scale, cash, sales_year, want)| {
+            |(id, region, sector, st, age, loss, emp, scale_now, cash, sales_year, want)| {
                 let mut acc = OperateAcc::default();
-                for i in 0..id.len() {
+                let len = id.len();
+                let (region, sector, st, age, loss, emp) = (
+                    &mut region[..len],
+                    &sector[..len],
+                    &mut st[..len],
+                    &mut age[..len],
+                    &mut loss[..len],
+                    &mut emp[..len],
+                );
+                let (scale_now, cash, sales_year, want) = (
+                    &scale_now[..len],
+                    &mut cash[..len],
+                    &mut sales_year[..len],
+                    &want[..len],
+                );
+                for i in 0..len {
                     if st[i] == status::DEAD {
                         continue;
                     }
                     let e = id[i];
                     let (r, s) = (region[i] as usize, sector[i] as usize);
+                    // One draw for hiring, exit and whether the firm moves.
                     let events = ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 1);
-                    let (u_hire, u_exit) = two_units_f32(events);
+                    let (u_hire, u_exit, u_move) = three_units_f32(events);
                     let mut n = emp[i] as i64;
                     let w = want[i];
                     if w > 0 {
@@ -215,7 +255,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     }
                     let n = n.max(1) as u32;
                     let (units, _) =
-                        sales_units(log_scale[i], n, ctx.labour_mult[r][s], rules.theta);
+                        sales_units_from_scale(scale_now[i], n, ctx.labour_mult[r][s], rules.theta);
                     let sales = units * ctx.sales_month[r][s];
                     let va = sales * rules.va_share[s];
                     let profit = va - ctx.wage[r] * n as f32 - ctx.fixed_cost[r][s];
@@ -232,9 +272,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     if st[i] == status::SME {
                         acc.sme_sales[r] += f64::from(sales);
                     }
-                    let a = f32::from(age[i]);
-                    let hazard = rules.hazard_mature_month
-                        + rules.hazard_extra_month * (-a * rules.inv_hazard_age).exp();
+                    let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)];
                     let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
                     if broke || u_exit < hazard {
                         st[i] = status::DEAD;
@@ -243,10 +281,10 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                         continue;
                     }
                     emp[i] = n;
-                    let (u_move, u_dest) =
-                        two_units_f32(ctx.streams.bits(Stream::Relocation, e, ctx.step, 0));
                     let mut r_now = r;
                     if u_move < rules.relocation_p {
+                        let (u_dest, _) =
+                            two_units_f32(ctx.streams.bits(Stream::Relocation, e, ctx.step, 0));
                         let d = crate::model::pick(&ctx.relocation_cdf[r], f64::from(u_dest));
                         if d != r {
                             region[i] = d as u8;

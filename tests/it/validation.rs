@@ -63,7 +63,10 @@ fn validate_writes_its_tables_and_exits_1_on_a_failing_target() {
             .any(|l| l.starts_with("firm birth rate per year") && l.ends_with(",false"))
     );
     let survival = std::fs::read_to_string(out.join("survival.csv")).unwrap();
-    assert!(survival.starts_with("age_months,survival\n0,"), "{survival}");
+    assert!(
+        survival.starts_with("age_months,survival\n0,"),
+        "{survival}"
+    );
     for f in [
         "size_ccdf.csv",
         "size_tail_fit.csv",
