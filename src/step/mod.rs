@@ -98,7 +98,8 @@ fn update_demand(world: &mut World, scn: &Scenario, derived: &Derived) {
     }
 }
 
-fn ctx<'a>(
+/// Builds the read-only context of one step (public for benchmarks of single phases).
+pub fn ctx<'a>(
     world: &World,
     scn: &'a Scenario,
     derived: &'a Derived,
