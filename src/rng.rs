@@ -10,10 +10,11 @@
 //! 1. **Named streams.** For each [`Stream`] purpose, a 64-bit stream key is drawn from
 //!    `ChaCha8Rng` seeded with the run seed, on ChaCha stream number = the purpose's index.
 //!    Keys of different purposes are independent ChaCha outputs.
-//! 2. **Counter-based draws.** A draw for (entity, step, k) is a SplitMix64-style finaliser
-//!    applied twice to the key mixed with the counters. It needs no state, so any thread can
-//!    compute any agent's draw, and two scenarios run with the same seed give the same draws to
-//!    the same agent id at the same step (common random numbers).
+//! 2. **Counter-based draws.** The stream key and (step, k) are mixed by one SplitMix64
+//!    finaliser into a step key; draw `e` is then SplitMix64's `e`-th output from that step key
+//!    (`splitmix(step_key + e * golden_gamma)`), one finaliser per draw. It needs no state, so
+//!    any thread can compute any agent's draw, and two scenarios run with the same seed give
+//!    the same draws to the same agent id at the same step (common random numbers).
 //!
 //! Low-volume draws that need a full distribution (Poisson counts of births per region and
 //! month) seed a `ChaCha8Rng` from one counter-based draw via [`Streams::chacha`].
@@ -80,12 +81,19 @@ impl Streams {
         Streams { keys }
     }
 
+    /// The key of (purpose, step, k): hoist it out of a loop over entities.
+    #[inline(always)]
+    pub fn step_key(&self, purpose: Stream, step: u32, k: u32) -> StepKey {
+        let key = self.keys[purpose as usize];
+        StepKey(splitmix(
+            key ^ ((u64::from(step) << 32) | u64::from(k)).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+        ))
+    }
+
     /// The raw 64-bit draw for (purpose, entity, step, k).
     #[inline(always)]
     pub fn bits(&self, purpose: Stream, entity: u64, step: u32, k: u32) -> u64 {
-        let key = self.keys[purpose as usize];
-        let x = splitmix(key ^ entity.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        splitmix(x ^ ((u64::from(step) << 32) | u64::from(k)).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+        self.step_key(purpose, step, k).bits(entity)
     }
 
     /// A uniform draw in [0, 1) with 53 bits of precision.
@@ -98,20 +106,44 @@ impl Streams {
     /// (k, k + 2^24, k + 2*2^24, ... for the rare extra draws it needs).
     #[inline(always)]
     pub fn normal(&self, purpose: Stream, entity: u64, step: u32, k: u32) -> f64 {
-        let mut rng = CounterRng {
-            streams: self,
-            purpose,
-            entity,
-            step,
-            k,
-        };
-        StandardNormal.sample(&mut rng)
+        self.step_key(purpose, step, k)
+            .normal(self, purpose, entity, step, k)
     }
 
     /// A ChaCha8 generator for (purpose, entity, step), for low-volume draws that need a full
     /// distribution from `rand_distr`.
     pub fn chacha(&self, purpose: Stream, entity: u64, step: u32) -> ChaCha8Rng {
         ChaCha8Rng::seed_from_u64(self.bits(purpose, entity, step, u32::MAX))
+    }
+}
+
+/// The draws of one (purpose, step, k) across entities: draw `e` is SplitMix64's output number
+/// `e` for the seed `splitmix(stream key ^ (step, k) * odd constant)`, i.e. one finaliser per
+/// draw once the key is known. A loop over agents computes the key once.
+#[derive(Debug, Clone, Copy)]
+pub struct StepKey(u64);
+
+impl StepKey {
+    #[inline(always)]
+    pub fn bits(self, entity: u64) -> u64 {
+        splitmix(
+            self.0
+                .wrapping_add(entity.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        )
+    }
+
+    /// A standard normal draw for `entity` (see [`Streams::normal`]).
+    #[inline(always)]
+    pub fn normal(self, streams: &Streams, purpose: Stream, entity: u64, step: u32, k: u32) -> f64 {
+        let mut rng = CounterRng {
+            streams,
+            purpose,
+            entity,
+            step,
+            k,
+            first: Some(self.bits(entity)),
+        };
+        StandardNormal.sample(&mut rng)
     }
 }
 
@@ -124,6 +156,8 @@ struct CounterRng<'a> {
     entity: u64,
     step: u32,
     k: u32,
+    /// The first draw when its step key was already at hand.
+    first: Option<u64>,
 }
 
 impl TryRng for CounterRng<'_> {
@@ -136,6 +170,10 @@ impl TryRng for CounterRng<'_> {
 
     #[inline(always)]
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        if let Some(b) = self.first.take() {
+            self.k = self.k.wrapping_add(1 << 24);
+            return Ok(b);
+        }
         let b = self
             .streams
             .bits(self.purpose, self.entity, self.step, self.k);

@@ -9,6 +9,7 @@
 //! collected in chunk order and folded sequentially, so sums are identical at any thread count.
 
 use super::StepCtx;
+use crate::fastmath;
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{AGE_TABLE, Firms, status};
 use crate::rng::{Stream, three_units_f32, two_units_f32};
@@ -16,6 +17,9 @@ use rayon::prelude::*;
 
 /// Rows per parallel work item.
 pub const CHUNK: usize = 8192;
+
+/// Rows per inner block of the firm passes (stack buffers of this length).
+const BLOCK: usize = 64;
 
 /// ln(0.25): scales below a quarter worker-equivalent get no extra volatility.
 const MIN_LOG_SCALE: f32 = -1.386_294_4;
@@ -47,7 +51,7 @@ pub struct FirmRules {
 /// adds nothing). Returns (sales units before the demand factor, desired employment).
 #[inline(always)]
 pub fn sales_units(log_scale: f32, employees: u32, labour_mult: f32, theta: f32) -> (f32, f32) {
-    sales_units_from_scale(log_scale.exp(), employees, labour_mult, theta)
+    sales_units_from_scale(fastmath::exp(log_scale), employees, labour_mult, theta)
 }
 
 /// [`sales_units`] from `exp(log_scale)`.
@@ -61,7 +65,7 @@ pub fn sales_units_from_scale(
     let desired = (scale * labour_mult).max(1.0);
     let n = employees as f32;
     let staffing = if n < desired {
-        (n / desired).powf(theta)
+        fastmath::pow(n / desired, theta)
     } else {
         1.0
     };
@@ -116,6 +120,8 @@ impl OperateAcc {
 pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> PlanAcc {
     let rules = &ctx.rules;
     let age_volatility = &ctx.derived.age_volatility[..];
+    let shock_key = ctx.streams.step_key(Stream::FirmShock, ctx.step, 0);
+    let jump_key = ctx.streams.step_key(Stream::FirmJump, ctx.step, 0);
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks(CHUNK),
@@ -145,50 +151,80 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                     &mut want[..len],
                     &mut scale_now[..len],
                 );
-                for i in 0..len {
-                    if st[i] == status::DEAD {
-                        want[i] = 0;
-                        continue;
+                // Blocks of rows in three loops: draws and table look-ups (scalar), the
+                // scale update with its two `exp`s (branch-free, so it vectorises and
+                // overlaps across firms), then the hiring plan (scalar).
+                let mut start = 0;
+                while start < len {
+                    let end = (start + BLOCK).min(len);
+                    let m = end - start;
+                    let mut shock = [0.0f32; BLOCK];
+                    let mut drift = [0.0f32; BLOCK];
+                    let mut mult = [0.0f32; BLOCK];
+                    let mut u_round = [0.0f32; BLOCK];
+                    for k in 0..m {
+                        let i = start + k;
+                        if st[i] == status::DEAD {
+                            continue; // shock and drift stay 0: the scale is left as it is
+                        }
+                        let e = id[i];
+                        let (r, s) = (region[i] as usize, sector[i] as usize);
+                        let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
+                        let z =
+                            shock_key.normal(ctx.streams, Stream::FirmShock, e, ctx.step, 0) as f32;
+                        // One draw for the jump (occurrence, size) and the rounding of the plan.
+                        let (u_occ, u_size, u_r) = three_units_f32(jump_key.bits(e));
+                        let jump = if u_occ < rules.jump_p {
+                            laplace(u_size, rules.jump_scale)
+                        } else {
+                            0.0
+                        };
+                        shock[k] = age_f * (rules.shock_sd * z + jump);
+                        drift[k] = rules.drift[s];
+                        mult[k] = ctx.labour_mult[r][s];
+                        u_round[k] = u_r;
                     }
-                    let e = id[i];
-                    let (r, s) = (region[i] as usize, sector[i] as usize);
-                    let n = emp[i];
-                    let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
-                    // Volatility falls with the firm's scale (its market), which varies continuously
-                    // even among one-person firms; floored at a quarter of a worker-equivalent.
-                    let size_f = (-rules.size_beta * log_scale[i].max(MIN_LOG_SCALE)).exp();
-                    let z = ctx.streams.normal(Stream::FirmShock, e, ctx.step, 0) as f32;
-                    // One draw for the jump (occurrence, size) and the rounding of the plan.
-                    let (u_occ, u_size, u_round) =
-                        three_units_f32(ctx.streams.bits(Stream::FirmJump, e, ctx.step, 0));
-                    let jump = if u_occ < rules.jump_p {
-                        laplace(u_size, rules.jump_scale)
-                    } else {
-                        0.0
-                    };
-                    let a = log_scale[i]
-                        + rules.drift[s]
-                        + age_f * size_f * (rules.shock_sd * z + jump);
-                    log_scale[i] = a;
-                    // (S,s) adjustment: a firm moves toward its desired headcount only for the part
-                    // of the gap beyond the band (hiring and firing have fixed costs).
-                    let scale = a.exp();
-                    scale_now[i] = scale;
-                    let desired = (scale * ctx.labour_mult[r][s]).max(1.0);
-                    let gap = desired - n as f32;
-                    let step = if gap > rules.band {
-                        rules.hire_speed * (gap - rules.band)
-                    } else if gap < -rules.band {
-                        rules.fire_speed * (gap + rules.band)
-                    } else {
-                        0.0
-                    };
-                    let w = ((step + u_round).floor() as i32).max(1 - n as i32);
-                    want[i] = w;
-                    if w > 0 {
-                        acc.hires[r] += f64::from(w);
-                        acc.hiring_firms[r] += 1.0;
+                    let ls = &mut log_scale[start..end];
+                    let now = &mut scale_now[start..end];
+                    let (shock, drift, mult) = (&shock[..m], &drift[..m], &mut mult[..m]);
+                    for k in 0..m {
+                        // Volatility falls with the firm's scale (its market), which varies
+                        // continuously even among one-person firms; floored at a quarter of a
+                        // worker-equivalent.
+                        let size_f = fastmath::exp(-rules.size_beta * ls[k].max(MIN_LOG_SCALE));
+                        let a = ls[k] + drift[k] + size_f * shock[k];
+                        ls[k] = a;
+                        let scale = fastmath::exp(a);
+                        now[k] = scale;
+                        mult[k] = (scale * mult[k]).max(1.0); // desired headcount
                     }
+                    for k in 0..m {
+                        let i = start + k;
+                        if st[i] == status::DEAD {
+                            want[i] = 0;
+                            continue;
+                        }
+                        // (S,s) adjustment: a firm moves toward its desired headcount only for
+                        // the part of the gap beyond the band (hiring and firing have fixed
+                        // costs).
+                        let n = emp[i];
+                        let gap = mult[k] - n as f32;
+                        let step = if gap > rules.band {
+                            rules.hire_speed * (gap - rules.band)
+                        } else if gap < -rules.band {
+                            rules.fire_speed * (gap + rules.band)
+                        } else {
+                            0.0
+                        };
+                        let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
+                        want[i] = w;
+                        if w > 0 {
+                            let r = region[i] as usize;
+                            acc.hires[r] += f64::from(w);
+                            acc.hiring_firms[r] += 1.0;
+                        }
+                    }
+                    start = end;
                 }
                 acc
             },
@@ -203,6 +239,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
 pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) -> OperateAcc {
     let rules = &ctx.rules;
     let hazard_month = &ctx.derived.hazard_month[..];
+    let events_key = ctx.streams.step_key(Stream::FirmEvents, ctx.step, 1);
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks_mut(CHUNK),
@@ -235,65 +272,98 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     &mut sales_year[..len],
                     &want[..len],
                 );
-                for i in 0..len {
-                    if st[i] == status::DEAD {
-                        continue;
-                    }
-                    let e = id[i];
-                    let (r, s) = (region[i] as usize, sector[i] as usize);
-                    // One draw for hiring, exit and whether the firm moves.
-                    let events = ctx.streams.bits(Stream::FirmEvents, e, ctx.step, 1);
-                    let (u_hire, u_exit, u_move) = three_units_f32(events);
-                    let mut n = emp[i] as i64;
-                    let w = want[i];
-                    if w > 0 {
-                        // In f64 so that rounding can never lift a hire past `w * ration + 1`.
-                        n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire)).floor()
-                            as i64;
-                    } else {
-                        n += i64::from(w);
-                    }
-                    let n = n.max(1) as u32;
-                    let (units, _) =
-                        sales_units_from_scale(scale_now[i], n, ctx.labour_mult[r][s], rules.theta);
-                    let sales = units * ctx.sales_month[r][s];
-                    let va = sales * rules.va_share[s];
-                    let profit = va - ctx.wage[r] * n as f32 - ctx.fixed_cost[r][s];
-                    cash[i] += profit;
-                    loss[i] = if profit < 0.0 {
-                        loss[i].saturating_add(1)
-                    } else {
-                        0
-                    };
-                    sales_year[i] += sales;
-                    age[i] = age[i].saturating_add(1);
-                    acc.sales[r] += f64::from(sales);
-                    acc.value_added[r] += f64::from(va);
-                    if st[i] == status::SME {
-                        acc.sme_sales[r] += f64::from(sales);
-                    }
-                    let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)];
-                    let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
-                    if broke || u_exit < hazard {
-                        st[i] = status::DEAD;
-                        emp[i] = 0;
-                        acc.deaths[r] += 1.0;
-                        continue;
-                    }
-                    emp[i] = n;
-                    let mut r_now = r;
-                    if u_move < rules.relocation_p {
-                        let (u_dest, _) =
-                            two_units_f32(ctx.streams.bits(Stream::Relocation, e, ctx.step, 0));
-                        let d = crate::model::pick(&ctx.relocation_cdf[r], f64::from(u_dest));
-                        if d != r {
-                            region[i] = d as u8;
-                            acc.relocated_out[r] += 1.0;
-                            acc.relocated_in[d] += 1.0;
-                            r_now = d;
+                // Blocks of rows in three loops, as in `plan`: the hiring draw and the
+                // staffing ratio (scalar), the understaffing penalty `ratio^theta`
+                // (branch-free, vectorises), then sales, profit, exit and relocation.
+                let mut start = 0;
+                while start < len {
+                    let end = (start + BLOCK).min(len);
+                    let m = end - start;
+                    let mut n_new = [0u32; BLOCK];
+                    let mut staffing = [1.0f32; BLOCK];
+                    let mut u_exit = [0.0f32; BLOCK];
+                    let mut u_move = [0.0f32; BLOCK];
+                    for k in 0..m {
+                        let i = start + k;
+                        if st[i] == status::DEAD {
+                            continue;
                         }
+                        let (r, s) = (region[i] as usize, sector[i] as usize);
+                        // One draw for hiring, exit and whether the firm moves.
+                        let (u_hire, u_x, u_m) = three_units_f32(events_key.bits(id[i]));
+                        let mut n = emp[i] as i64;
+                        let w = want[i];
+                        if w > 0 {
+                            // In f64 so that rounding can never lift a hire past
+                            // `w * ration + 1`; the sum is positive, so truncation is the floor.
+                            n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire))
+                                as i64;
+                        } else {
+                            n += i64::from(w);
+                        }
+                        let n = n.max(1) as u32;
+                        n_new[k] = n;
+                        let desired = (scale_now[i] * ctx.labour_mult[r][s]).max(1.0);
+                        staffing[k] = (n as f32 / desired).min(1.0);
+                        u_exit[k] = u_x;
+                        u_move[k] = u_m;
                     }
-                    acc.employees[r_now] += f64::from(n);
+                    // Understaffed firms sell less (see `sales_units_from_scale`); 1^theta = 1
+                    // exactly, so fully staffed firms are unaffected.
+                    for v in &mut staffing[..m] {
+                        *v = fastmath::pow(*v, rules.theta);
+                    }
+                    for k in 0..m {
+                        let i = start + k;
+                        if st[i] == status::DEAD {
+                            continue;
+                        }
+                        let (r, s) = (region[i] as usize, sector[i] as usize);
+                        let n = n_new[k];
+                        let sales = scale_now[i] * staffing[k] * ctx.sales_month[r][s];
+                        let va = sales * rules.va_share[s];
+                        let profit = va - ctx.wage[r] * n as f32 - ctx.fixed_cost[r][s];
+                        cash[i] += profit;
+                        loss[i] = if profit < 0.0 {
+                            loss[i].saturating_add(1)
+                        } else {
+                            0
+                        };
+                        sales_year[i] += sales;
+                        age[i] = age[i].saturating_add(1);
+                        acc.sales[r] += f64::from(sales);
+                        acc.value_added[r] += f64::from(va);
+                        if st[i] == status::SME {
+                            acc.sme_sales[r] += f64::from(sales);
+                        }
+                        let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)];
+                        let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
+                        if broke || u_exit[k] < hazard {
+                            st[i] = status::DEAD;
+                            emp[i] = 0;
+                            acc.deaths[r] += 1.0;
+                            continue;
+                        }
+                        emp[i] = n;
+                        let mut r_now = r;
+                        if u_move[k] < rules.relocation_p {
+                            let (u_dest, _) = two_units_f32(ctx.streams.bits(
+                                Stream::Relocation,
+                                id[i],
+                                ctx.step,
+                                0,
+                            ));
+                            let d = crate::model::pick(&ctx.relocation_cdf[r], f64::from(u_dest));
+                            if d != r {
+                                region[i] = d as u8;
+                                acc.relocated_out[r] += 1.0;
+                                acc.relocated_in[d] += 1.0;
+                                r_now = d;
+                            }
+                        }
+                        acc.employees[r_now] += f64::from(n);
+                    }
+                    start = end;
                 }
                 acc
             },
@@ -309,7 +379,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
 #[inline(always)]
 fn laplace(u: f32, b: f32) -> f32 {
     let d = u - 0.5;
-    -b * d.signum() * (1.0 - 2.0 * d.abs()).ln()
+    -b * d.signum() * fastmath::ln(1.0 - 2.0 * d.abs())
 }
 
 #[cfg(test)]
