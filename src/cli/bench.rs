@@ -87,7 +87,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             scn.scale,
             rows_stepped / wall
         ));
-        totals.push((t, wall, firm));
+        totals.push((t, wall, firm, rows_stepped));
     }
     if let (Some(first), Some(last)) = (totals.first(), totals.last())
         && last.0 > first.0
@@ -100,6 +100,22 @@ pub fn run(args: BenchArgs) -> Result<()> {
             first.2 / last.2
         );
     }
+    // The memory-bandwidth bound of the firm passes (see docs/ARCHITECTURE.md).
+    let cores = threads.iter().copied().max().unwrap_or(1);
+    let gbs = with_threads(Some(cores), stream_bandwidth_gbs)?;
+    let bound = gbs * 1e9 / FIRM_STEP_BYTES;
+    let achieved = totals.last().map_or(0.0, |t| result_rate((t.2, t.3)));
+    println!(
+        "memory bandwidth ({cores} threads, copy-add): {gbs:.1} GB/s; a firm-step moves \
+         {FIRM_STEP_BYTES:.0} bytes, so the passes are bound at {} firm-steps/s; achieved {} ({:.0}%)",
+        human(bound),
+        human(achieved),
+        100.0 * achieved / bound
+    );
+    rows.push_str(&format!(
+        "{now},{commit},{},{cores},memory_bound,0,0,{bound:.0},0\n",
+        scn.scale
+    ));
     let mut text = std::fs::read_to_string(&args.out).unwrap_or_default();
     if text.is_empty() {
         text.push_str(HEADER);
@@ -116,6 +132,33 @@ pub fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// Bytes of memory traffic per firm-step of `plan` + `operate`: columns read (plan: id 8,
+/// region, sector, status 1 each, age 2, employees 4, log_scale 4 = 21; operate: id 8, region,
+/// sector, status, loss 1 each, age 2, employees, scale_now, cash, sales_year, want 4 each =
+/// 34), write-allocate reads of the write-only columns (want, scale_now: 8) and write-backs
+/// (plan: log_scale, want, scale_now 12; operate: region, status, loss 1 each, age 2,
+/// employees, cash, sales_year 4 each = 17).
+const FIRM_STEP_BYTES: f64 = (21 + 34 + 8 + 12 + 17) as f64;
+
+/// Sustained memory bandwidth of a parallel copy-add (`a[i] += b[i]` over two 256 MB arrays;
+/// 12 bytes of traffic per element with the write-back), best of 5, in GB/s.
+fn stream_bandwidth_gbs() -> f64 {
+    use rayon::prelude::*;
+    const N: usize = 64 << 20;
+    let mut a = vec![1.0f32; N];
+    let b = vec![2.0f32; N];
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        a.par_chunks_mut(1 << 16)
+            .zip(b.par_chunks(1 << 16))
+            .for_each(|(x, y)| x.iter_mut().zip(y).for_each(|(x, y)| *x += *y));
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(&a);
+    (N * 12) as f64 / best / 1e9
+}
+
 /// Peak resident set size of this process (VmHWM), in MB; 0 where /proc is unavailable.
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -126,6 +169,11 @@ fn peak_rss_mb() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn result_rate(seconds_and_rows: (f64, f64)) -> f64 {
+    let (seconds, rows) = seconds_and_rows;
+    if seconds > 0.0 { rows / seconds } else { 0.0 }
 }
 
 fn human(x: f64) -> String {
