@@ -12,7 +12,7 @@ use super::StepCtx;
 use crate::fastmath;
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{AGE_TABLE, Firms, status};
-use crate::rng::{Stream, three_units_f32, two_units_f32};
+use crate::rng::{StepKey, Stream, three_units_f32, two_units_f32};
 use rayon::prelude::*;
 
 /// Rows per parallel work item.
@@ -118,10 +118,13 @@ impl OperateAcc {
 
 /// Pass 1: scale shock and hiring plan. Writes `log_scale`, `scale_now` and `want`.
 pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> PlanAcc {
-    let rules = &ctx.rules;
-    let age_volatility = &ctx.derived.age_volatility[..];
-    let shock_key = ctx.streams.step_key(Stream::FirmShock, ctx.step, 0);
-    let jump_key = ctx.streams.step_key(Stream::FirmJump, ctx.step, 0);
+    let env = PlanEnv {
+        ctx,
+        age_volatility: &ctx.derived.age_volatility[..],
+        shock_key: ctx.streams.step_key(Stream::FirmShock, ctx.step, 0),
+        jump_key: ctx.streams.step_key(Stream::FirmJump, ctx.step, 0),
+    };
+    let wide = simd_available();
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks(CHUNK),
@@ -136,97 +139,24 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
         .into_par_iter()
         .map(
             |(id, region, sector, st, age, emp, log_scale, want, scale_now)| {
-                let mut acc = PlanAcc::default();
-                // Equal lengths, stated once, let the compiler drop per-column bounds checks.
-                let len = id.len();
-                let (region, sector, st, age, emp) = (
-                    &region[..len],
-                    &sector[..len],
-                    &st[..len],
-                    &age[..len],
-                    &emp[..len],
-                );
-                let (log_scale, want, scale_now) = (
-                    &mut log_scale[..len],
-                    &mut want[..len],
-                    &mut scale_now[..len],
-                );
-                // Blocks of rows in three loops: draws and table look-ups (scalar), the
-                // scale update with its two `exp`s (branch-free, so it vectorises and
-                // overlaps across firms), then the hiring plan (scalar).
-                let mut start = 0;
-                while start < len {
-                    let end = (start + BLOCK).min(len);
-                    let m = end - start;
-                    let mut shock = [0.0f32; BLOCK];
-                    let mut drift = [0.0f32; BLOCK];
-                    let mut mult = [0.0f32; BLOCK];
-                    let mut u_round = [0.0f32; BLOCK];
-                    for k in 0..m {
-                        let i = start + k;
-                        if st[i] == status::DEAD {
-                            continue; // shock and drift stay 0: the scale is left as it is
-                        }
-                        let e = id[i];
-                        let (r, s) = (region[i] as usize, sector[i] as usize);
-                        let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
-                        let z =
-                            shock_key.normal(ctx.streams, Stream::FirmShock, e, ctx.step, 0) as f32;
-                        // One draw for the jump (occurrence, size) and the rounding of the plan.
-                        let (u_occ, u_size, u_r) = three_units_f32(jump_key.bits(e));
-                        let jump = if u_occ < rules.jump_p {
-                            laplace(u_size, rules.jump_scale)
-                        } else {
-                            0.0
-                        };
-                        shock[k] = age_f * (rules.shock_sd * z + jump);
-                        drift[k] = rules.drift[s];
-                        mult[k] = ctx.labour_mult[r][s];
-                        u_round[k] = u_r;
-                    }
-                    let ls = &mut log_scale[start..end];
-                    let now = &mut scale_now[start..end];
-                    let (shock, drift, mult) = (&shock[..m], &drift[..m], &mut mult[..m]);
-                    for k in 0..m {
-                        // Volatility falls with the firm's scale (its market), which varies
-                        // continuously even among one-person firms; floored at a quarter of a
-                        // worker-equivalent.
-                        let size_f = fastmath::exp(-rules.size_beta * ls[k].max(MIN_LOG_SCALE));
-                        let a = ls[k] + drift[k] + size_f * shock[k];
-                        ls[k] = a;
-                        let scale = fastmath::exp(a);
-                        now[k] = scale;
-                        mult[k] = (scale * mult[k]).max(1.0); // desired headcount
-                    }
-                    for k in 0..m {
-                        let i = start + k;
-                        if st[i] == status::DEAD {
-                            want[i] = 0;
-                            continue;
-                        }
-                        // (S,s) adjustment: a firm moves toward its desired headcount only for
-                        // the part of the gap beyond the band (hiring and firing have fixed
-                        // costs).
-                        let n = emp[i];
-                        let gap = mult[k] - n as f32;
-                        let step = if gap > rules.band {
-                            rules.hire_speed * (gap - rules.band)
-                        } else if gap < -rules.band {
-                            rules.fire_speed * (gap + rules.band)
-                        } else {
-                            0.0
-                        };
-                        let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
-                        want[i] = w;
-                        if w > 0 {
-                            let r = region[i] as usize;
-                            acc.hires[r] += f64::from(w);
-                            acc.hiring_firms[r] += 1.0;
-                        }
-                    }
-                    start = end;
+                let cols = PlanCols {
+                    id,
+                    region,
+                    sector,
+                    st,
+                    age,
+                    emp,
+                    log_scale,
+                    want,
+                    scale_now,
+                };
+                #[cfg(target_arch = "x86_64")]
+                if wide {
+                    // SAFETY: `simd_available` checked that this CPU has AVX2 and FMA.
+                    return unsafe { plan_chunk_avx2(cols, &env) };
                 }
-                acc
+                let _ = wide;
+                plan_chunk(cols, &env)
             },
         )
         .collect_into_vec(scratch);
@@ -235,11 +165,151 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
     total
 }
 
+/// What every chunk of `plan` reads besides its rows.
+struct PlanEnv<'a> {
+    ctx: &'a StepCtx<'a>,
+    age_volatility: &'a [f32],
+    shock_key: StepKey,
+    jump_key: StepKey,
+}
+
+/// One chunk of the columns `plan` reads and writes.
+struct PlanCols<'a> {
+    id: &'a [u64],
+    region: &'a [u8],
+    sector: &'a [u8],
+    st: &'a [u8],
+    age: &'a [u16],
+    emp: &'a [u32],
+    log_scale: &'a mut [f32],
+    want: &'a mut [i32],
+    scale_now: &'a mut [f32],
+}
+
+/// [`plan_chunk`] compiled for AVX2 + FMA: the same IEEE operations in the same order (Rust
+/// never contracts `a * b + c` into an FMA), so the same bits, with wider vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn plan_chunk_avx2(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
+    plan_chunk(cols, env)
+}
+
+#[inline(always)]
+fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
+    let PlanCols {
+        id,
+        region,
+        sector,
+        st,
+        age,
+        emp,
+        log_scale,
+        want,
+        scale_now,
+    } = cols;
+    let ctx = env.ctx;
+    let rules = &ctx.rules;
+    let (age_volatility, shock_key, jump_key) = (env.age_volatility, env.shock_key, env.jump_key);
+    let mut acc = PlanAcc::default();
+    // Equal lengths, stated once, let the compiler drop per-column bounds checks.
+    let len = id.len();
+    let (region, sector, st, age, emp) = (
+        &region[..len],
+        &sector[..len],
+        &st[..len],
+        &age[..len],
+        &emp[..len],
+    );
+    let (log_scale, want, scale_now) = (
+        &mut log_scale[..len],
+        &mut want[..len],
+        &mut scale_now[..len],
+    );
+    // Blocks of rows in three loops: draws and table look-ups (scalar), the
+    // scale update with its two `exp`s (branch-free, so it vectorises and
+    // overlaps across firms), then the hiring plan (scalar).
+    let mut start = 0;
+    while start < len {
+        let end = (start + BLOCK).min(len);
+        let m = end - start;
+        let mut shock = [0.0f32; BLOCK];
+        let mut drift = [0.0f32; BLOCK];
+        let mut mult = [0.0f32; BLOCK];
+        let mut u_round = [0.0f32; BLOCK];
+        for k in 0..m {
+            let i = start + k;
+            if st[i] == status::DEAD {
+                continue; // shock and drift stay 0: the scale is left as it is
+            }
+            let e = id[i];
+            let (r, s) = (region[i] as usize, sector[i] as usize);
+            let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
+            let z = shock_key.normal(ctx.streams, Stream::FirmShock, e, ctx.step, 0) as f32;
+            // One draw for the jump (occurrence, size) and the rounding of the plan.
+            let (u_occ, u_size, u_r) = three_units_f32(jump_key.bits(e));
+            let jump = if u_occ < rules.jump_p {
+                laplace(u_size, rules.jump_scale)
+            } else {
+                0.0
+            };
+            shock[k] = age_f * (rules.shock_sd * z + jump);
+            drift[k] = rules.drift[s];
+            mult[k] = ctx.labour_mult[r][s];
+            u_round[k] = u_r;
+        }
+        let ls = &mut log_scale[start..end];
+        let now = &mut scale_now[start..end];
+        let (shock, drift, mult) = (&shock[..m], &drift[..m], &mut mult[..m]);
+        for k in 0..m {
+            // Volatility falls with the firm's scale (its market), which varies
+            // continuously even among one-person firms; floored at a quarter of a
+            // worker-equivalent.
+            let size_f = fastmath::exp(-rules.size_beta * ls[k].max(MIN_LOG_SCALE));
+            let a = ls[k] + drift[k] + size_f * shock[k];
+            ls[k] = a;
+            let scale = fastmath::exp(a);
+            now[k] = scale;
+            mult[k] = (scale * mult[k]).max(1.0); // desired headcount
+        }
+        for k in 0..m {
+            let i = start + k;
+            if st[i] == status::DEAD {
+                want[i] = 0;
+                continue;
+            }
+            // (S,s) adjustment: a firm moves toward its desired headcount only for
+            // the part of the gap beyond the band (hiring and firing have fixed
+            // costs).
+            let n = emp[i];
+            let gap = mult[k] - n as f32;
+            let step = if gap > rules.band {
+                rules.hire_speed * (gap - rules.band)
+            } else if gap < -rules.band {
+                rules.fire_speed * (gap + rules.band)
+            } else {
+                0.0
+            };
+            let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
+            want[i] = w;
+            if w > 0 {
+                let r = region[i] as usize;
+                acc.hires[r] += f64::from(w);
+                acc.hiring_firms[r] += 1.0;
+            }
+        }
+        start = end;
+    }
+    acc
+}
+
 /// Pass 2: hire (rationed), produce, pay, exit, age, relocate.
 pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) -> OperateAcc {
-    let rules = &ctx.rules;
-    let hazard_month = &ctx.derived.hazard_month[..];
-    let events_key = ctx.streams.step_key(Stream::FirmEvents, ctx.step, 1);
+    let env = OperateEnv {
+        ctx,
+        hazard_month: &ctx.derived.hazard_month[..],
+        events_key: ctx.streams.step_key(Stream::FirmEvents, ctx.step, 1),
+    };
+    let wide = simd_available();
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks_mut(CHUNK),
@@ -256,122 +326,199 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
         .into_par_iter()
         .map(
             |(id, region, sector, st, age, loss, emp, scale_now, cash, sales_year, want)| {
-                let mut acc = OperateAcc::default();
-                let len = id.len();
-                let (region, sector, st, age, loss, emp) = (
-                    &mut region[..len],
-                    &sector[..len],
-                    &mut st[..len],
-                    &mut age[..len],
-                    &mut loss[..len],
-                    &mut emp[..len],
-                );
-                let (scale_now, cash, sales_year, want) = (
-                    &scale_now[..len],
-                    &mut cash[..len],
-                    &mut sales_year[..len],
-                    &want[..len],
-                );
-                // Blocks of rows in three loops, as in `plan`: the hiring draw and the
-                // staffing ratio (scalar), the understaffing penalty `ratio^theta`
-                // (branch-free, vectorises), then sales, profit, exit and relocation.
-                let mut start = 0;
-                while start < len {
-                    let end = (start + BLOCK).min(len);
-                    let m = end - start;
-                    let mut n_new = [0u32; BLOCK];
-                    let mut staffing = [1.0f32; BLOCK];
-                    let mut u_exit = [0.0f32; BLOCK];
-                    let mut u_move = [0.0f32; BLOCK];
-                    for k in 0..m {
-                        let i = start + k;
-                        if st[i] == status::DEAD {
-                            continue;
-                        }
-                        let (r, s) = (region[i] as usize, sector[i] as usize);
-                        // One draw for hiring, exit and whether the firm moves.
-                        let (u_hire, u_x, u_m) = three_units_f32(events_key.bits(id[i]));
-                        let mut n = emp[i] as i64;
-                        let w = want[i];
-                        if w > 0 {
-                            // In f64 so that rounding can never lift a hire past
-                            // `w * ration + 1`; the sum is positive, so truncation is the floor.
-                            n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire))
-                                as i64;
-                        } else {
-                            n += i64::from(w);
-                        }
-                        let n = n.max(1) as u32;
-                        n_new[k] = n;
-                        let desired = (scale_now[i] * ctx.labour_mult[r][s]).max(1.0);
-                        staffing[k] = (n as f32 / desired).min(1.0);
-                        u_exit[k] = u_x;
-                        u_move[k] = u_m;
-                    }
-                    // Understaffed firms sell less (see `sales_units_from_scale`); 1^theta = 1
-                    // exactly, so fully staffed firms are unaffected.
-                    for v in &mut staffing[..m] {
-                        *v = fastmath::pow(*v, rules.theta);
-                    }
-                    for k in 0..m {
-                        let i = start + k;
-                        if st[i] == status::DEAD {
-                            continue;
-                        }
-                        let (r, s) = (region[i] as usize, sector[i] as usize);
-                        let n = n_new[k];
-                        let sales = scale_now[i] * staffing[k] * ctx.sales_month[r][s];
-                        let va = sales * rules.va_share[s];
-                        let profit = va - ctx.wage[r] * n as f32 - ctx.fixed_cost[r][s];
-                        cash[i] += profit;
-                        loss[i] = if profit < 0.0 {
-                            loss[i].saturating_add(1)
-                        } else {
-                            0
-                        };
-                        sales_year[i] += sales;
-                        age[i] = age[i].saturating_add(1);
-                        acc.sales[r] += f64::from(sales);
-                        acc.value_added[r] += f64::from(va);
-                        if st[i] == status::SME {
-                            acc.sme_sales[r] += f64::from(sales);
-                        }
-                        let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)];
-                        let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
-                        if broke || u_exit[k] < hazard {
-                            st[i] = status::DEAD;
-                            emp[i] = 0;
-                            acc.deaths[r] += 1.0;
-                            continue;
-                        }
-                        emp[i] = n;
-                        let mut r_now = r;
-                        if u_move[k] < rules.relocation_p {
-                            let (u_dest, _) = two_units_f32(ctx.streams.bits(
-                                Stream::Relocation,
-                                id[i],
-                                ctx.step,
-                                0,
-                            ));
-                            let d = crate::model::pick(&ctx.relocation_cdf[r], f64::from(u_dest));
-                            if d != r {
-                                region[i] = d as u8;
-                                acc.relocated_out[r] += 1.0;
-                                acc.relocated_in[d] += 1.0;
-                                r_now = d;
-                            }
-                        }
-                        acc.employees[r_now] += f64::from(n);
-                    }
-                    start = end;
+                let cols = OperateCols {
+                    id,
+                    region,
+                    sector,
+                    st,
+                    age,
+                    loss,
+                    emp,
+                    scale_now,
+                    cash,
+                    sales_year,
+                    want,
+                };
+                #[cfg(target_arch = "x86_64")]
+                if wide {
+                    // SAFETY: `simd_available` checked that this CPU has AVX2 and FMA.
+                    return unsafe { operate_chunk_avx2(cols, &env) };
                 }
-                acc
+                let _ = wide;
+                operate_chunk(cols, &env)
             },
         )
         .collect_into_vec(scratch);
     let mut total = OperateAcc::default();
     scratch.iter().for_each(|a| total.add(a));
     total
+}
+
+/// What every chunk of `operate` reads besides its rows.
+struct OperateEnv<'a> {
+    ctx: &'a StepCtx<'a>,
+    hazard_month: &'a [f32],
+    events_key: StepKey,
+}
+
+/// One chunk of the columns `operate` reads and writes.
+struct OperateCols<'a> {
+    id: &'a [u64],
+    region: &'a mut [u8],
+    sector: &'a [u8],
+    st: &'a mut [u8],
+    age: &'a mut [u16],
+    loss: &'a mut [u8],
+    emp: &'a mut [u32],
+    scale_now: &'a [f32],
+    cash: &'a mut [f32],
+    sales_year: &'a mut [f32],
+    want: &'a [i32],
+}
+
+/// [`operate_chunk`] compiled for AVX2 + FMA (same bits; see [`plan_chunk_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn operate_chunk_avx2(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
+    operate_chunk(cols, env)
+}
+
+#[inline(always)]
+fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
+    let OperateCols {
+        id,
+        region,
+        sector,
+        st,
+        age,
+        loss,
+        emp,
+        scale_now,
+        cash,
+        sales_year,
+        want,
+    } = cols;
+    let ctx = env.ctx;
+    let rules = &ctx.rules;
+    let (hazard_month, events_key) = (env.hazard_month, env.events_key);
+    let mut acc = OperateAcc::default();
+    let len = id.len();
+    let (region, sector, st, age, loss, emp) = (
+        &mut region[..len],
+        &sector[..len],
+        &mut st[..len],
+        &mut age[..len],
+        &mut loss[..len],
+        &mut emp[..len],
+    );
+    let (scale_now, cash, sales_year, want) = (
+        &scale_now[..len],
+        &mut cash[..len],
+        &mut sales_year[..len],
+        &want[..len],
+    );
+    // Blocks of rows in three loops, as in `plan`: the hiring draw and the
+    // staffing ratio (scalar), the understaffing penalty `ratio^theta`
+    // (branch-free, vectorises), then sales, profit, exit and relocation.
+    let mut start = 0;
+    while start < len {
+        let end = (start + BLOCK).min(len);
+        let m = end - start;
+        let mut n_new = [0u32; BLOCK];
+        let mut staffing = [1.0f32; BLOCK];
+        let mut u_exit = [0.0f32; BLOCK];
+        let mut u_move = [0.0f32; BLOCK];
+        for k in 0..m {
+            let i = start + k;
+            if st[i] == status::DEAD {
+                continue;
+            }
+            let (r, s) = (region[i] as usize, sector[i] as usize);
+            // One draw for hiring, exit and whether the firm moves.
+            let (u_hire, u_x, u_m) = three_units_f32(events_key.bits(id[i]));
+            let mut n = emp[i] as i64;
+            let w = want[i];
+            if w > 0 {
+                // In f64 so that rounding can never lift a hire past
+                // `w * ration + 1`; the sum is positive, so truncation is the floor.
+                n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire)) as i64;
+            } else {
+                n += i64::from(w);
+            }
+            let n = n.max(1) as u32;
+            n_new[k] = n;
+            let desired = (scale_now[i] * ctx.labour_mult[r][s]).max(1.0);
+            staffing[k] = (n as f32 / desired).min(1.0);
+            u_exit[k] = u_x;
+            u_move[k] = u_m;
+        }
+        // Understaffed firms sell less (see `sales_units_from_scale`); 1^theta = 1
+        // exactly, so fully staffed firms are unaffected.
+        for v in &mut staffing[..m] {
+            *v = fastmath::pow(*v, rules.theta);
+        }
+        for k in 0..m {
+            let i = start + k;
+            if st[i] == status::DEAD {
+                continue;
+            }
+            let (r, s) = (region[i] as usize, sector[i] as usize);
+            let n = n_new[k];
+            let sales = scale_now[i] * staffing[k] * ctx.sales_month[r][s];
+            let va = sales * rules.va_share[s];
+            let profit = va - ctx.wage[r] * n as f32 - ctx.fixed_cost[r][s];
+            cash[i] += profit;
+            loss[i] = if profit < 0.0 {
+                loss[i].saturating_add(1)
+            } else {
+                0
+            };
+            sales_year[i] += sales;
+            age[i] = age[i].saturating_add(1);
+            acc.sales[r] += f64::from(sales);
+            acc.value_added[r] += f64::from(va);
+            if st[i] == status::SME {
+                acc.sme_sales[r] += f64::from(sales);
+            }
+            let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)];
+            let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
+            if broke || u_exit[k] < hazard {
+                st[i] = status::DEAD;
+                emp[i] = 0;
+                acc.deaths[r] += 1.0;
+                continue;
+            }
+            emp[i] = n;
+            let mut r_now = r;
+            if u_move[k] < rules.relocation_p {
+                let (u_dest, _) =
+                    two_units_f32(ctx.streams.bits(Stream::Relocation, id[i], ctx.step, 0));
+                let d = crate::model::pick(&ctx.relocation_cdf[r], f64::from(u_dest));
+                if d != r {
+                    region[i] = d as u8;
+                    acc.relocated_out[r] += 1.0;
+                    acc.relocated_in[d] += 1.0;
+                    r_now = d;
+                }
+            }
+            acc.employees[r_now] += f64::from(n);
+        }
+        start = end;
+    }
+    acc
+}
+
+/// Whether the wide (AVX2 + FMA) build of the firm passes can run here. Both builds give the
+/// same bits (tested below), so this changes speed only.
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// Laplace draw with scale `b` from a uniform strictly inside (0, 1) (inverse CDF). With
@@ -402,6 +549,89 @@ mod tests {
         let (tiny, d) = sales_units(0.5f32.ln(), 1, 1.0, 0.5);
         assert_eq!(d, 1.0);
         assert!((tiny - 0.5).abs() < 1e-5);
+    }
+
+    /// Runs one `plan` and one `operate` over a whole small world with both builds.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn wide_and_portable_builds_give_the_same_bits() {
+        use crate::model::init_world;
+        use crate::rng::Streams;
+        use crate::scenario::Scenario;
+        if !simd_available() {
+            eprintln!("note: no AVX2 + FMA here; only the portable build runs");
+            return;
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let scn = Scenario::load(&path, &["scale=0.002".to_string()]).expect("baseline loads");
+        let streams = Streams::new(3);
+        let (world, derived) = init_world(&scn, &streams);
+        let mut ctx = crate::step::ctx(&world, &scn, &derived, &streams);
+        ctx.ration = [0.6; N_REGIONS]; // exercise rationed hiring
+        let (mut a, mut b) = (world.firms.clone(), world.firms.clone());
+        assert!(a.len() > 10_000);
+        let plan_env = PlanEnv {
+            ctx: &ctx,
+            age_volatility: &derived.age_volatility[..],
+            shock_key: streams.step_key(Stream::FirmShock, 0, 0),
+            jump_key: streams.step_key(Stream::FirmJump, 0, 0),
+        };
+        fn plan_cols(f: &mut Firms) -> PlanCols<'_> {
+            PlanCols {
+                id: &f.id,
+                region: &f.region,
+                sector: &f.sector,
+                st: &f.status,
+                age: &f.age_months,
+                emp: &f.employees,
+                log_scale: &mut f.log_scale,
+                want: &mut f.want,
+                scale_now: &mut f.scale_now,
+            }
+        }
+        let pa = plan_chunk(plan_cols(&mut a), &plan_env);
+        // SAFETY: simd_available() returned true above.
+        let pb = unsafe { plan_chunk_avx2(plan_cols(&mut b), &plan_env) };
+        assert_eq!(pa.hires, pb.hires);
+        assert_eq!(pa.hiring_firms, pb.hiring_firms);
+        let op_env = OperateEnv {
+            ctx: &ctx,
+            hazard_month: &derived.hazard_month[..],
+            events_key: streams.step_key(Stream::FirmEvents, 0, 1),
+        };
+        fn op_cols(f: &mut Firms) -> OperateCols<'_> {
+            OperateCols {
+                id: &f.id,
+                region: &mut f.region,
+                sector: &f.sector,
+                st: &mut f.status,
+                age: &mut f.age_months,
+                loss: &mut f.loss_months,
+                emp: &mut f.employees,
+                scale_now: &f.scale_now,
+                cash: &mut f.cash_krw,
+                sales_year: &mut f.sales_year_krw,
+                want: &f.want,
+            }
+        }
+        let oa = operate_chunk(op_cols(&mut a), &op_env);
+        // SAFETY: as above.
+        let ob = unsafe { operate_chunk_avx2(op_cols(&mut b), &op_env) };
+        assert_eq!(oa.sales, ob.sales);
+        assert_eq!(oa.value_added, ob.value_added);
+        assert_eq!(oa.employees, ob.employees);
+        assert_eq!(oa.deaths, ob.deaths);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.log_scale), bits(&b.log_scale));
+        assert_eq!(bits(&a.scale_now), bits(&b.scale_now));
+        assert_eq!(bits(&a.cash_krw), bits(&b.cash_krw));
+        assert_eq!(bits(&a.sales_year_krw), bits(&b.sales_year_krw));
+        assert_eq!(a.want, b.want);
+        assert_eq!(a.employees, b.employees);
+        assert_eq!(a.status, b.status);
+        assert_eq!(a.region, b.region);
+        // The step did something: some firms hired, some sales were made.
+        assert!(pa.hires.iter().sum::<f64>() > 0.0 && oa.sales.iter().sum::<f64>() > 0.0);
     }
 
     #[test]
