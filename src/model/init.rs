@@ -9,6 +9,7 @@ use super::{
 use crate::rng::{Stream, Streams};
 use crate::scenario::Scenario;
 use crate::step::produce;
+use rayon::prelude::*;
 
 /// Constants of one run computed once from the scenario and the initial draws. The step reads
 /// them; nothing changes them after initialisation.
@@ -70,34 +71,33 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         let table = SizeTable::new(&scn.firms, real_workers[r] / real_firms[r]);
         let n_agents = (real_firms[r] * scn.scale).round() as u64;
         let sector_cdf = cdf(&rp.sector_mix);
-        for _ in 0..n_agents {
-            let id = next_firm_id;
-            next_firm_id += 1;
-            let e = id;
-            let b = |k| streams.uniform(Stream::FirmInit, e, 0, k);
-            let employees = table.draw(b(0));
-            let sector = pick(&sector_cdf, b(1)) as u8;
-            let age = (-scn.firms.initial_age_mean_months * (1.0 - b(2)).ln()).min(1200.0);
-            let z = streams.normal(Stream::FirmInit, e, 0, 3);
-            // Multi-person firms start at their size (mean-centred lognormal noise); one-person
-            // firms' scale is not pinned by their size, so it has its own mean.
-            let log_scale = if employees == 1 {
-                scn.firms.one_person_log_scale_mean + scn.firms.one_person_log_scale_sd * z
-            } else {
-                let sd = scn.firms.initial_scale_sd;
-                (employees as f64).ln() - sd * sd / 2.0 + sd * z
-            };
-            firms.push(
-                id,
-                r as u8,
-                sector,
-                age as u16,
-                employees,
-                log_scale as f32,
-                0.0,
-                0.0,
-                0,
-            );
+        // Each agent's attributes depend only on its id, so they are drawn in parallel and
+        // appended in id order.
+        let first_id = next_firm_id;
+        next_firm_id += n_agents;
+        let drawn: Vec<(u8, u16, u32, f32)> = (first_id..next_firm_id)
+            .into_par_iter()
+            .map(|e| {
+                let b = |k| streams.uniform(Stream::FirmInit, e, 0, k);
+                let employees = table.draw(b(0));
+                let sector = pick(&sector_cdf, b(1)) as u8;
+                let age = (-scn.firms.initial_age_mean_months * (1.0 - b(2)).ln()).min(1200.0);
+                let z = streams.normal(Stream::FirmInit, e, 0, 3);
+                // Multi-person firms start at their size (mean-centred lognormal noise);
+                // one-person firms' scale is not pinned by their size, so it has its own mean.
+                let log_scale = if employees == 1 {
+                    scn.firms.one_person_log_scale_mean + scn.firms.one_person_log_scale_sd * z
+                } else {
+                    let sd = scn.firms.initial_scale_sd;
+                    (employees as f64).ln() - sd * sd / 2.0 + sd * z
+                };
+                (sector, age as u16, employees, log_scale as f32)
+            })
+            .collect();
+        firms.reserve(drawn.len());
+        for (k, &(sector, age, employees, log_scale)) in drawn.iter().enumerate() {
+            let id = first_id + k as u64;
+            firms.push(id, r as u8, sector, age, employees, log_scale, 0.0, 0.0, 0);
         }
     }
 

@@ -70,6 +70,24 @@ impl Firms {
         self.id.is_empty()
     }
 
+    /// Makes room for `n` more firms in every column.
+    pub fn reserve(&mut self, n: usize) {
+        self.id.reserve(n);
+        self.region.reserve(n);
+        self.sector.reserve(n);
+        self.status.reserve(n);
+        self.age_months.reserve(n);
+        self.loss_months.reserve(n);
+        self.flags.reserve(n);
+        self.employees.reserve(n);
+        self.log_scale.reserve(n);
+        self.tech.reserve(n);
+        self.cash_krw.reserve(n);
+        self.sales_year_krw.reserve(n);
+        self.want.reserve(n);
+        self.scale_now.reserve(n);
+    }
+
     /// Appends one firm (every column gets exactly one value).
     #[allow(clippy::too_many_arguments)]
     pub fn push(
