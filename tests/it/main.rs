@@ -2,6 +2,7 @@
 //! - `determinism`: byte-identical outputs at any thread count; common random numbers.
 //! - `invariants`: money, jobs and people are accounted for every year.
 //! - `scenario_errors`: bad scenario files and CLI arguments give one-line errors, exit 2.
+//! - `precision`: the f32 firm passes against an f64 reference of the same equations.
 //! - `plausibility`: the baseline's start year against CALIBRATION_FACTS.
 //! - `cli`: output folders, manifests, atomic writes.
 //! - `validation`: `regsim validate` bands on the baseline.
@@ -13,6 +14,7 @@ mod cli;
 mod determinism;
 mod invariants;
 mod plausibility;
+mod precision;
 mod scenario_errors;
 mod validation;
 
