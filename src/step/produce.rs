@@ -167,7 +167,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                         0.0
                     };
                     let a = log_scale[i]
-                        + rules.drift[s]
+                        + ctx.drift[r][s]
                         + age_f * size_f * (rules.shock_sd * z + jump);
                     log_scale[i] = a;
                     // (S,s) adjustment: a firm moves toward its desired headcount only for the part
