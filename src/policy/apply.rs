@@ -229,7 +229,7 @@ fn january(
         let fo = world.policy.funded[Program::OneStop as usize];
         let money = world.policy.left_krw[Program::OneStop as usize];
         let centres: f64 = o.centres.iter().sum();
-        world.policy.one_stop_progress_month = o.progress_boost_per_year * fo / 12.0;
+        world.policy.one_stop_progress_month = 0.0;
         if money > 0.0 && centres > 0.0 {
             for r in 0..N_REGIONS {
                 if o.centres[r] > 0.0 {
@@ -240,18 +240,25 @@ fn january(
                 }
             }
             let st = &mut world.startups;
+            let mut served = 0.0;
             for j in 0..st.len() {
                 let r = usize::from(st.region[j]);
-                if st.status[j] == startup_status::ACTIVE
-                    && o.centres[r] > 0.0
-                    && st.flags[j] & flag::ONE_STOP == 0
-                {
+                if st.status[j] != startup_status::ACTIVE || o.centres[r] <= 0.0 {
+                    continue;
+                }
+                served += w;
+                if st.flags[j] & flag::ONE_STOP == 0 {
                     st.flags[j] |= flag::ONE_STOP;
                     world.policy.acc[Program::OneStop as usize][r].startups_treated += w;
                 }
             }
-        } else {
-            world.policy.one_stop_progress_month = 0.0;
+            // Advisors' caseload: fewer advisors than the served startups need dilute the boost.
+            let coverage = if served > 0.0 {
+                (o.advisors * o.startups_per_advisor / served).min(1.0)
+            } else {
+                1.0
+            };
+            world.policy.one_stop_progress_month = o.progress_boost_per_year * fo * coverage / 12.0;
         }
     }
 

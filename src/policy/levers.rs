@@ -114,6 +114,7 @@ pub struct OneStop {
     pub cost_krw: Vec<f64>,
     pub centres: [f64; N_REGIONS],
     pub advisors: f64,
+    pub startups_per_advisor: f64,
     pub progress_boost_per_year: f64,
 }
 

@@ -332,6 +332,7 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
     if let Some(x) = &p.one_stop {
         let k = |n: &str| format!("policy.one_stop.{n}");
         c.nonneg(&k("advisors"), x.advisors);
+        c.nonneg(&k("startups_per_advisor"), x.startups_per_advisor);
         c.range(
             &k("progress_boost_per_year"),
             x.progress_boost_per_year,
@@ -342,6 +343,7 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
             cost_krw: h.values(c, &k("cost_krw_by_year"), &x.cost_krw_by_year, 0.0, false),
             centres: c.per_region(&k("centres_by_region"), &x.centres_by_region),
             advisors: x.advisors,
+            startups_per_advisor: x.startups_per_advisor,
             progress_boost_per_year: x.progress_boost_per_year,
         });
     }

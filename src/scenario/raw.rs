@@ -324,6 +324,8 @@ pub struct RawOneStop {
     pub cost_krw_by_year: YearMap<f64>,
     pub centres_by_region: BTreeMap<String, f64>,
     pub advisors: f64,
+    /// Startups one advisor can serve; fewer advisors than needed dilute the boost.
+    pub startups_per_advisor: f64,
     pub progress_boost_per_year: f64,
 }
 
