@@ -346,6 +346,22 @@ fn the_budget_cap_binds_pro_rata() {
 fn spending_never_exceeds_a_programmes_budget() {
     let scn = load(&scenario_path("work-plan-2026"), &["scale=0.002"]);
     let r = simulate_plain(&scn, 14);
+    // The plan starts in 2026: 2025 is the baseline's year, draw for draw.
+    let b = simulate_plain(&base(&["scale=0.002"]), 14);
+    let y25 = |x: &RunResult| -> Vec<_> {
+        x.regions
+            .iter()
+            .filter(|r| r.year == 2025)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(y25(&r), y25(&b));
+    assert!(
+        r.programs
+            .iter()
+            .filter(|x| x.year == 2025)
+            .all(|x| x.spend_krw == 0.0)
+    );
     let mut checked = 0;
     for p in Program::ALL {
         for y in 0..6usize {
