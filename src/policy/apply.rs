@@ -222,7 +222,7 @@ fn january(
             world.policy.founders_month[r] = founders * share / 12.0;
         }
         world.policy.founder_grant_krw = l.grant_krw_per_founder;
-        select_creators(world, scn, streams, w, l.creators[y], l, y);
+        select_creators(world, scn, streams, w, l.creators[y], l);
     }
 
     if let Some(o) = &policy.one_stop {
@@ -397,7 +397,6 @@ fn select_creators(
     weight: f64,
     creators: f64,
     l: &super::levers::LocalEntrepreneurs,
-    _y: usize,
 ) {
     let p = Program::LocalCreators;
     let left = world.policy.left_krw[p as usize];
