@@ -54,6 +54,11 @@ pub enum Stream {
     InvestorInit = 11,
     /// Which seeking startups an investor's proposals come from.
     DealFlow = 12,
+    /// Policy selections: a firm's or startup's rank among the eligible, a growth fund's
+    /// local-deal draw.
+    PolicySelect = 13,
+    /// Policy rounding: how many agents a programme's real count becomes this step.
+    PolicyDraw = 14,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.

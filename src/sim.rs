@@ -34,6 +34,8 @@ pub fn simulate<E>(
     let mut pipe = Pipeline::default();
     let mut regions = Vec::new();
     let mut national = Vec::new();
+    let mut programs = Vec::new();
+    let active = scn.policy.active_programs();
     for month in 0..scn.months() {
         step_month(&mut world, scn, &derived, &streams, &mut pipe);
         if (month + 1) % 12 == 0 {
@@ -41,6 +43,7 @@ pub fn simulate<E>(
             let rows = region_rows(year, &world, derived.weight);
             national.push(national_row(&rows));
             regions.extend(rows);
+            programs.extend(world.policy.take_rows(year, &active));
             on_year_end(year, &world)?;
             close_year(&mut world);
         }
@@ -48,7 +51,7 @@ pub fn simulate<E>(
     Ok(RunResult {
         regions,
         national,
-        programs: Vec::new(),
+        programs,
         ledger: world.ledger.clone(),
         timings: pipe.timings,
         firm_rows_stepped: pipe.firm_rows_stepped,

@@ -1,5 +1,5 @@
 //! `regsim run`: one scenario, one seed -> manifest.json, regions.csv, national.csv
-//! (and firms.csv with --firm-snapshots).
+//! (programs.csv when the scenario has programmes; firms.csv with --firm-snapshots).
 
 use super::{ScenarioArgs, load, with_threads};
 use anyhow::{Context, Result};
@@ -71,9 +71,16 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     write_csv(&out.join("regions.csv"), &result.regions)?;
     write_national(&out.join("national.csv"), &result.national)?;
+    let has_programs = !result.programs.is_empty();
+    if has_programs {
+        write_csv(&out.join("programs.csv"), &result.programs)?;
+    }
     let wall = started.elapsed().as_secs_f64();
     let (version, commit) = build_info();
     let mut files = vec!["regions.csv", "national.csv"];
+    if has_programs {
+        files.push("programs.csv");
+    }
     if args.firm_snapshots {
         files.push("firms.csv");
     }

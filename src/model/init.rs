@@ -201,6 +201,27 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
                 investors.capital_krw.push(phase * max_ticket);
                 investors.inflow_krw_month.push(inflow);
                 investors.invested_krw.push(0.0);
+                investors.local_share.push(0.0);
+                investors.program.push(0);
+            }
+        }
+    }
+    // Growth funds (policy): empty funds appended after the market's investors, so the
+    // market's ids and draws are those of a run without them; money arrives each January.
+    if let Some(g) = &scn.policy.growth_fund {
+        for r in 0..N_REGIONS {
+            if !g.regions[r] {
+                continue;
+            }
+            for _ in 0..g.funds_per_region {
+                investors.id.push(investors.id.len() as u32);
+                investors.kind.push(g.investor_kind);
+                investors.home.push(r as u8);
+                investors.capital_krw.push(0.0);
+                investors.inflow_krw_month.push(0.0);
+                investors.invested_krw.push(0.0);
+                investors.local_share.push(g.local_share);
+                investors.program.push(crate::policy::flag::GROWTH_FUND);
             }
         }
     }
@@ -217,6 +238,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         regions,
         flows: YearFlows::default(),
         ledger,
+        policy: crate::policy::PolicyState::neutral(),
     };
     crate::step::labour::update_employment(&mut world, weight);
 

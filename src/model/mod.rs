@@ -204,6 +204,10 @@ pub struct Investors {
     pub inflow_krw_month: Vec<f64>,
     /// Cumulative money invested.
     pub invested_krw: Vec<f64>,
+    /// Share of deals that must go to startups of the home region (growth funds; 0 otherwise).
+    pub local_share: Vec<f64>,
+    /// Programme flag given to startups this investor funds (growth funds; 0 otherwise).
+    pub program: Vec<u16>,
 }
 
 impl Investors {
@@ -283,6 +287,8 @@ pub struct World {
     pub regions: Regions,
     pub flows: YearFlows,
     pub ledger: Ledger,
+    /// Policy accounts and this month's lever modifiers (neutral without levers).
+    pub policy: crate::policy::PolicyState,
 }
 
 /// Id of the `index`-th agent born in `region` during month `step` (0-based). Initial agents

@@ -172,15 +172,23 @@ pub fn find_key_line(text: &str, key: &str) -> Option<usize> {
 
 fn find_exact(text: &str, key: &str) -> Option<usize> {
     let mut section = String::new();
+    // Arrays of tables (`[[policy.shocks]]`) are numbered as serde names them: `policy.shocks[0]`.
+    let mut arrays: std::collections::BTreeMap<String, usize> = Default::default();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.starts_with('#') || t.is_empty() {
             continue;
         }
         if let Some(h) = t.strip_prefix('[') {
+            let is_array = h.starts_with('[');
             let h = h.trim_start_matches('[');
             if let Some(end) = h.find(']') {
                 section = h[..end].trim().to_string();
+                if is_array {
+                    let n = arrays.entry(section.clone()).or_insert(0);
+                    section = format!("{section}[{n}]");
+                    *n += 1;
+                }
                 if section == key {
                     return Some(i + 1);
                 }
@@ -217,6 +225,9 @@ mod tests {
             Some(7)
         );
         assert_eq!(find_key_line(text, "firms.zzz"), Some(2));
+        let shocks = "[[policy.shocks]]\nsize = 1\n[[policy.shocks]]\nkind = \"x\"\nsize = 2\n";
+        assert_eq!(find_key_line(shocks, "policy.shocks[1].size"), Some(5));
+        assert_eq!(find_key_line(shocks, "policy.shocks[0].size"), Some(2));
     }
 
     #[test]

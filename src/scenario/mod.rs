@@ -4,6 +4,7 @@
 //! stores it. Validation reports every problem at once, each as one line naming the file,
 //! the key (and line where known) and what is allowed.
 
+mod check_policy;
 mod error;
 mod load;
 mod raw;
@@ -38,6 +39,8 @@ pub struct Scenario {
     pub migration: MigrationParams,
     pub sectors: [SectorParams; N_SECTORS],
     pub regions: [RegionParams; N_REGIONS],
+    /// Policy levers (all off when the file has no `[policy]` section).
+    pub policy: crate::policy::Policy,
     /// The resolved scenario as written (after `extends` and `--set`), for manifests.
     pub raw: RawScenario,
 }

@@ -36,6 +36,9 @@ pub struct RawScenario {
     pub migration: MigrationParams,
     pub sectors: BTreeMap<String, SectorParams>,
     pub regions: BTreeMap<String, RawRegion>,
+    /// Policy levers (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<RawPolicy>,
 }
 
 fn default_scale() -> f64 {
@@ -187,4 +190,173 @@ pub struct RawRegion {
     pub amenity_other: f64,
     pub startup_ecosystem: f64,
     pub sector_mix: BTreeMap<String, f64>,
+}
+
+/// A year-keyed schedule as written: `{ 2026 = 1.0e12, 2027 = ... }`.
+pub type YearMap<T> = BTreeMap<String, T>;
+
+/// `[policy]`: every lever is optional and off when absent (see docs/ODD.md 6.11).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// Cap on the sum of all programmes' spending per year (real KRW).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_cap_krw_per_year: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_cities: Option<RawHubCities>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_parks: Option<RawStartupParks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growth_fund: Option<RawGrowthFund>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tips: Option<RawTips>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smart_factories: Option<RawSmartFactories>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump_up: Option<RawSelection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_entrepreneurs: Option<RawLocalEntrepreneurs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_stop: Option<RawOneStop>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_industries: Option<RawKeyIndustries>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_supply_chains: Option<RawSelection>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shocks: Vec<RawShock>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHubCities {
+    /// Regions designated from each year on (cumulative).
+    pub regions_by_year: YearMap<Vec<String>>,
+    pub cost_krw_per_hub_year: f64,
+    pub startup_birth_boost: f64,
+    pub startup_quality_boost: f64,
+    pub investor_distance_discount: f64,
+    pub amenity_15_39_boost: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStartupParks {
+    pub regions_by_year: YearMap<Vec<String>>,
+    pub cost_krw_per_region_year: f64,
+    pub angel_krw_per_region_year: f64,
+    pub startup_birth_boost: f64,
+    pub angel_kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrowthFund {
+    pub budget_krw_by_year: YearMap<f64>,
+    /// Regions with a parent fund (empty: the 14 non-capital regions).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    pub funds_per_region: f64,
+    pub local_share: f64,
+    pub private_match_ratio: f64,
+    pub investor_kind: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTips {
+    pub selections_by_year: YearMap<f64>,
+    pub match_krw_by_year: YearMap<f64>,
+    #[serde(default)]
+    pub regional_share_by_year: YearMap<f64>,
+    pub regional_ticket_relief: f64,
+    pub operator_kind: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub budget_krw_by_year: YearMap<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmartFactories {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_ai: Option<RawSelection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_specialised: Option<RawSelection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collaborative: Option<RawSelection>,
+}
+
+/// A programme that selects firms each year (smart factories, Jump-Up, AI supply chains).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSelection {
+    pub count_by_year: YearMap<f64>,
+    pub cost_krw_per_firm: f64,
+    pub productivity_gain: f64,
+    pub tech_gain: f64,
+    pub sectors: Vec<String>,
+    /// Eligible regions (empty: all).
+    #[serde(default)]
+    pub regions: Vec<String>,
+    pub min_employees: f64,
+    /// Absent: random among the eligible; given: rank by `log_scale + sd * z`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_noise_sd: Option<f64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub budget_krw_by_year: YearMap<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLocalEntrepreneurs {
+    pub founders_by_year: YearMap<f64>,
+    pub creators_by_year: YearMap<f64>,
+    pub regional_share: f64,
+    pub grant_krw_per_founder: f64,
+    pub grant_krw_per_creator: f64,
+    pub creator_progress_boost: f64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub budget_krw_by_year: YearMap<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOneStop {
+    pub cost_krw_by_year: YearMap<f64>,
+    pub centres_by_region: BTreeMap<String, f64>,
+    pub advisors: f64,
+    /// Startups one advisor can serve; fewer advisors than needed dilute the boost.
+    pub startups_per_advisor: f64,
+    pub progress_boost_per_year: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeyIndustries {
+    pub from_year: i64,
+    /// Sector groups designated as main / future industries, by region.
+    pub main_industries: BTreeMap<String, Vec<String>>,
+    pub future_industries: BTreeMap<String, Vec<String>>,
+    pub main_gain_per_year: f64,
+    pub future_gain_per_year: f64,
+    pub incentive_krw_by_year: YearMap<f64>,
+    pub performance_gain_per_year: f64,
+    pub performance_sensitivity: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShock {
+    /// "demand" or "supply".
+    pub kind: String,
+    /// Affected sectors and regions (empty: all).
+    #[serde(default)]
+    pub sectors: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    pub start_year: i64,
+    /// 1..12.
+    pub start_month: i64,
+    pub months: i64,
+    /// Fractional loss of demand or output, 0..1.
+    pub size: f64,
 }

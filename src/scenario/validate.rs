@@ -9,13 +9,13 @@ use super::{InvestorKind, RegionParams, Scenario};
 use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
 use std::collections::BTreeMap;
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     loaded: &'a Loaded,
-    problems: Vec<Problem>,
+    pub(super) problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn push(&mut self, key: &str, message: String) {
+    pub(super) fn push(&mut self, key: &str, message: String) {
         let (file, line) = match self.loaded.locate(key) {
             Some((f, l)) => (f, Some(l)),
             None => (self.loaded.file.clone(), None),
@@ -23,7 +23,7 @@ impl Checker<'_> {
         self.problems.push(Problem::new(&file, key, line, message));
     }
 
-    fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
+    pub(super) fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
         if !(v.is_finite() && v >= lo && v <= hi) {
             let allowed = match (lo, hi) {
                 (0.0, 1.0) => "a share between 0 and 1".to_string(),
@@ -35,21 +35,21 @@ impl Checker<'_> {
         }
     }
 
-    fn share(&mut self, key: &str, v: f64) {
+    pub(super) fn share(&mut self, key: &str, v: f64) {
         self.range(key, v, 0.0, 1.0);
     }
 
-    fn nonneg(&mut self, key: &str, v: f64) {
+    pub(super) fn nonneg(&mut self, key: &str, v: f64) {
         self.range(key, v, 0.0, f64::INFINITY);
     }
 
-    fn positive(&mut self, key: &str, v: f64) {
+    pub(super) fn positive(&mut self, key: &str, v: f64) {
         if !(v.is_finite() && v > 0.0) {
             self.push(key, format!("{v} is out of range; allowed: a number > 0"));
         }
     }
 
-    fn whole(&mut self, key: &str, v: f64, lo: f64, hi: f64) -> u32 {
+    pub(super) fn whole(&mut self, key: &str, v: f64, lo: f64, hi: f64) -> u32 {
         if v.fract() != 0.0 {
             self.push(key, format!("{v} must be a whole number from {lo} to {hi}"));
             return lo as u32;
@@ -59,7 +59,11 @@ impl Checker<'_> {
     }
 
     /// A map keyed by region id -> array; unknown ids are problems, missing ones are zero.
-    fn per_region(&mut self, key: &str, map: &BTreeMap<String, f64>) -> [f64; N_REGIONS] {
+    pub(super) fn per_region(
+        &mut self,
+        key: &str,
+        map: &BTreeMap<String, f64>,
+    ) -> [f64; N_REGIONS] {
         let mut out = [0.0; N_REGIONS];
         for (name, &v) in map {
             match region_index(name) {
@@ -130,6 +134,10 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     if investors.is_empty() {
         c.push("investors", "at least one investor kind is required".into());
     }
+    let policy = match &raw.policy {
+        Some(p) => super::check_policy::check_policy(&mut c, raw, p),
+        None => crate::policy::Policy::default(),
+    };
 
     if !c.problems.is_empty() {
         return Err(ScenarioError::Invalid {
@@ -153,6 +161,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         migration: raw.migration.clone(),
         sectors: sectors.expect("checked"),
         regions: regions.expect("checked"),
+        policy,
         raw: raw.clone(),
     })
 }

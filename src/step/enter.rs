@@ -7,8 +7,11 @@
 use super::StepCtx;
 use crate::model::geo::N_REGIONS;
 use crate::model::{AGE_15_39, AGE_40_64, StartupSeed, World, birth_id, cdf, pick, push_startup};
+use crate::policy::{Program, flag};
 use crate::rng::Stream;
 use rand_distr::{Distribution, Poisson};
+
+const LOCAL: Program = Program::LocalEntrepreneurs;
 
 /// Agents born this month by region.
 #[derive(Debug, Default)]
@@ -64,13 +67,40 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
         births.firms[r] = n as f64;
 
         let youth_factor = pop[AGE_15_39] / ctx.derived.youth0[r];
-        let mean = ctx.derived.startup_births_month[r] * youth_factor * ctx.scn.scale;
+        let ps = &world.policy;
+        let mean = ctx.derived.startup_births_month[r]
+            * youth_factor
+            * ctx.scn.scale
+            * ps.startup_birth_mult[r];
         let team = sp.initial_team.round().max(1.0);
         let can_staff = (free_agents[r].max(0.0) / team) as u64;
         let n = poisson_draw(ctx, Stream::StartupBirths, r, mean).min(can_staff);
-        free_agents[r] -= n as f64 * team;
+        // Local entrepreneurs (policy): extra founders after the market's births, each with a
+        // grant, as long as the programme's money lasts.
+        let extra = if ps.founders_month[r] > 0.0 {
+            let u = ctx
+                .streams
+                .uniform(Stream::PolicyDraw, 100 + r as u64, ctx.step, 0);
+            crate::policy::apply::agents_for(
+                ps.founders_month[r],
+                ctx.scn.scale,
+                u,
+                ps.founder_grant_krw,
+                ctx.derived.weight,
+                ps.left_krw[LOCAL as usize],
+            )
+            .min(can_staff - n)
+        } else {
+            0
+        };
+        let (quality_shift, birth_flags, grant) = (
+            ps.startup_quality_shift[r],
+            ps.startup_birth_flags[r],
+            ps.founder_grant_krw,
+        );
+        free_agents[r] -= (n + extra) as f64 * team;
         let sector_cdf = cdf(&ctx.scn.regions[r].sector_mix);
-        for j in 0..n {
+        for j in 0..n + extra {
             let id = birth_id(ctx.step, r, j);
             let e = id;
             let burn = team * sp.burn_per_member_krw_month;
@@ -84,14 +114,33 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
                         &sector_cdf,
                         ctx.streams.uniform(Stream::StartupInit, e, 0, 4),
                     ) as u8,
-                    quality: ctx.streams.normal(Stream::StartupInit, e, 0, 5) as f32,
+                    quality: (ctx.streams.normal(Stream::StartupInit, e, 0, 5) + quality_shift)
+                        as f32,
                     stage: 0,
                     age: 0,
                     progress: 0.0,
                     runway_months: sp.seed_cash_krw / burn,
                 },
             );
+            let mut flags = birth_flags;
+            if j >= n {
+                flags |= flag::LOCAL_ENTREPRENEUR;
+                *world.startups.cash_krw.last_mut().expect("just pushed") += grant;
+                let w = ctx.derived.weight;
+                world.policy.spend(LOCAL, r, grant * w);
+                world.policy.acc[LOCAL as usize][r].startups_treated += w;
+            }
+            *world.startups.flags.last_mut().expect("just pushed") = flags;
+            if flags & flag::HUB_CITY != 0 {
+                world.policy.acc[Program::HubCities as usize][r].startups_treated +=
+                    ctx.derived.weight;
+            }
+            if flags & flag::ONE_STOP != 0 {
+                world.policy.acc[Program::OneStop as usize][r].startups_treated +=
+                    ctx.derived.weight;
+            }
         }
+        let n = n + extra;
         births.startups[r] = n as f64;
     }
     births

@@ -11,7 +11,9 @@
 //! outcome deterministic. The work is small (investors x deal flow per month).
 
 use super::StepCtx;
+use crate::model::geo::{CAPITAL, N_REGIONS};
 use crate::model::{World, startup_status};
+use crate::policy::{Program, flag};
 use crate::rng::Stream;
 use crate::scenario::InvestorKind;
 
@@ -22,6 +24,8 @@ pub struct InvestScratch {
     seekers: Vec<u32>,
     /// Whether a seeker (by position in `seekers`) was funded this month.
     funded: Vec<bool>,
+    /// Positions in `seekers` by region (filled only when growth funds exist).
+    local: Vec<Vec<u32>>,
 }
 
 /// Per-region investment received this month (agent units).
@@ -64,28 +68,64 @@ pub fn invest(
         return flows;
     }
     let n_seekers = scratch.seekers.len() as u64;
+    let has_local = inv.local_share.iter().any(|&l| l > 0.0);
+    if has_local {
+        scratch.local.resize(N_REGIONS, Vec::new());
+        scratch.local.iter_mut().for_each(Vec::clear);
+        for (pos, &j) in scratch.seekers.iter().enumerate() {
+            scratch.local[st.region[j as usize] as usize].push(pos as u32);
+        }
+    }
+    let ps = &mut world.policy;
+    let tips_kind = ctx.scn.policy.tips.as_ref().map(|t| t.operator_kind);
 
     for k in 0..inv.len() {
         let kind = &ctx.scn.investors[inv.kind[k] as usize];
         let home = inv.home[k] as usize;
         let inv_id = u64::from(inv.id[k]);
         debug_assert!(kind.deal_flow_per_month < 1 << 16);
+        // TIPS operators (policy): while selections are open, a deal is a selection.
+        let is_tips = ps.tips_active && tips_kind == Some(inv.kind[k]);
+        let relief = if is_tips { ps.tips_relief } else { 0.0 };
         for deal in 0..kind.max_deals_per_month {
+            // Growth funds (policy): a `local_share` of deals screen only home-region seekers.
+            let pool: Option<&[u32]> = if inv.local_share[k] > 0.0
+                && ctx
+                    .streams
+                    .uniform(Stream::PolicySelect, inv_id, ctx.step, deal)
+                    < inv.local_share[k]
+            {
+                Some(&scratch.local[home])
+            } else {
+                None
+            };
+            if pool.is_some_and(|p| p.is_empty()) {
+                break;
+            }
+            let selecting =
+                is_tips && ps.tips_left >= 1.0 && ps.fits(Program::Tips, ps.tips_match_krw);
             // Screen `deal_flow` proposals drawn from the seekers (with replacement).
             let mut best: Option<(usize, f64)> = None;
             for look in 0..kind.deal_flow_per_month {
                 let b = ctx
                     .streams
                     .bits(Stream::DealFlow, inv_id, ctx.step, (deal << 16) | look);
-                let pos = (((b >> 32) * n_seekers) >> 32) as usize;
+                let pos = match pool {
+                    None => (((b >> 32) * n_seekers) >> 32) as usize,
+                    Some(p) => p[(((b >> 32) * p.len() as u64) >> 32) as usize] as usize,
+                };
                 if scratch.funded[pos] {
                     continue;
                 }
                 let j = scratch.seekers[pos] as usize;
                 let stage = st.stage[j];
+                let regional = st.region[j] as usize != CAPITAL;
+                if selecting && !regional && ps.tips_capital_left < 1.0 {
+                    continue;
+                }
                 if stage < kind.min_stage
                     || stage > kind.max_stage
-                    || ticket_for(kind, stage) > inv.capital_krw[k]
+                    || ticket(kind, stage, regional, relief) > inv.capital_krw[k]
                 {
                     continue;
                 }
@@ -96,7 +136,8 @@ pub fn invest(
                     .normal(Stream::Screening, st.id[j], ctx.step, inv.id[k]);
                 let dist = ctx.derived.distance_km[home][st.region[j] as usize];
                 let score = f64::from(st.quality[j]) + kind.screening_noise_sd * noise
-                    - kind.home_bias_per_100km * dist / 100.0;
+                    - kind.home_bias_per_100km * dist / 100.0
+                        * ps.distance_factor[st.region[j] as usize];
                 if best.is_none_or(|(_, s)| score > s) {
                     best = Some((pos, score));
                 }
@@ -106,10 +147,26 @@ pub fn invest(
                 break;
             }
             let j = scratch.seekers[pos] as usize;
-            let ticket = ticket_for(kind, st.stage[j]);
+            let r = st.region[j] as usize;
+            let ticket = ticket(kind, st.stage[j], r != CAPITAL, relief);
             inv.capital_krw[k] -= ticket;
             inv.invested_krw[k] += ticket;
             world.ledger.invested_krw += ticket;
+            // Deals are real (thinning only decides whether the startup is in the sample), so
+            // programme counts and the TIPS match are booked for every deal, in real KRW.
+            let mut grant = 0.0;
+            if selecting {
+                ps.tips_left -= 1.0;
+                if r == CAPITAL {
+                    ps.tips_capital_left -= 1.0;
+                }
+                grant = ps.tips_match_krw;
+                ps.spend(Program::Tips, r, grant);
+                ps.acc[Program::Tips as usize][r].startups_treated += 1.0;
+            }
+            if inv.program[k] == flag::GROWTH_FUND {
+                ps.acc[Program::GrowthFund as usize][r].startups_treated += 1.0;
+            }
             // Thinning: the seekers stand for the whole real pool; this deal lands on a startup
             // of the sample with probability `scale`, otherwise on a like one outside it.
             let u = ctx
@@ -121,10 +178,10 @@ pub fn invest(
             }
             scratch.funded[pos] = true;
             world.ledger.received_by_startups_krw += ticket;
-            st.cash_krw[j] += ticket;
+            st.cash_krw[j] += ticket + grant;
+            st.flags[j] |= inv.program[k] | if selecting { flag::TIPS } else { 0 };
             st.stage[j] = st.stage[j].saturating_add(1);
             st.progress[j] += sp.funding_progress_boost as f32;
-            let r = st.region[j] as usize;
             let grow = (f64::from(st.team[j]) * sp.team_growth_per_round).round();
             let hire = grow.min(free_agents[r].max(0.0).floor());
             free_agents[r] -= hire;
@@ -146,4 +203,14 @@ pub fn invest(
 fn ticket_for(kind: &InvestorKind, stage: u8) -> f64 {
     let t = &kind.ticket_krw_by_stage;
     t[usize::from(stage).min(t.len() - 1)]
+}
+
+/// [`ticket_for`], cut by `relief` for non-capital startups (TIPS's relaxed minimum).
+fn ticket(kind: &InvestorKind, stage: u8, regional: bool, relief: f64) -> f64 {
+    let t = ticket_for(kind, stage);
+    if regional && relief > 0.0 {
+        t * (1.0 - relief)
+    } else {
+        t
+    }
 }

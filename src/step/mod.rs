@@ -5,6 +5,7 @@
 //!
 //! | order | submodel | file |
 //! |---|---|---|
+//! | 0 | policy (levers: shocks; in January budgets and selections) | `policy/apply.rs` |
 //! | 1 | demand | this file (`update_demand`) |
 //! | 2 | plan (productivity shock, hiring plan) | `produce.rs` |
 //! | 3 | ration (labour pool) | `labour.rs` |
@@ -41,6 +42,9 @@ pub struct StepCtx<'a> {
     pub streams: &'a Streams,
     pub step: u32,
     pub rules: FirmRules,
+    /// Monthly drift of log scale by region and sector: the sector's drift plus any policy
+    /// bonus (key industries; exactly the sector's drift without levers).
+    pub drift: [[f32; N_SECTORS]; N_REGIONS],
     /// Real demand x (real wage / start wage)^-elasticity: multiplies desired employment.
     pub labour_mult: [[f32; N_SECTORS]; N_REGIONS],
     /// Monthly sales per unit of scale (sales level / 12 x demand x price level).
@@ -93,7 +97,8 @@ fn update_demand(world: &mut World, scn: &Scenario, derived: &Derived) {
         for s in 0..N_SECTORS {
             let trend = (scn.sectors[s].demand_growth_per_year * t_years).exp();
             let is_local = crate::model::geo::SECTOR_IDS[s] == "services";
-            world.regions.demand[r][s] = trend * if is_local { local } else { 1.0 };
+            world.regions.demand[r][s] =
+                trend * if is_local { local } else { 1.0 } * world.policy.demand_mult[r][s];
         }
     }
 }
@@ -118,16 +123,25 @@ pub fn ctx<'a>(
         for s in 0..N_SECTORS {
             let d = world.regions.demand[r][s];
             labour_mult[r][s] = (d * wage_factor) as f32;
-            sales_month[r][s] = (derived.sales_level_krw_year[r][s] / 12.0 * d * price) as f32;
+            // Supply shocks cut what firms can sell, not what they plan to employ.
+            sales_month[r][s] = (derived.sales_level_krw_year[r][s] / 12.0
+                * d
+                * price
+                * world.policy.supply_mult[r][s]) as f32;
             fixed_cost[r][s] = (derived.fixed_cost_krw_month[r][s] * price) as f32;
         }
     }
+    let rules = firm_rules(scn);
+    let drift = std::array::from_fn(|r| {
+        std::array::from_fn(|s| rules.drift[s] + world.policy.drift_bonus_month[r][s])
+    });
     StepCtx {
         scn,
         derived,
         streams,
         step: world.step,
-        rules: firm_rules(scn),
+        rules,
+        drift,
         labour_mult,
         sales_month,
         wage,
@@ -154,6 +168,10 @@ pub fn step_month(
         clock = now;
     };
 
+    let levers = scn.policy.is_active();
+    if levers {
+        crate::policy::apply::begin_month(world, scn, derived, streams);
+    }
     update_demand(world, scn, derived);
     let mut ctx = ctx(world, scn, derived, streams);
     let mut free: [f64; N_REGIONS] = std::array::from_fn(|r| {
@@ -234,6 +252,9 @@ pub fn step_month(
     world.step += 1;
     if world.step % 12 == 0 {
         year_end(world, scn, derived);
+        if levers {
+            crate::policy::apply::year_end(world);
+        }
         lap(pipe, 6);
     }
 }

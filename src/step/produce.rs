@@ -253,7 +253,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
                 0.0
             };
             shock[k] = age_f * (rules.shock_sd * z + jump);
-            drift[k] = rules.drift[s];
+            drift[k] = ctx.drift[r][s];
             mult[k] = ctx.labour_mult[r][s];
             u_round[k] = u_r;
         }

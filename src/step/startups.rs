@@ -28,8 +28,15 @@ pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
         let z = ctx
             .streams
             .normal(Stream::StartupProgress, st.id[j], ctx.step, 0);
-        let drift =
-            (p.progress_per_year + p.progress_quality_effect * f64::from(st.quality[j])) / 12.0;
+        // One-stop support adds to the drift of the startups it serves (0 without levers).
+        let support = if st.flags[j] & crate::policy::flag::ONE_STOP != 0 {
+            world.policy.one_stop_progress_month
+        } else {
+            0.0
+        };
+        let drift = (p.progress_per_year + p.progress_quality_effect * f64::from(st.quality[j]))
+            / 12.0
+            + support;
         st.progress[j] =
             (f64::from(st.progress[j]) + drift + p.progress_sd_per_month * z).max(0.0) as f32;
         if st.cash_krw[j] < 0.0 {

@@ -4,9 +4,17 @@
 use super::{baseline, baseline_path, regsim, stderr};
 
 fn run_tables(threads: Option<&str>, env: &[(&str, &str)]) -> Vec<Vec<u8>> {
+    run_scenario_tables(&baseline_path(), threads, env, &[])
+}
+
+fn run_scenario_tables(
+    scn: &std::path::Path,
+    threads: Option<&str>,
+    env: &[(&str, &str)],
+    extra: &[&str],
+) -> Vec<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let scn = baseline_path();
     let mut args = vec![
         "run",
         scn.to_str().unwrap(),
@@ -24,10 +32,32 @@ fn run_tables(threads: Option<&str>, env: &[(&str, &str)]) -> Vec<Vec<u8>> {
     }
     let o = regsim(&args, env);
     assert!(o.status.success(), "{}", stderr(&o));
-    ["regions.csv", "national.csv", "firms.csv"]
+    [extra, &["regions.csv", "national.csv", "firms.csv"]]
+        .concat()
         .iter()
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect()
+}
+
+#[test]
+fn policy_outputs_are_byte_identical_across_thread_counts() {
+    let plan =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/work-plan-2026.toml");
+    let one = run_scenario_tables(&plan, Some("1"), &[], &["programs.csv"]);
+    let two = run_scenario_tables(&plan, Some("2"), &[], &["programs.csv"]);
+    for (i, name) in ["programs.csv", "regions.csv", "national.csv", "firms.csv"]
+        .iter()
+        .enumerate()
+    {
+        assert!(one[i].len() > 1000, "{name} is suspiciously small");
+        assert!(one[i] == two[i], "{name} differs between 1 and 2 threads");
+    }
+    // Flags reach the firm snapshots.
+    let firms = String::from_utf8_lossy(&one[3]);
+    assert!(
+        firms.contains("smart_factory"),
+        "no smart-factory flags in firms.csv"
+    );
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! - `plausibility`: the baseline's start year against CALIBRATION_FACTS.
 //! - `cli`: output folders, manifests, atomic writes.
 //! - `validation`: `regsim validate` bands on the baseline.
+//! - `levers`: each policy lever moves its target against the baseline (same seed); budgets
+//!   and the yearly cap hold; impossible schedules are rejected.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -13,6 +15,7 @@
 mod cli;
 mod determinism;
 mod invariants;
+mod levers;
 mod plausibility;
 mod precision;
 mod scenario_errors;
