@@ -1,13 +1,16 @@
-//! Criterion benches of the simulation core: the two firm passes and a whole month, at scales
+//! Criterion benches of the simulation core: every phase (the two firm passes, startups,
+//! invest, enter, the policy phase in a January of the work plan) and a whole month, at scales
 //! 0.01, 0.1 and 1.0 (one agent per real firm; set REGSIM_BENCH_SCALES=0.01,0.1 to skip the
 //! full-scale world, which takes ~0.5 GB and a few seconds to build). `regsim bench` reports
 //! the same phases from a whole run.
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use regsim::model::geo::N_REGIONS;
 use regsim::model::{Derived, World, init_world};
+use regsim::policy::apply;
 use regsim::rng::Streams;
 use regsim::scenario::Scenario;
-use regsim::step::{Pipeline, ctx, produce, step_month};
+use regsim::step::{Pipeline, ctx, enter, invest, produce, startups, step_month};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -19,7 +22,11 @@ fn scales() -> Vec<f64> {
 }
 
 fn setup(scale: f64) -> (Scenario, Streams, World, Derived) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    setup_file("baseline", scale)
+}
+
+fn setup_file(name: &str, scale: f64) -> (Scenario, Streams, World, Derived) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
     let scn = Scenario::load(&path, &[format!("scale={scale}")]).expect("baseline loads");
     let streams = Streams::new(1);
     let (world, derived) = init_world(&scn, &streams);
@@ -35,26 +42,81 @@ fn phases(c: &mut Criterion) {
             .sample_size(10)
             .throughput(Throughput::Elements(firms));
 
-        // The firm passes mutate the firms; re-running them on evolving state keeps the work
-        // per iteration representative (a few exits per month do not change the row count).
-        let mut world = world0.clone();
-        let context = ctx(&world, &scn, &derived, &streams);
+        // Every phase runs on a fresh copy of the start world (or of the world after `plan`),
+        // made and dropped outside the timing, with spare capacity so that births do not time
+        // a reallocation of every column (a real run grows its columns amortised).
+        let fresh = |w: &World| {
+            let mut w = w.clone();
+            w.firms.reserve(w.firms.len() / 10);
+            w.startups.reserve(w.startups.len() + 1000);
+            w
+        };
+        let context = ctx(&world0, &scn, &derived, &streams);
         let mut plan_acc = Vec::new();
+        let mut planned = world0.clone();
+        produce::plan(&mut planned.firms, &context, &mut plan_acc);
         group.bench_function(BenchmarkId::new("plan", firms), |b| {
-            b.iter(|| black_box(produce::plan(&mut world.firms, &context, &mut plan_acc)))
+            b.iter_batched_ref(
+                || fresh(&world0),
+                |w| black_box(produce::plan(&mut w.firms, &context, &mut plan_acc)),
+                BatchSize::LargeInput,
+            )
         });
         let mut op_acc = Vec::new();
         group.bench_function(BenchmarkId::new("operate", firms), |b| {
-            b.iter(|| black_box(produce::operate(&mut world.firms, &context, &mut op_acc)))
+            b.iter_batched_ref(
+                || fresh(&planned),
+                |w| black_box(produce::operate(&mut w.firms, &context, &mut op_acc)),
+                BatchSize::LargeInput,
+            )
         });
-        group.bench_function(BenchmarkId::new("step_month", firms), |b| {
-            b.iter_batched(
-                || (world0.clone(), Pipeline::default()),
-                |(mut w, mut pipe)| {
-                    step_month(&mut w, &scn, &derived, &streams, &mut pipe);
+        group.bench_function(BenchmarkId::new("startups", firms), |b| {
+            b.iter_batched_ref(
+                || fresh(&world0),
+                |w| black_box(startups::progress(w, &context)),
+                BatchSize::LargeInput,
+            )
+        });
+        let free = [1e9f64; N_REGIONS];
+        let mut scratch = invest::InvestScratch::default();
+        group.bench_function(BenchmarkId::new("invest", firms), |b| {
+            b.iter_batched_ref(
+                || (fresh(&world0), free),
+                |(w, f)| black_box(invest::invest(w, &context, &mut scratch, f)),
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("enter", firms), |b| {
+            b.iter_batched_ref(
+                || (fresh(&world0), free),
+                |(w, f)| black_box(enter::enter(w, &context, f)),
+                BatchSize::LargeInput,
+            )
+        });
+        // The policy phase in a January of the 2026 work plan (budgets, selections).
+        let (wp, wp_streams, wp_world, wp_derived) = setup_file("work-plan-2026", scale);
+        group.bench_function(BenchmarkId::new("policy_january", firms), |b| {
+            b.iter_batched_ref(
+                || {
+                    let mut w = fresh(&wp_world);
+                    w.step = 12; // January 2026
+                    w
+                },
+                |w| {
+                    apply::begin_month(w, &wp, &wp_derived, &wp_streams);
                     black_box(w.step)
                 },
-                criterion::BatchSize::LargeInput,
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(BenchmarkId::new("step_month", firms), |b| {
+            b.iter_batched_ref(
+                || (fresh(&world0), Pipeline::default()),
+                |(w, pipe)| {
+                    step_month(w, &scn, &derived, &streams, pipe);
+                    black_box(w.step)
+                },
+                BatchSize::LargeInput,
             )
         });
         group.finish();

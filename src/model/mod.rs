@@ -167,6 +167,22 @@ impl Startups {
         self.id.is_empty()
     }
 
+    /// Makes room for `n` more startups in every column.
+    pub fn reserve(&mut self, n: usize) {
+        self.id.reserve(n);
+        self.region.reserve(n);
+        self.sector.reserve(n);
+        self.status.reserve(n);
+        self.age_months.reserve(n);
+        self.stage.reserve(n);
+        self.flags.reserve(n);
+        self.team.reserve(n);
+        self.quality.reserve(n);
+        self.progress.reserve(n);
+        self.cash_krw.reserve(n);
+        self.burn_krw_month.reserve(n);
+    }
+
     pub fn compact(&mut self) {
         let keep: Vec<bool> = self
             .status
