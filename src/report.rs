@@ -420,7 +420,13 @@ fn scalars(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
             let text = n
                 .as_f64()
                 .map(|f| {
-                    if f.fract() == 0.0 && f.abs() < 1e15 {
+                    // Years, seeds and counts of replicates read as plain integers.
+                    let plain = ["year", "seed", "replicates"]
+                        .iter()
+                        .any(|k| path.ends_with(k));
+                    if plain && f.fract() == 0.0 {
+                        format!("{f:.0}")
+                    } else if f.fract() == 0.0 && f.abs() < 1e15 {
                         thousands(f, 0)
                     } else if f.abs() < 1.0 {
                         format!("{f:.4}")

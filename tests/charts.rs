@@ -9,7 +9,8 @@
 //! - `malformed_*`, `empty_folder_*`: typed errors that name the file and line;
 //! - `text_renders_*`: the embedded font draws the title with no system fonts;
 //! - `report_*`: the HTML report is one self-contained file;
-//! - `report_in_headless_chromium`: skipped (passes with a note) when chromium is absent.
+//! - `report_in_headless_chromium`: screenshot, DOM and console checked; skipped (passes with
+//!   a note) when chromium is absent.
 //!
 //! Set `REGSIM_CHART_FIXTURES=/some/dir` to write the folders there (and keep them) to look at
 //! the charts.
@@ -805,12 +806,18 @@ fn report_in_headless_chromium() {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("file://{}", report.display()))
         .output()
         .unwrap();
+    // The page has no script, so any console message (an error, a blocked resource) is a bug.
+    let log = String::from_utf8_lossy(&dom.stderr);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
     let dom = String::from_utf8_lossy(&dom.stdout);
     let charts = charts::plan(&dir).unwrap().len();
     assert_eq!(
