@@ -68,6 +68,10 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
         };
         body.push_str("<h3>National figures of the run</h3>\n");
         body.push_str(&first_last_table(&[national], None));
+        let programs = dir.join("programs.csv");
+        if programs.is_file() {
+            body.push_str(&spending_table(&data::read_programs(&programs)?));
+        }
         any_headline = true;
     }
     if holds.sweep {
@@ -441,6 +445,50 @@ fn scalars(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
         Value::Bool(b) => out.push((path.to_string(), b.to_string())),
         Value::Null => {}
     }
+}
+
+/// Public spending per programme (rows) and year (columns), bn KRW, with totals.
+fn spending_table(spending: &data::Spending) -> String {
+    let years: std::collections::BTreeSet<i32> = spending
+        .programs
+        .iter()
+        .flat_map(|(_, by_year)| by_year.keys().copied())
+        .collect();
+    let mut out = String::from(
+        "<h3>Public spending by programme (bn KRW, programs.csv)</h3>\n<table><thead><tr><th class=\"t\">Programme</th>",
+    );
+    for y in &years {
+        let _ = write!(out, "<th>{y}</th>");
+    }
+    out.push_str("<th>Total</th></tr></thead><tbody>\n");
+    let mut totals = vec![0.0; years.len()];
+    for (name, by_year) in &spending.programs {
+        let _ = write!(
+            out,
+            "<tr><td class=\"t\">{}</td>",
+            esc(&name.replace('_', " "))
+        );
+        for (i, y) in years.iter().enumerate() {
+            let v = by_year.get(y).copied().unwrap_or(0.0);
+            totals[i] += v;
+            let _ = write!(out, "<td>{}</td>", thousands(v, 1));
+        }
+        let _ = writeln!(
+            out,
+            "<td>{}</td></tr>",
+            thousands(by_year.values().sum(), 1)
+        );
+    }
+    out.push_str("<tr><th class=\"t\">All programmes</th>");
+    for v in &totals {
+        let _ = write!(out, "<th>{}</th>", thousands(*v, 1));
+    }
+    let _ = writeln!(
+        out,
+        "<th>{}</th></tr></tbody></table>",
+        thousands(totals.iter().sum(), 1)
+    );
+    out
 }
 
 fn ci(mean: f64, low: f64, high: f64, decimals: usize) -> String {

@@ -719,6 +719,60 @@ fn check_report(dir: &Path) -> String {
 }
 
 #[test]
+fn run_with_programs_csv_charts_and_tabulates_spending() {
+    let (_keep, dir) = folder("run_programs");
+    make_run(&dir);
+    // Eight programmes over two regions: the chart shows the six largest, the rest summed.
+    let mut csv = String::from("year,program,region,spend_krw,firms_treated,startups_treated\n");
+    for year in YEARS {
+        for p in 0..8u32 {
+            for region in ["capital", "busan"] {
+                let spend = if year == 2025 {
+                    0.0
+                } else {
+                    f64::from(p + 1) * 10e9
+                };
+                let _ = writeln!(csv, "{year},program_{p},{region},{spend},1,0");
+            }
+        }
+    }
+    write(&dir.join("programs.csv"), &csv);
+    let written = charts::render_dir(&dir).unwrap();
+    let mut expected = RUN_CHARTS.to_vec();
+    expected.extend(["programs_spend", "size_ccdf", "growth_hist"]);
+    check_charts(&dir, &written, &expected);
+    let plan = charts::plan(&dir).unwrap();
+    let chart = plan.iter().find(|c| c.name == "programs_spend").unwrap();
+    let regsim::charts::Body::Time(t) = &chart.body else {
+        panic!("programs_spend is a time chart");
+    };
+    // Six programmes + "2 other programmes" + the total.
+    assert_eq!(t.series.len(), 8);
+    assert_eq!(t.legend[0].label, "program 7"); // the largest first
+    assert_eq!(t.legend[6].label, "2 other programmes");
+    let last = |i: usize| t.series[i].line.last().unwrap().1;
+    assert!(
+        (last(0) - 160.0).abs() < 1e-9,
+        "program 7: 2 regions x 80 bn"
+    );
+    assert!(
+        (last(6) - (20.0 + 40.0)).abs() < 1e-9,
+        "programs 0 and 1 summed"
+    );
+    assert!(
+        (last(7) - 720.0).abs() < 1e-9,
+        "total: 2 x (10 + ... + 80) bn"
+    );
+    let html = check_report(&dir);
+    assert!(html.contains("Public spending by programme"));
+    // 5 years x 720 bn KRW in all.
+    assert!(
+        html.contains("<th>3,600.0</th>"),
+        "grand total in the table"
+    );
+}
+
+#[test]
 fn report_of_a_run_renders_missing_charts_first() {
     let (_keep, dir) = folder("report_run");
     make_run(&dir);

@@ -539,3 +539,36 @@ mod tests {
         assert_eq!(region_label("capital"), "Capital region");
     }
 }
+
+/// Programme spending from `programs.csv`: bn KRW per (programme, year), summed over regions,
+/// programmes in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Spending {
+    pub programs: Vec<(String, BTreeMap<i32, f64>)>,
+}
+
+/// Reads `programs.csv` (columns `year`, `program`, `spend_krw`; other columns ignored).
+pub fn read_programs(file: &Path) -> Result<Spending, ChartError> {
+    let table = Table::read(file)?;
+    table.require_rows()?;
+    let (year, program, spend) = (
+        table.col("year")?,
+        table.col("program")?,
+        table.col("spend_krw")?,
+    );
+    let mut out = Spending::default();
+    for row in 0..table.len() {
+        let name = table.text(row, program);
+        let y = table.int(row, year)? as i32;
+        let v = table.num(row, spend)? / 1e9;
+        let idx = match out.programs.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                out.programs.push((name.to_string(), BTreeMap::new()));
+                out.programs.len() - 1
+            }
+        };
+        *out.programs[idx].1.entry(y).or_insert(0.0) += v;
+    }
+    Ok(out)
+}

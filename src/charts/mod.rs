@@ -141,6 +141,11 @@ pub fn plan(dir: &Path) -> Result<Vec<Chart>, ChartError> {
         };
         charts.extend(timeseries::run_charts(&regions, &national, &source));
         charts.extend(tilemap::run_charts(&regions, &source));
+        let programs = dir.join("programs.csv");
+        if programs.is_file() {
+            let spending = data::read_programs(&programs)?;
+            charts.extend(timeseries::spending_chart(&spending, &source));
+        }
     }
     if holds.sweep {
         let source = style::source_line("sweep", manifest.as_ref(), None);

@@ -825,6 +825,94 @@ where
     Ok(())
 }
 
+/// Public spending per programme and year from `programs.csv` (bn KRW): the six largest
+/// programmes by total spend, the rest summed, and the total (dashed).
+pub fn spending_chart(spending: &data::Spending, source: &str) -> Option<Chart> {
+    let mut ranked: Vec<(&String, &BTreeMap<i32, f64>, f64)> = spending
+        .programs
+        .iter()
+        .map(|(name, by_year)| (name, by_year, by_year.values().sum::<f64>()))
+        .filter(|(_, _, total)| *total > 0.0)
+        .collect();
+    if ranked.is_empty() {
+        return None;
+    }
+    // Largest first; ties keep file order (stable sort).
+    ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let years: BTreeSet<i32> = spending
+        .programs
+        .iter()
+        .flat_map(|(_, by_year)| by_year.keys().copied())
+        .collect();
+    let line = |f: &dyn Fn(i32) -> f64| years.iter().map(|&y| (y, f(y))).collect::<Vec<_>>();
+    let shown = ranked.len().min(if ranked.len() == 7 { 7 } else { 6 });
+    let mut series = Vec::new();
+    let mut legend = Vec::new();
+    for (i, (name, by_year, _)) in ranked[..shown].iter().enumerate() {
+        let color = style::color(i);
+        series.push(Series {
+            color,
+            line: line(&|y| by_year.get(&y).copied().unwrap_or(0.0)),
+            bands: Vec::new(),
+            dashed: false,
+            markers: true,
+        });
+        legend.push(LegendEntry::new(
+            name.replace('_', " "),
+            Swatch::Line(color),
+        ));
+    }
+    if ranked.len() > shown {
+        let rest = &ranked[shown..];
+        let color = style::color(shown);
+        series.push(Series {
+            color,
+            line: line(&|y| {
+                rest.iter()
+                    .map(|(_, m, _)| m.get(&y).copied().unwrap_or(0.0))
+                    .sum()
+            }),
+            bands: Vec::new(),
+            dashed: false,
+            markers: true,
+        });
+        legend.push(LegendEntry::new(
+            format!("{} other programmes", rest.len()),
+            Swatch::Line(color),
+        ));
+    }
+    series.push(Series {
+        color: style::MUTED,
+        line: line(&|y| {
+            ranked
+                .iter()
+                .map(|(_, m, _)| m.get(&y).copied().unwrap_or(0.0))
+                .sum()
+        }),
+        bands: Vec::new(),
+        dashed: true,
+        markers: false,
+    });
+    legend.push(LegendEntry::new(
+        "all programmes",
+        Swatch::Dashed(style::MUTED),
+    ));
+    Some(Chart {
+        name: "programs_spend".to_string(),
+        title: "Public spending by programme".to_string(),
+        size: SINGLE,
+        source: source.to_string(),
+        body: Body::Time(TimeChart {
+            y_desc: "Spending (bn KRW per year)".to_string(),
+            unit: Unit::Plain,
+            series,
+            legend,
+            zero_line: false,
+            extra_years: Vec::new(),
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
