@@ -196,6 +196,8 @@ pub fn tick_formatter(unit: Unit, lo: f64, hi: f64, ticks: usize) -> impl Fn(&f6
     move |v: &f64| {
         let v = if v.abs() < step * 1e-6 { 0.0 } else { *v };
         match unit {
+            // Zero needs no unit suffix ("0", not "0k").
+            Unit::Count if v == 0.0 => "0".to_string(),
             Unit::Count => format!("{}{suffix}", thousands(v / div, decimals)),
             Unit::Plain => thousands(v, decimals),
             Unit::Percent => format!("{}%", thousands(v, decimals)),
@@ -496,6 +498,10 @@ mod tests {
         assert_eq!(f(&18.1e6), "18.10M");
         let p = tick_formatter(Unit::Percent, 40.0, 60.0, 8);
         assert_eq!(p(&45.0), "45%");
+        // A difference axis through zero: "0", not "0k".
+        let d = tick_formatter(Unit::Count, -5e3, 100e3, 6);
+        assert_eq!(d(&0.0), "0");
+        assert_eq!(d(&20e3), "20k");
     }
 
     #[test]
