@@ -2,7 +2,9 @@
 //! exit codes and the terminal.
 
 mod bench;
+mod compare;
 mod run;
+mod sweep;
 mod validate;
 
 use anyhow::Result;
@@ -36,6 +38,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print it fully resolved.
     Check(ScenarioArgs),
+    /// Run every (parameter point, replicate) of a scenario; summarise across replicates.
+    Sweep(sweep::SweepArgs),
+    /// Compare a policy scenario with a baseline on paired replicates (same seeds).
+    Compare(compare::CompareArgs),
     /// Time a run per phase and thread count; append the figures to bench.csv.
     Bench(bench::BenchArgs),
     /// Compare a scenario (normally the baseline) with published figures; exit 1 if a target fails.
@@ -75,6 +81,8 @@ fn run_simple(command: Command) -> Result<()> {
     match command {
         Command::Validate(_) => unreachable!("handled by run"),
         Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Chart { dir } => {
             let files = regsim::charts::render_dir(&dir)?;
@@ -117,6 +125,22 @@ pub fn charts_and_report(dir: &std::path::Path) -> Result<()> {
         report.display()
     );
     Ok(())
+}
+
+/// A progress bar with an ETA on a terminal; hidden (prints nothing) when stderr is not one.
+pub fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, ETA {{eta}}"
+        ))
+        .expect("valid template"),
+    );
+    bar
 }
 
 /// Loads a scenario with the command line's overrides (`--scale` is a `--set scale=`).

@@ -5,12 +5,15 @@
 //! - `plausibility`: the baseline's start year against CALIBRATION_FACTS.
 //! - `cli`: output folders, manifests, atomic writes.
 //! - `validation`: `regsim validate` bands on the baseline.
+//! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
+//!   CI width, refusals.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
 
 mod cli;
 mod determinism;
+mod ensemble;
 mod invariants;
 mod plausibility;
 mod scenario_errors;
