@@ -696,4 +696,98 @@ mod tests {
         assert_eq!(d, [0.0, 0.5, 0.0]);
         assert!(treated_effect(&policy, &BTreeMap::new()).2[0].is_nan());
     }
+
+    fn close(a: &Value, b: f64) {
+        let a = a.as_f64().unwrap_or(f64::NAN);
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} != {b}");
+    }
+
+    /// Per-bn-KRW arithmetic on a pair with hand-made spending and effects: extra spend is
+    /// policy minus baseline; regions divide their own effect by their own spend; programmes
+    /// are credited with their share of each region's effect; the national row divides the
+    /// whole-country effect (spillovers included) by the total.
+    #[test]
+    fn per_bn_krw_divides_effects_by_extra_spending() {
+        use crate::metrics::{ProgramRow, national_row};
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let sets = ["scale=0.001".to_string(), "end_year=2026".to_string()];
+        let scn = Scenario::load(&path, &sets).unwrap();
+        let baseline = crate::sim::simulate_plain(&scn, 5);
+        let mut policy = baseline.clone();
+        let region = |name: &str| REGION_IDS.iter().position(|r| *r == name).unwrap();
+        let (busan, gangwon) = (region("busan"), region("gangwon"));
+        let last = policy.regions.len() - N_REGIONS;
+        policy.regions[last + busan].employment += 80.0;
+        policy.regions[last + gangwon].employment += 10.0;
+        policy.regions[last + CAPITAL].employment -= 30.0;
+        policy.regions[busan].value_added_krw += 1e9;
+        policy.regions[N_REGIONS + busan].value_added_krw += 1e9;
+        policy.national = policy.regions.chunks(N_REGIONS).map(national_row).collect();
+        let row = |year, program, region, spend_krw| ProgramRow {
+            year,
+            program,
+            region,
+            spend_krw,
+            firms_treated: 1.0,
+            startups_treated: 0.0,
+        };
+        policy.programs = vec![
+            row(2025, "smart_factory", "busan", 2e9),
+            row(2026, "smart_factory", "busan", 2e9),
+            row(2025, "tips", "busan", 4e9),
+            row(2025, "tips", "gangwon", 1e9),
+        ];
+        let mut baseline = baseline;
+        baseline.programs = vec![row(2025, "tips", "gangwon", 0.5e9)];
+
+        let dir = tempfile::tempdir().unwrap();
+        prepare_staging(&dir.path().join("pairs")).unwrap();
+        for i in 0..2 {
+            let text = pair_text(&baseline, &policy, (3, 1, [100.0, 1.0, 0.5]));
+            write_staged(&pair_file(dir.path(), i), i, &text).unwrap();
+        }
+        let plan = ComparePlan {
+            baseline: scn.clone(),
+            policy: scn,
+            replicates: 2,
+            master_seed: 5,
+        };
+        let json = assemble(dir.path(), &plan).unwrap();
+        let rows = json["per_bn_krw"].as_array().unwrap();
+        let find = |region: &str, program: &str| {
+            rows.iter()
+                .find(|r| r["region"] == region && r["program"] == program)
+                .unwrap_or_else(|| panic!("no row {region} {program}: {rows:?}"))
+        };
+        let names: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r["region"].to_string(), r["program"].to_string()))
+            .collect();
+        assert_eq!(rows.len(), 5, "{names:?}");
+        close(&find("busan", "all")["jobs_mean"], 80.0 / 8.0);
+        close(&find("busan", "all")["value_added_krw_mean"], 2e9 / 8.0);
+        close(&find("gangwon", "all")["jobs_mean"], 10.0 / 0.5);
+        close(&find("national", "all")["jobs_mean"], 60.0 / 8.5);
+        close(&find("national", "all")["value_added_krw_mean"], 2e9 / 8.5);
+        close(&find("national", "smart_factory")["jobs_mean"], 40.0 / 4.0);
+        close(&find("national", "tips")["jobs_mean"], 50.0 / 4.5);
+        close(&find("national", "tips")["value_added_krw_mean"], 1e9 / 4.5);
+        // Identical replicates: a zero-width CI.
+        let b = find("busan", "all");
+        assert_eq!(b["jobs_ci95_low"], b["jobs_ci95_high"]);
+        assert_eq!(
+            rows[0]["region"], "busan",
+            "regions in id order, national last"
+        );
+        assert_eq!(rows[2]["program"], "all", "`all` before the programmes");
+        assert_eq!(json["treated_firms"]["sales_krw_diff_mean"], 100.0);
+        assert_eq!(json["treated_firms"]["matched_firms_mean"], 3.0);
+        close(
+            &json["gap"]["capital_share_employment"]["change_pp_mean"],
+            {
+                let (b, p) = (&baseline.national[1], &policy.national[1]);
+                100.0 * (p.capital_share_employment - b.capital_share_employment)
+            },
+        );
+    }
 }

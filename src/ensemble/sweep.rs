@@ -7,9 +7,10 @@
 //! (the values of `national.csv`, for the summary), then the trailer.
 //!
 //! Memory: runs in flight hold their own `World`; assembly holds one staged file (about 40 KB)
-//! for `runs.csv`, and for `summary.csv` the numbers of one point: replicates x years x
-//! (15 regions x 26 metrics + 33 national metrics) x 8 bytes, about 20 KB per replicate
-//! (20 MB for 1,000 replicates of 6 years). Nothing is held across points.
+//! for `runs.csv`, and for `summary.csv` the numbers of one (point, year): replicates x
+//! (15 regions x 26 metrics + 33 national metrics) x 8 bytes, about 3.4 KB per replicate
+//! (3.4 MB for 1,000 replicates), since quantiles need all of a cell's values. Each staged file
+//! is read once per year for that; nothing is held across years or points.
 
 use super::store::{
     EnsembleError, csv_field, io, num, parse_num, prepare_staging, read_staged, write_staged,
@@ -269,45 +270,43 @@ fn write_summary_csv(dir: &Path, plan: &SweepPlan) -> Result<(), EnsembleError> 
             let years = plan.years(point);
             let start_year = plan.scenarios[point as usize].start_year;
             // values[cell * n + replicate]
-            let mut values = vec![f64::NAN; years * cells_per_year * n];
-            for rep in 0..plan.replicates {
-                let id = point * plan.replicates + rep;
-                let body = staged(dir, plan, id)?;
-                let file_path = run_file(dir, id);
-                let (mut y, mut r) = (0usize, 0usize);
-                for line in body.lines() {
-                    if let Some(rest) = line.strip_prefix("#national,") {
-                        let mut fields = rest.split(',');
-                        let year: i32 = fields.next().unwrap_or("").parse().unwrap_or(0);
-                        let yi = (year - start_year) as usize;
-                        for (m, text) in fields.enumerate() {
-                            let cell = yi * cells_per_year + region_cells + m;
-                            values[cell * n + rep as usize] = parse_num(&file_path, text)?;
-                        }
-                    } else {
-                        // Region rows come in (year, region) order; the metrics are the last
-                        // fields (the varied values before them may be quoted).
-                        let fields: Vec<&str> =
-                            line.rsplitn(REGION_METRICS.len() + 1, ',').collect();
-                        for (m, text) in fields[..REGION_METRICS.len()].iter().rev().enumerate() {
-                            let cell = y * cells_per_year + r * REGION_METRICS.len() + m;
-                            values[cell * n + rep as usize] = parse_num(&file_path, text)?;
-                        }
-                        r += 1;
-                        if r == N_REGIONS {
-                            (y, r) = (y + 1, 0);
-                        }
-                    }
-                }
-            }
             let mut lead = format!("{point},");
             for v in &plan.points[point as usize] {
                 lead.push_str(&csv_field(v));
                 lead.push(',');
             }
             let mut line = String::new();
+            // values[cell * n + replicate] for the cells of one year; every staged file of
+            // the point is read once per year, so memory is one year's numbers.
+            let mut values = vec![f64::NAN; cells_per_year * n];
             for yi in 0..years {
                 let year = start_year + yi as i32;
+                values.fill(f64::NAN);
+                for rep in 0..plan.replicates {
+                    let id = point * plan.replicates + rep;
+                    let body = staged(dir, plan, id)?;
+                    let file_path = run_file(dir, id);
+                    let lines = body.lines().filter(|l| !l.starts_with('#'));
+                    // Region rows come in (year, region) order; the metrics are the last
+                    // fields (the varied values before them may be quoted).
+                    for (r, line) in lines.skip(yi * N_REGIONS).take(N_REGIONS).enumerate() {
+                        let fields = line.rsplitn(REGION_METRICS.len() + 1, ',');
+                        let fields: Vec<&str> = fields.take(REGION_METRICS.len()).collect();
+                        for (m, text) in fields.iter().rev().enumerate() {
+                            let cell = r * REGION_METRICS.len() + m;
+                            values[cell * n + rep as usize] = parse_num(&file_path, text)?;
+                        }
+                    }
+                    let national = body
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("#national,"))
+                        .nth(yi)
+                        .ok_or_else(|| EnsembleError::Damaged(file_path.clone()))?;
+                    for (m, text) in national.split(',').skip(1).enumerate() {
+                        let cell = region_cells + m;
+                        values[cell * n + rep as usize] = parse_num(&file_path, text)?;
+                    }
+                }
                 for region in 0..SUMMARY_REGIONS {
                     let (name, metrics, base): (&str, &[&str], usize) = if region < N_REGIONS {
                         (
@@ -319,7 +318,7 @@ fn write_summary_csv(dir: &Path, plan: &SweepPlan) -> Result<(), EnsembleError> 
                         ("national", &national_metrics, region_cells)
                     };
                     for (m, metric) in metrics.iter().enumerate() {
-                        let cell = yi * cells_per_year + base + m;
+                        let cell = base + m;
                         let s = super::stats::summarise(
                             &values[cell * n..(cell + 1) * n],
                             &mut scratch,
