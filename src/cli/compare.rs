@@ -37,12 +37,20 @@ pub struct CompareArgs {
     /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Write into a non-empty output folder.
+    /// Write into a non-empty output folder (starts the comparison afresh).
     #[arg(long)]
     pub force: bool,
+    /// Continue an interrupted comparison in --out: run only the missing pairs.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+}
+
+/// What a resumed comparison must share with the first run: the resolved scenario.
+fn plan_scenario(scn: &Scenario) -> Value {
+    json!({"scenario_name": scn.name, "scenario": scn.raw})
 }
 
 fn scenario_json(scn: &Scenario) -> Value {
@@ -78,11 +86,27 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-vs-{}-seed{seed}", baseline.name, policy.name))
     });
-    prepare_dir(&out, args.force)?;
-    let staging = out.join("pairs");
-    if staging.is_dir() {
-        std::fs::remove_dir_all(&staging)?;
+    let (version, commit) = build_info();
+    let definition = json!({
+        "regsim_version": version,
+        "git_commit": commit,
+        "baseline": plan_scenario(&baseline),
+        "policy": plan_scenario(&policy),
+        "sets": sets,
+        "replicates": args.replicates,
+        "seed": seed,
+    });
+    let definition_file = out.join("pairs.json");
+    if args.resume {
+        super::check_definition(&out, &definition_file, &definition, "comparison")?;
+    } else {
+        prepare_dir(&out, args.force)?;
+        let staging = out.join("pairs");
+        if staging.is_dir() {
+            std::fs::remove_dir_all(&staging)?;
+        }
     }
+    write_json(&definition_file, &definition)?;
     let plan = ComparePlan {
         baseline,
         policy,
@@ -91,7 +115,16 @@ pub fn run(args: CompareArgs) -> Result<()> {
     };
     let started = Instant::now();
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let pending = pending_pairs(&out, &plan, false)?;
+    let pending = pending_pairs(&out, &plan, args.resume)?;
+    if args.resume {
+        eprintln!(
+            "{}: {} of {} pairs staged, {} to run",
+            out.display(),
+            args.replicates - pending.len() as u64,
+            args.replicates,
+            pending.len()
+        );
+    }
     let bar = super::progress_bar(pending.len() as u64, "pairs");
     bar.set_message(format!("{} vs {}", plan.baseline.name, plan.policy.name));
     with_threads(args.threads, || {
@@ -100,7 +133,6 @@ pub fn run(args: CompareArgs) -> Result<()> {
     bar.finish_and_clear();
     let figures = assemble(&out, &plan)?;
     let wall = started.elapsed().as_secs_f64();
-    let (version, commit) = build_info();
     let seeds: Vec<u64> = (0..args.replicates)
         .map(|i| replicate_seed(seed, i))
         .collect();
@@ -118,14 +150,15 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "start_year": plan.baseline.start_year,
         "end_year": plan.baseline.end_year,
         "wall_time_s": (wall * 1000.0).round() / 1000.0,
-        "files": ["compare.csv", "compare.json"],
+        "files": ["compare.csv", "compare.json", "pairs.json"],
     });
     write_json(&out.join("manifest.json"), &manifest)?;
     eprintln!(
-        "{} vs {} seed {seed}: {} pairs in {wall:.1} s -> {}",
+        "{} vs {} seed {seed}: {} pairs ({} run now) in {wall:.1} s -> {}",
         plan.baseline.name,
         plan.policy.name,
         args.replicates,
+        pending.len(),
         out.display()
     );
     print!("{}", planner_table(&figures));

@@ -143,6 +143,50 @@ pub fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// `--resume` continues only a folder made by the same ensemble (or an empty one): `file`
+/// holds the definition the folder was made with.
+pub fn check_definition(
+    out: &std::path::Path,
+    file: &std::path::Path,
+    definition: &serde_json::Value,
+    what: &str,
+) -> Result<()> {
+    use anyhow::Context;
+    let empty = !out.exists()
+        || std::fs::read_dir(out)
+            .with_context(|| out.display().to_string())?
+            .next()
+            .is_none();
+    if empty {
+        std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+        return Ok(());
+    }
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "{}: not a {what} folder (no readable {name}); cannot --resume it",
+            out.display()
+        )
+    })?;
+    let stored: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", file.display()))?;
+    if &stored != definition {
+        let differ: Vec<String> = definition
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| stored.get(k.as_str()) != Some(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        anyhow::bail!(
+            "{}: made by a different {what} (differs in: {}); --resume needs the same scenarios, --set, --scale, --replicates, --seed and regsim build as the first run",
+            out.display(),
+            differ.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// Loads a scenario with the command line's overrides (`--scale` is a `--set scale=`).
 pub fn load(args: &ScenarioArgs) -> Result<regsim::scenario::Scenario> {
     let mut sets = args.sets.clone();

@@ -7,7 +7,7 @@ use regsim::ensemble::design::{Design, Vary, points};
 use regsim::ensemble::sweep::{SweepPlan, assemble, pending_runs, run_sweep};
 use regsim::output::{build_info, prepare_dir, write_json};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
@@ -114,7 +114,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     });
     let definition_file = out.join("sweep.json");
     if args.resume {
-        check_definition(&out, &definition_file, &definition)?;
+        super::check_definition(&out, &definition_file, &definition, "sweep")?;
     } else {
         prepare_dir(&out, args.force)?;
         let staging = out.join("runs");
@@ -179,42 +179,6 @@ pub fn run(args: SweepArgs) -> Result<()> {
     );
     if !args.no_charts {
         super::charts_and_report(&out)?;
-    }
-    Ok(())
-}
-
-/// `--resume` continues only a folder made by the same sweep (or an empty one).
-fn check_definition(out: &Path, file: &Path, definition: &Value) -> Result<()> {
-    let empty = !out.exists()
-        || std::fs::read_dir(out)
-            .with_context(|| out.display().to_string())?
-            .next()
-            .is_none();
-    if empty {
-        std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(file).with_context(|| {
-        format!(
-            "{}: not a sweep folder (no readable sweep.json); cannot --resume it",
-            out.display()
-        )
-    })?;
-    let stored: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", file.display()))?;
-    if &stored != definition {
-        let differ: Vec<String> = definition
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| stored.get(k.as_str()) != Some(v))
-            .map(|(k, _)| k.clone())
-            .collect();
-        bail!(
-            "{}: made by a different sweep (differs in: {}); --resume needs the same scenario, --set, --scale, --vary, --design, --samples, --replicates, --seed and regsim build",
-            out.display(),
-            differ.join(", ")
-        );
     }
     Ok(())
 }

@@ -349,3 +349,69 @@ fn latin_hypercube_points_are_in_runs_summary_and_manifest() {
         "point,firms.exit_loss_months,year,region,metric,n,mean,sd,p05,p50,p95,ci95_low,ci95_high\n"
     ));
 }
+
+#[test]
+fn compare_resume_after_damage_equals_an_uninterrupted_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("exit8.toml");
+    fs::write(
+        &policy,
+        format!(
+            "extends = {:?}\nname = \"exit8\"\n[firms]\nexit_loss_months = 8\n",
+            baseline_path().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let scn = baseline_path();
+    let compare = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            scn.to_str().unwrap(),
+            policy.to_str().unwrap(),
+            "--replicates",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+            "--no-charts",
+        ];
+        args.extend(TINY);
+        args.extend(extra);
+        regsim(&args, &[])
+    };
+    let (full, hurt) = (dir.path().join("full"), dir.path().join("hurt"));
+    ok(&compare(&full, &[]));
+    ok(&compare(&hurt, &[]));
+    let csv = fs::read_to_string(full.join("compare.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("firms,national,2030,") && !l.ends_with(",0,0,0")),
+        "a different exit threshold changes the number of firms"
+    );
+    fs::remove_file(hurt.join("pairs/pair-000001.csv")).unwrap();
+    for f in ["compare.csv", "compare.json", "manifest.json"] {
+        fs::remove_file(hurt.join(f)).unwrap();
+    }
+    let o = compare(&hurt, &["--resume"]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("2 of 3 pairs staged, 1 to run"),
+        "{}",
+        stderr(&o)
+    );
+    for f in ["compare.csv", "compare.json"] {
+        assert_eq!(
+            fs::read(full.join(f)).unwrap(),
+            fs::read(hurt.join(f)).unwrap(),
+            "{f} differs after resume"
+        );
+    }
+    let o = compare(&hurt, &["--resume", "--seed", "9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("different comparison"),
+        "{}",
+        stderr(&o)
+    );
+    let o = compare(&hurt, &[]);
+    assert_eq!(o.status.code(), Some(2), "refuses without --force");
+}
