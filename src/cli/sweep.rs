@@ -4,7 +4,7 @@
 use super::{ScenarioArgs, load, with_threads};
 use anyhow::{Context, Result, bail};
 use regsim::ensemble::design::{Design, Vary, points};
-use regsim::ensemble::sweep::{SweepPlan, assemble, pending_runs, run_sweep};
+use regsim::ensemble::sweep::{SweepPlan, assemble, pending_runs, run_sweep, write_runs_parquet};
 use regsim::output::{build_info, prepare_dir, write_json};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -41,9 +41,18 @@ pub struct SweepArgs {
     /// Continue an interrupted sweep in --out: run only the missing runs.
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
+    /// Table format: csv (runs.csv, summary.csv), or parquet (runs.parquet as well).
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Parquet,
 }
 
 /// A varied value as JSON: a number when it reads as one, else the text.
@@ -148,6 +157,11 @@ pub fn run(args: SweepArgs) -> Result<()> {
     })??;
     bar.finish_and_clear();
     assemble(&out, &plan)?;
+    let mut files = vec!["runs.csv", "summary.csv", "sweep.json"];
+    if args.format == Format::Parquet {
+        write_runs_parquet(&out, &plan)?;
+        files.push("runs.parquet");
+    }
     let wall = started.elapsed().as_secs_f64();
     let manifest = json!({
         "regsim_version": version,
@@ -166,7 +180,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         "design": design.name(),
         "varied_keys": keys,
         "points": points_json,
-        "files": ["runs.csv", "summary.csv", "sweep.json"],
+        "files": files,
     });
     write_json(&out.join("manifest.json"), &manifest)?;
     eprintln!(

@@ -316,7 +316,7 @@ fn sweeps_refuse_a_non_empty_folder_and_bad_keys() {
 }
 
 #[test]
-fn latin_hypercube_points_are_in_runs_summary_and_manifest() {
+fn latin_hypercube_points_are_in_runs_summary_manifest_and_parquet() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lhs");
     ok(&sweep(
@@ -330,6 +330,8 @@ fn latin_hypercube_points_are_in_runs_summary_and_manifest() {
             "3",
             "--vary",
             "firms.exit_loss_months=4..12",
+            "--format",
+            "parquet",
         ],
     ));
     let manifest: serde_json::Value =
@@ -344,6 +346,30 @@ fn latin_hypercube_points_are_in_runs_summary_and_manifest() {
     let runs = fs::read_to_string(out.join("runs.csv")).unwrap();
     assert!(runs.starts_with("run_id,point,replicate,seed,firms.exit_loss_months,year,region,"));
     assert_eq!(runs.lines().count(), 1 + 3 * 2 * 6 * 15);
+    // runs.parquet holds the same table as runs.csv.
+    {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::RowAccessor;
+        let reader =
+            SerializedFileReader::new(fs::File::open(out.join("runs.parquet")).unwrap()).unwrap();
+        let rows: Vec<_> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(rows.len(), runs.lines().count() - 1);
+        for (row, line) in rows.iter().zip(runs.lines().skip(1)).step_by(37) {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(row.get_long(0).unwrap().to_string(), f[0]);
+            assert_eq!(row.get_ulong(3).unwrap().to_string(), f[3]);
+            assert_eq!(row.get_string(4).unwrap(), f[4]);
+            assert_eq!(row.get_int(5).unwrap().to_string(), f[5]);
+            assert_eq!(row.get_string(6).unwrap(), f[6]);
+            for c in 7..f.len() {
+                assert_eq!(row.get_double(c).unwrap(), f[c].parse::<f64>().unwrap());
+            }
+        }
+    }
     let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(summary.starts_with(
         "point,firms.exit_loss_months,year,region,metric,n,mean,sd,p05,p50,p95,ci95_low,ci95_high\n"
