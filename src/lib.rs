@@ -9,6 +9,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod charts;
+pub mod ensemble;
 pub mod fastmath;
 pub mod metrics;
 pub mod model;

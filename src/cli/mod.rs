@@ -2,7 +2,9 @@
 //! exit codes and the terminal.
 
 mod bench;
+mod compare;
 mod run;
+mod sweep;
 mod validate;
 
 use anyhow::Result;
@@ -36,6 +38,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print it fully resolved.
     Check(ScenarioArgs),
+    /// Run every (parameter point, replicate) of a scenario; summarise across replicates.
+    Sweep(sweep::SweepArgs),
+    /// Compare a policy scenario with a baseline on paired replicates (same seeds).
+    Compare(compare::CompareArgs),
     /// Time a run per phase and thread count; append the figures to bench.csv.
     Bench(bench::BenchArgs),
     /// Compare a scenario (normally the baseline) with published figures; exit 1 if a target fails.
@@ -75,6 +81,8 @@ fn run_simple(command: Command) -> Result<()> {
     match command {
         Command::Validate(_) => unreachable!("handled by run"),
         Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Chart { dir } => {
             let files = regsim::charts::render_dir(&dir)?;
@@ -116,6 +124,66 @@ pub fn charts_and_report(dir: &std::path::Path) -> Result<()> {
         files.len(),
         report.display()
     );
+    Ok(())
+}
+
+/// A progress bar with an ETA on a terminal; hidden (prints nothing) when stderr is not one.
+pub fn progress_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{msg}} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, ETA {{eta}}"
+        ))
+        .expect("valid template"),
+    );
+    bar
+}
+
+/// `--resume` continues only a folder made by the same ensemble (or an empty one): `file`
+/// holds the definition the folder was made with.
+pub fn check_definition(
+    out: &std::path::Path,
+    file: &std::path::Path,
+    definition: &serde_json::Value,
+    what: &str,
+) -> Result<()> {
+    use anyhow::Context;
+    let empty = !out.exists()
+        || std::fs::read_dir(out)
+            .with_context(|| out.display().to_string())?
+            .next()
+            .is_none();
+    if empty {
+        std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+        return Ok(());
+    }
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "{}: not a {what} folder (no readable {name}); cannot --resume it",
+            out.display()
+        )
+    })?;
+    let stored: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", file.display()))?;
+    if &stored != definition {
+        let differ: Vec<String> = definition
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| stored.get(k.as_str()) != Some(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        anyhow::bail!(
+            "{}: made by a different {what} (differs in: {}); --resume needs the same scenarios, --set, --scale, --replicates, --seed and regsim build as the first run",
+            out.display(),
+            differ.join(", ")
+        );
+    }
     Ok(())
 }
 

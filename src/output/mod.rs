@@ -4,6 +4,8 @@
 //! written to a temporary name in its folder and renamed into place, so a crash or a kill
 //! never leaves a half-written file under the final name.
 
+pub mod columnar;
+
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};

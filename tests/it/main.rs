@@ -8,12 +8,15 @@
 //! - `validation`: `regsim validate` bands on the baseline.
 //! - `levers`: each policy lever moves its target against the baseline (same seed); budgets
 //!   and the yearly cap hold; impossible schedules are rejected.
+//! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
+//!   CI width, refusals.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
 
 mod cli;
 mod determinism;
+mod ensemble;
 mod invariants;
 mod levers;
 mod plausibility;

@@ -1,0 +1,793 @@
+//! Paired comparisons: replicate `i` of the baseline and of the policy scenario run with the
+//! same seed (common random numbers), staged together as `pairs/pair-<i>.csv`, then reduced in
+//! replicate order into `compare.csv` (per metric, region and year: means and the mean paired
+//! difference with its 95% CI) and the planner's figures of `compare.json`.
+//!
+//! A staged pair holds both runs' region and national rows, their programme spending, and the
+//! treated-firm summary of that replicate. The reduction streams the pairs one at a time into
+//! Welford accumulators, so memory does not depend on the number of replicates.
+//!
+//! Treated firms: every firm that carries a programme flag at some year end of the policy run.
+//! Its counterfactual is the firm with the same id in the paired baseline run (ids depend only
+//! on when and where a firm was born, so it is the same agent with the same random draws); a
+//! treated firm whose id never appears in the baseline run (born only under the policy) is
+//! counted as unmatched and left out. Per replicate, the mean over matched firms of the policy
+//! minus baseline outcome at the last year end (sales of that year, employees, alive 0/1; a
+//! firm gone before then counts 0, 0, 0) is one observation; CIs are across replicates. The
+//! observers hold one map entry per treated firm of the pair in flight.
+
+use super::stats::{MeanCi, Welford};
+use super::store::{EnsembleError, io, num, parse_num, prepare_staging, read_staged, write_staged};
+use super::{replicate_seed, run_parallel};
+use crate::metrics::{NATIONAL_EXTRA, NationalRow, REGION_METRICS};
+use crate::model::geo::{CAPITAL, N_REGIONS, REGION_IDS};
+use crate::model::{World, status};
+use crate::output::AtomicFile;
+use crate::scenario::Scenario;
+use crate::sim::{RunResult, simulate};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The headline target: non-capital SME sales of 1,432 trn KRW in 2030.
+pub const TARGET_YEAR: i32 = 2030;
+pub const TARGET_SALES_KRW: f64 = 1432e12;
+
+/// The capital-share (gap) metrics reported in `compare.json`.
+pub const GAP_METRICS: [&str; 4] = [
+    "capital_share_employment",
+    "capital_share_sales",
+    "capital_share_vc_investment",
+    "capital_share_population_15_39",
+];
+
+/// What a comparison runs.
+#[derive(Debug, Clone)]
+pub struct ComparePlan {
+    pub baseline: Scenario,
+    pub policy: Scenario,
+    pub replicates: u64,
+    pub master_seed: u64,
+}
+
+impl ComparePlan {
+    fn years(&self) -> usize {
+        (self.baseline.end_year - self.baseline.start_year + 1) as usize
+    }
+}
+
+/// Where replicate `i`'s pair is staged.
+pub fn pair_file(dir: &Path, replicate: u64) -> PathBuf {
+    dir.join("pairs").join(format!("pair-{replicate:06}.csv"))
+}
+
+/// A treated firm's outcome at the last year end.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Outcome {
+    pub sales_krw: f64,
+    pub employees: f64,
+    pub alive: f64,
+}
+
+fn outcome(world: &World, i: usize) -> Outcome {
+    let f = &world.firms;
+    let alive = f.status[i] != status::DEAD;
+    Outcome {
+        sales_krw: f64::from(f.sales_year_krw[i]),
+        employees: if alive {
+            f64::from(f.employees[i])
+        } else {
+            0.0
+        },
+        alive: if alive { 1.0 } else { 0.0 },
+    }
+}
+
+/// The treated-firm figures of one replicate: (matched, unmatched, mean differences of sales,
+/// employees and survival over matched firms; NaN when none matched).
+pub fn treated_effect(
+    policy: &BTreeMap<u64, Outcome>,
+    baseline: &BTreeMap<u64, Outcome>,
+) -> (u64, u64, [f64; 3]) {
+    let (mut matched, mut unmatched) = (0u64, 0u64);
+    let mut sums = [0.0; 3];
+    for (id, p) in policy {
+        match baseline.get(id) {
+            Some(b) => {
+                matched += 1;
+                sums[0] += p.sales_krw - b.sales_krw;
+                sums[1] += p.employees - b.employees;
+                sums[2] += p.alive - b.alive;
+            }
+            None => unmatched += 1,
+        }
+    }
+    let m = matched as f64;
+    let means = if matched == 0 {
+        [f64::NAN; 3]
+    } else {
+        sums.map(|s| s / m)
+    };
+    (matched, unmatched, means)
+}
+
+/// Runs one pair: the policy run records its treated firms, the baseline run the same ids.
+fn run_pair(plan: &ComparePlan, seed: u64) -> (RunResult, RunResult, (u64, u64, [f64; 3])) {
+    let last = plan.policy.end_year;
+    let mut treated: BTreeMap<u64, Outcome> = BTreeMap::new();
+    let policy = simulate::<std::convert::Infallible>(&plan.policy, seed, |year, w| {
+        let f = &w.firms;
+        for i in 0..f.len() {
+            if f.flags[i] != 0 {
+                treated.entry(f.id[i]).or_default();
+            }
+        }
+        if year == last {
+            for i in 0..f.len() {
+                if let Some(o) = treated.get_mut(&f.id[i]) {
+                    *o = outcome(w, i);
+                }
+            }
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| match e {});
+    let mut seen: BTreeMap<u64, Outcome> = BTreeMap::new();
+    let baseline = simulate::<std::convert::Infallible>(&plan.baseline, seed, |year, w| {
+        if treated.is_empty() {
+            return Ok(());
+        }
+        let f = &w.firms;
+        for i in 0..f.len() {
+            if treated.contains_key(&f.id[i]) {
+                let o = seen.entry(f.id[i]).or_default();
+                if year == last {
+                    *o = outcome(w, i);
+                }
+            }
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| match e {});
+    let effect = treated_effect(&treated, &seen);
+    (baseline, policy, effect)
+}
+
+fn pair_text(baseline: &RunResult, policy: &RunResult, effect: (u64, u64, [f64; 3])) -> String {
+    let mut out = String::with_capacity(80_000);
+    for (tag, run) in [("B", baseline), ("P", policy)] {
+        for row in &run.regions {
+            let _ = write!(out, "{tag},{},{}", row.year, row.region);
+            for v in row.values() {
+                out.push(',');
+                out.push_str(&num(v));
+            }
+            out.push('\n');
+        }
+        for row in &run.national {
+            let _ = write!(out, "{tag}N,{}", row.year);
+            for v in row.values() {
+                out.push(',');
+                out.push_str(&num(v));
+            }
+            out.push('\n');
+        }
+        for row in &run.programs {
+            let _ = writeln!(
+                out,
+                "{tag}G,{},{},{},{},{},{}",
+                row.year,
+                row.program,
+                row.region,
+                num(row.spend_krw),
+                num(row.firms_treated),
+                num(row.startups_treated)
+            );
+        }
+    }
+    let (matched, unmatched, d) = effect;
+    let _ = writeln!(
+        out,
+        "T,{matched},{unmatched},{},{},{}",
+        num(d[0]),
+        num(d[1]),
+        num(d[2])
+    );
+    out
+}
+
+fn valid_pair(body: &str, years: usize) -> bool {
+    let mut counts = [0usize; 5];
+    for line in body.lines() {
+        let (tag, rest) = line.split_once(',').unwrap_or((line, ""));
+        let fields = rest.split(',').count();
+        let (slot, want) = match tag {
+            "B" | "P" => (usize::from(tag == "P"), 2 + REGION_METRICS.len()),
+            "BN" | "PN" => (
+                2 + usize::from(tag == "PN"),
+                1 + NationalRow::header().len() - 1,
+            ),
+            "BG" | "PG" => continue,
+            "T" => (4, 5),
+            _ => return false,
+        };
+        if fields != want {
+            return false;
+        }
+        counts[slot] += 1;
+    }
+    counts == [years * N_REGIONS, years * N_REGIONS, years, years, 1]
+}
+
+/// The replicates still to do (with `resume`, those without a complete staged pair).
+pub fn pending_pairs(
+    dir: &Path,
+    plan: &ComparePlan,
+    resume: bool,
+) -> Result<Vec<u64>, EnsembleError> {
+    let mut out = Vec::new();
+    for i in 0..plan.replicates {
+        if !resume || read_staged(&pair_file(dir, i), i, |b| valid_pair(b, plan.years()))?.is_none()
+        {
+            out.push(i);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the pairs of `replicates` in parallel in the caller's pool, staging each as it
+/// finishes; `on_done` is called once per staged pair.
+pub fn run_compare(
+    dir: &Path,
+    plan: &ComparePlan,
+    replicates: &[u64],
+    on_done: &(dyn Fn() + Sync),
+) -> Result<(), EnsembleError> {
+    prepare_staging(&dir.join("pairs"))?;
+    run_parallel(replicates, |&i| {
+        let seed = replicate_seed(plan.master_seed, i);
+        let (baseline, policy, effect) = run_pair(plan, seed);
+        let text = pair_text(&baseline, &policy, effect);
+        drop((baseline, policy));
+        write_staged(&pair_file(dir, i), i, &text)?;
+        on_done();
+        Ok(())
+    })
+}
+
+/// One staged pair, parsed.
+struct Pair {
+    /// [scenario][year * 15 + region][metric]
+    regions: [Vec<[f64; REGION_METRICS.len()]>; 2],
+    /// [scenario][year][national metric]
+    national: [Vec<Vec<f64>>; 2],
+    /// [scenario]: (program, region index, spend)
+    programs: [Vec<(String, usize, f64)>; 2],
+    treated: (f64, f64, [f64; 3]),
+}
+
+fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleError> {
+    let path = pair_file(dir, i);
+    let body = read_staged(&path, i, |b| valid_pair(b, plan.years()))?
+        .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
+    let mut pair = Pair {
+        regions: [Vec::new(), Vec::new()],
+        national: [Vec::new(), Vec::new()],
+        programs: [Vec::new(), Vec::new()],
+        treated: (0.0, 0.0, [f64::NAN; 3]),
+    };
+    for line in body.lines() {
+        let mut fields = line.split(',');
+        let tag = fields.next().unwrap_or("");
+        let s = usize::from(tag.starts_with('P'));
+        match tag {
+            "B" | "P" => {
+                let mut v = [0.0; REGION_METRICS.len()];
+                for (slot, text) in v.iter_mut().zip(fields.skip(2)) {
+                    *slot = parse_num(&path, text)?;
+                }
+                pair.regions[s].push(v);
+            }
+            "BN" | "PN" => {
+                let v = fields
+                    .skip(1)
+                    .map(|t| parse_num(&path, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                pair.national[s].push(v);
+            }
+            "BG" | "PG" => {
+                let f: Vec<&str> = fields.collect();
+                if f.len() < 4 {
+                    return Err(EnsembleError::Damaged(path));
+                }
+                let region = REGION_IDS
+                    .iter()
+                    .position(|r| *r == f[2])
+                    .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
+                pair.programs[s].push((f[1].to_string(), region, parse_num(&path, f[3])?));
+            }
+            "T" => {
+                let f = fields
+                    .map(|t| parse_num(&path, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                pair.treated = (f[0], f[1], [f[2], f[3], f[4]]);
+            }
+            _ => return Err(EnsembleError::Damaged(path)),
+        }
+    }
+    Ok(pair)
+}
+
+/// Baseline, policy and paired-difference accumulators of one cell.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    baseline: Welford,
+    policy: Welford,
+    diff: Welford,
+}
+
+impl Cell {
+    fn push(&mut self, b: f64, p: f64) {
+        self.baseline.push(b);
+        self.policy.push(p);
+        self.diff.push(p - b);
+    }
+}
+
+fn ci_json(stem: &str, c: MeanCi, scale: f64) -> Vec<(String, Value)> {
+    vec![
+        (format!("{stem}mean"), json!(c.mean * scale)),
+        (format!("{stem}ci95_low"), json!(c.ci95_low * scale)),
+        (format!("{stem}ci95_high"), json!(c.ci95_high * scale)),
+    ]
+}
+
+fn object(pairs: Vec<(String, Value)>) -> Value {
+    Value::Object(pairs.into_iter().collect())
+}
+
+/// Sort key of a `per_bn_krw` row: regions in id order then `national`; `all` first.
+type PerBnKey = (usize, (u8, String));
+
+/// Writes `compare.csv` and `compare.json` from the staged pairs (replicate order) and returns
+/// the JSON (for the printed table).
+pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> {
+    let years = plan.years();
+    let start = plan.baseline.start_year;
+    let last = years - 1;
+    let nm = REGION_METRICS.len();
+    // Cells: [metric][region 0 = national, 1..=15][year] for region metrics, then
+    // [extra metric][year] for the national-only metrics.
+    let region_cells = nm * (N_REGIONS + 1) * years;
+    let mut cells = vec![Cell::default(); region_cells + NATIONAL_EXTRA.len() * years];
+    let idx = |m: usize, r: usize, y: usize| (m * (N_REGIONS + 1) + r) * years + y;
+    let target_year = (TARGET_YEAR - start) as usize;
+    let has_target = TARGET_YEAR >= start && target_year < years;
+    let noncap = NationalRow::header()
+        .iter()
+        .position(|c| *c == "noncapital_sme_sales_krw")
+        .expect("column")
+        - 1;
+    let national_col = |name: &str| {
+        NationalRow::header()
+            .iter()
+            .position(|c| *c == name)
+            .expect("column")
+            - 1
+    };
+    let metric = |name: &str| {
+        REGION_METRICS
+            .iter()
+            .position(|c| *c == name)
+            .expect("metric")
+    };
+    let (employment, value_added) = (metric("employment"), metric("value_added_krw"));
+    let mut reach = [0u64; 2];
+    let mut sales_2030 = [Welford::default(); 2];
+    let mut gap = [Cell::default(); GAP_METRICS.len()];
+    let leak_names = [
+        "firms_relocated_to_capital",
+        "startups_founded_in_capital",
+        "startups_in_capital_at_end",
+        "vc_investment_in_capital_krw",
+    ];
+    let mut leak = [Cell::default(); 4];
+    let mut per_bn: BTreeMap<PerBnKey, (Welford, Welford)> = BTreeMap::new();
+    let mut treated = [Welford::default(); 5];
+    let mut treated_replicates = 0u64;
+
+    for i in 0..plan.replicates {
+        let pair = read_pair(dir, plan, i)?;
+        for m in 0..nm {
+            for y in 0..years {
+                cells[idx(m, 0, y)].push(pair.national[0][y][m], pair.national[1][y][m]);
+                for r in 0..N_REGIONS {
+                    let row = y * N_REGIONS + r;
+                    cells[idx(m, r + 1, y)].push(pair.regions[0][row][m], pair.regions[1][row][m]);
+                }
+            }
+        }
+        for e in 0..NATIONAL_EXTRA.len() {
+            for y in 0..years {
+                cells[region_cells + e * years + y]
+                    .push(pair.national[0][y][nm + e], pair.national[1][y][nm + e]);
+            }
+        }
+        if has_target {
+            for s in 0..2 {
+                let v = pair.national[s][target_year][noncap];
+                reach[s] += u64::from(v >= TARGET_SALES_KRW);
+                sales_2030[s].push(v);
+            }
+        }
+        for (g, name) in GAP_METRICS.iter().enumerate() {
+            let c = national_col(name);
+            gap[g].push(pair.national[0][last][c], pair.national[1][last][c]);
+        }
+        let capital = |s: usize, m: usize, y: usize| pair.regions[s][y * N_REGIONS + CAPITAL][m];
+        let cum = |s: usize, m: usize| (0..years).map(|y| capital(s, m, y)).sum::<f64>();
+        let (reloc, births, startups, vc) = (
+            metric("firms_relocated_in"),
+            metric("startup_births"),
+            metric("startups"),
+            metric("vc_investment_krw"),
+        );
+        leak[0].push(cum(0, reloc), cum(1, reloc));
+        leak[1].push(cum(0, births), cum(1, births));
+        leak[2].push(capital(0, startups, last), capital(1, startups, last));
+        leak[3].push(cum(0, vc), cum(1, vc));
+
+        // Extra programme spending of the policy over the baseline, per (programme, region).
+        let mut spend: BTreeMap<&str, [f64; N_REGIONS]> = BTreeMap::new();
+        for (s, sign) in [(1, 1.0), (0, -1.0)] {
+            for (p, r, krw) in &pair.programs[s] {
+                spend.entry(p.as_str()).or_insert([0.0; N_REGIONS])[*r] += sign * krw;
+            }
+        }
+        for v in spend.values_mut() {
+            for x in v.iter_mut() {
+                *x = x.max(0.0);
+            }
+        }
+        let mut by_region = [0.0; N_REGIONS];
+        for v in spend.values() {
+            for r in 0..N_REGIONS {
+                by_region[r] += v[r];
+            }
+        }
+        let total: f64 = by_region.iter().sum();
+        let diff_region = |r: usize| {
+            let jobs = pair.regions[1][last * N_REGIONS + r][employment]
+                - pair.regions[0][last * N_REGIONS + r][employment];
+            let va: f64 = (0..years)
+                .map(|y| {
+                    pair.regions[1][y * N_REGIONS + r][value_added]
+                        - pair.regions[0][y * N_REGIONS + r][value_added]
+                })
+                .sum();
+            (jobs, va)
+        };
+        let mut push = |key: PerBnKey, effect: (f64, f64), spend_krw: f64| {
+            let bn = spend_krw / 1e9;
+            let e = per_bn.entry(key).or_default();
+            e.0.push(effect.0 / bn);
+            e.1.push(effect.1 / bn);
+        };
+        for r in 0..N_REGIONS {
+            if by_region[r] > 0.0 {
+                push((r, (0, String::new())), diff_region(r), by_region[r]);
+            }
+        }
+        if total > 0.0 {
+            let jobs = pair.national[1][last][employment] - pair.national[0][last][employment];
+            let va: f64 = (0..years)
+                .map(|y| pair.national[1][y][value_added] - pair.national[0][y][value_added])
+                .sum();
+            push((N_REGIONS, (0, String::new())), (jobs, va), total);
+            for (program, v) in &spend {
+                let s_p: f64 = v.iter().sum();
+                if s_p <= 0.0 {
+                    continue;
+                }
+                let mut effect = (0.0, 0.0);
+                for r in 0..N_REGIONS {
+                    if by_region[r] > 0.0 && v[r] > 0.0 {
+                        let (j, va) = diff_region(r);
+                        let w = v[r] / by_region[r];
+                        effect.0 += j * w;
+                        effect.1 += va * w;
+                    }
+                }
+                push((N_REGIONS, (1, program.to_string())), effect, s_p);
+            }
+        }
+        let (matched, unmatched, d) = pair.treated;
+        if matched > 0.0 {
+            treated_replicates += 1;
+            treated[0].push(matched);
+            treated[1].push(unmatched);
+            for k in 0..3 {
+                treated[2 + k].push(d[k]);
+            }
+        }
+    }
+
+    write_compare_csv(dir, &cells, years, start)?;
+
+    let n = plan.replicates;
+    let scenario_json = |s: usize, scn: &Scenario| {
+        let mut o = vec![("scenario_name".to_string(), json!(scn.name))];
+        if has_target {
+            o.push((
+                format!("p_reach_target_{TARGET_YEAR}"),
+                json!(reach[s] as f64 / n as f64),
+            ));
+            o.extend(ci_json(
+                &format!("noncapital_sme_sales_{TARGET_YEAR}_trn_krw_"),
+                sales_2030[s].mean_ci(),
+                1e-12,
+            ));
+        }
+        object(o)
+    };
+    let gap_json = object(
+        GAP_METRICS
+            .iter()
+            .zip(&gap)
+            .map(|(name, c)| {
+                let mut o = vec![
+                    ("baseline_mean".to_string(), json!(c.baseline.mean())),
+                    ("policy_mean".to_string(), json!(c.policy.mean())),
+                ];
+                o.extend(ci_json("change_pp_", c.diff.mean_ci(), 100.0));
+                (name.to_string(), object(o))
+            })
+            .collect(),
+    );
+    let leak_json = object(
+        leak_names
+            .iter()
+            .zip(&leak)
+            .map(|(name, c)| {
+                (
+                    name.to_string(),
+                    object(ci_json("diff_", c.diff.mean_ci(), 1.0)),
+                )
+            })
+            .collect(),
+    );
+    let per_bn_json: Vec<Value> = per_bn
+        .iter()
+        .map(|((r, (_, program)), (jobs, va))| {
+            let mut o = vec![
+                (
+                    "region".to_string(),
+                    json!(if *r < N_REGIONS {
+                        REGION_IDS[*r]
+                    } else {
+                        "national"
+                    }),
+                ),
+                (
+                    "program".to_string(),
+                    json!(if program.is_empty() { "all" } else { program }),
+                ),
+                ("n".to_string(), json!(jobs.n())),
+            ];
+            o.extend(ci_json("jobs_", jobs.mean_ci(), 1.0));
+            o.extend(ci_json("value_added_krw_", va.mean_ci(), 1.0));
+            object(o)
+        })
+        .collect();
+    let treated_json = if treated_replicates == 0 {
+        Value::Null
+    } else {
+        let mut o = vec![
+            ("replicates".to_string(), json!(treated_replicates)),
+            ("matched_firms_mean".to_string(), json!(treated[0].mean())),
+            ("unmatched_firms_mean".to_string(), json!(treated[1].mean())),
+        ];
+        o.extend(ci_json("sales_krw_diff_", treated[2].mean_ci(), 1.0));
+        o.extend(ci_json("employees_diff_", treated[3].mean_ci(), 1.0));
+        o.extend(ci_json("survival_diff_", treated[4].mean_ci(), 1.0));
+        object(o)
+    };
+    let out = json!({
+        "baseline": scenario_json(0, &plan.baseline),
+        "policy": scenario_json(1, &plan.policy),
+        "replicates": n,
+        "target": {"year": TARGET_YEAR, "noncapital_sme_sales_krw": TARGET_SALES_KRW, "reachable_in_horizon": has_target},
+        "gap": gap_json,
+        "leakage": leak_json,
+        "treated_firms": treated_json,
+        "per_bn_krw": per_bn_json,
+    });
+    crate::output::write_json(&dir.join("compare.json"), &out)?;
+    Ok(out)
+}
+
+fn write_compare_csv(
+    dir: &Path,
+    cells: &[Cell],
+    years: usize,
+    start: i32,
+) -> Result<(), EnsembleError> {
+    let path = dir.join("compare.csv");
+    let mut file = AtomicFile::create(&path)?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, file.writer());
+        let mut text = String::from(
+            "metric,region,year,n,baseline_mean,policy_mean,diff_mean,diff_ci95_low,diff_ci95_high\n",
+        );
+        let row = |text: &mut String, metric: &str, region: &str, y: usize, c: &Cell| {
+            let d = c.diff.mean_ci();
+            let _ = writeln!(
+                text,
+                "{metric},{region},{},{},{},{},{},{},{}",
+                start + y as i32,
+                d.n,
+                num(c.baseline.mean()),
+                num(c.policy.mean()),
+                num(d.mean),
+                num(d.ci95_low),
+                num(d.ci95_high)
+            );
+        };
+        let nm = REGION_METRICS.len();
+        for (m, metric) in REGION_METRICS.iter().enumerate() {
+            for r in 0..=N_REGIONS {
+                let region = if r == 0 {
+                    "national"
+                } else {
+                    REGION_IDS[r - 1]
+                };
+                for y in 0..years {
+                    row(
+                        &mut text,
+                        metric,
+                        region,
+                        y,
+                        &cells[(m * (N_REGIONS + 1) + r) * years + y],
+                    );
+                }
+            }
+            w.write_all(text.as_bytes()).map_err(io(&path))?;
+            text.clear();
+        }
+        let base = nm * (N_REGIONS + 1) * years;
+        for (e, metric) in NATIONAL_EXTRA.iter().enumerate() {
+            for y in 0..years {
+                row(
+                    &mut text,
+                    metric,
+                    "national",
+                    y,
+                    &cells[base + e * years + y],
+                );
+            }
+        }
+        w.write_all(text.as_bytes()).map_err(io(&path))?;
+        w.flush().map_err(io(&path))?;
+    }
+    Ok(file.commit()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn treated_effect_pairs_firms_by_id() {
+        let o = |s, e, a| Outcome {
+            sales_krw: s,
+            employees: e,
+            alive: a,
+        };
+        let policy = BTreeMap::from([
+            (1, o(10.0, 3.0, 1.0)),
+            (2, o(0.0, 0.0, 0.0)),
+            (9, o(5.0, 1.0, 1.0)),
+        ]);
+        let baseline = BTreeMap::from([(1, o(6.0, 2.0, 1.0)), (2, o(4.0, 0.0, 0.0))]);
+        let (matched, unmatched, d) = treated_effect(&policy, &baseline);
+        assert_eq!((matched, unmatched), (2, 1));
+        assert_eq!(d, [0.0, 0.5, 0.0]);
+        assert!(treated_effect(&policy, &BTreeMap::new()).2[0].is_nan());
+    }
+
+    fn close(a: &Value, b: f64) {
+        let a = a.as_f64().unwrap_or(f64::NAN);
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} != {b}");
+    }
+
+    /// Per-bn-KRW arithmetic on a pair with hand-made spending and effects: extra spend is
+    /// policy minus baseline; regions divide their own effect by their own spend; programmes
+    /// are credited with their share of each region's effect; the national row divides the
+    /// whole-country effect (spillovers included) by the total.
+    #[test]
+    fn per_bn_krw_divides_effects_by_extra_spending() {
+        use crate::metrics::{ProgramRow, national_row};
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let sets = ["scale=0.001".to_string(), "end_year=2026".to_string()];
+        let scn = Scenario::load(&path, &sets).unwrap();
+        let baseline = crate::sim::simulate_plain(&scn, 5);
+        let mut policy = baseline.clone();
+        let region = |name: &str| REGION_IDS.iter().position(|r| *r == name).unwrap();
+        let (busan, gangwon) = (region("busan"), region("gangwon"));
+        let last = policy.regions.len() - N_REGIONS;
+        policy.regions[last + busan].employment += 80.0;
+        policy.regions[last + gangwon].employment += 10.0;
+        policy.regions[last + CAPITAL].employment -= 30.0;
+        policy.regions[busan].value_added_krw += 1e9;
+        policy.regions[N_REGIONS + busan].value_added_krw += 1e9;
+        policy.national = policy.regions.chunks(N_REGIONS).map(national_row).collect();
+        let row = |year, program, region, spend_krw| ProgramRow {
+            year,
+            program,
+            region,
+            spend_krw,
+            firms_treated: 1.0,
+            startups_treated: 0.0,
+        };
+        policy.programs = vec![
+            row(2025, "smart_factory", "busan", 2e9),
+            row(2026, "smart_factory", "busan", 2e9),
+            row(2025, "tips", "busan", 4e9),
+            row(2025, "tips", "gangwon", 1e9),
+        ];
+        let mut baseline = baseline;
+        baseline.programs = vec![row(2025, "tips", "gangwon", 0.5e9)];
+
+        let dir = tempfile::tempdir().unwrap();
+        prepare_staging(&dir.path().join("pairs")).unwrap();
+        for i in 0..2 {
+            let text = pair_text(&baseline, &policy, (3, 1, [100.0, 1.0, 0.5]));
+            write_staged(&pair_file(dir.path(), i), i, &text).unwrap();
+        }
+        let plan = ComparePlan {
+            baseline: scn.clone(),
+            policy: scn,
+            replicates: 2,
+            master_seed: 5,
+        };
+        let json = assemble(dir.path(), &plan).unwrap();
+        let rows = json["per_bn_krw"].as_array().unwrap();
+        let find = |region: &str, program: &str| {
+            rows.iter()
+                .find(|r| r["region"] == region && r["program"] == program)
+                .unwrap_or_else(|| panic!("no row {region} {program}: {rows:?}"))
+        };
+        let names: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r["region"].to_string(), r["program"].to_string()))
+            .collect();
+        assert_eq!(rows.len(), 5, "{names:?}");
+        close(&find("busan", "all")["jobs_mean"], 80.0 / 8.0);
+        close(&find("busan", "all")["value_added_krw_mean"], 2e9 / 8.0);
+        close(&find("gangwon", "all")["jobs_mean"], 10.0 / 0.5);
+        close(&find("national", "all")["jobs_mean"], 60.0 / 8.5);
+        close(&find("national", "all")["value_added_krw_mean"], 2e9 / 8.5);
+        close(&find("national", "smart_factory")["jobs_mean"], 40.0 / 4.0);
+        close(&find("national", "tips")["jobs_mean"], 50.0 / 4.5);
+        close(&find("national", "tips")["value_added_krw_mean"], 1e9 / 4.5);
+        // Identical replicates: a zero-width CI.
+        let b = find("busan", "all");
+        assert_eq!(b["jobs_ci95_low"], b["jobs_ci95_high"]);
+        assert_eq!(
+            rows[0]["region"], "busan",
+            "regions in id order, national last"
+        );
+        assert_eq!(rows[2]["program"], "all", "`all` before the programmes");
+        assert_eq!(json["treated_firms"]["sales_krw_diff_mean"], 100.0);
+        assert_eq!(json["treated_firms"]["matched_firms_mean"], 3.0);
+        close(
+            &json["gap"]["capital_share_employment"]["change_pp_mean"],
+            {
+                let (b, p) = (&baseline.national[1], &policy.national[1]);
+                100.0 * (p.capital_share_employment - b.capital_share_employment)
+            },
+        );
+    }
+}
