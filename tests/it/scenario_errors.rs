@@ -124,6 +124,8 @@ fn cli_errors_exit_2_with_one_line() {
     let e = stderr(&o);
     assert_eq!(e.trim().lines().count(), 1, "{e}");
     assert!(e.contains("/nonexistent/x.toml: cannot read"), "{e}");
+    // The OS's reason is said once, not repeated by the cause chain.
+    assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
 
     let scn = baseline_path();
     let o = regsim(
