@@ -173,11 +173,16 @@ fn f(v: &Value, key: &str) -> f64 {
 }
 
 fn ci(v: &Value, stem: &str, decimals: usize) -> String {
+    ci_scaled(v, stem, decimals, 1.0)
+}
+
+/// [`ci`] with every value multiplied by `scale` (e.g. 1e-9 for bn KRW).
+fn ci_scaled(v: &Value, stem: &str, decimals: usize, scale: f64) -> String {
     format!(
         "{:.d$} [{:.d$}, {:.d$}]",
-        f(v, &format!("{stem}mean")),
-        f(v, &format!("{stem}ci95_low")),
-        f(v, &format!("{stem}ci95_high")),
+        f(v, &format!("{stem}mean")) * scale,
+        f(v, &format!("{stem}ci95_low")) * scale,
+        f(v, &format!("{stem}ci95_high")) * scale,
         d = decimals
     )
 }
@@ -211,7 +216,11 @@ pub fn planner_table(fig: &Value) -> String {
         ));
     }
     for (k, v) in fig["leakage"].as_object().into_iter().flatten() {
-        s.push_str(&format!("  leakage: {k:<30} {}\n", ci(v, "diff_", 0)));
+        let text = match k.strip_suffix("_krw") {
+            Some(stem) => format!("{stem:<30} {} bn KRW", ci_scaled(v, "diff_", 0, 1e-9)),
+            None => format!("{k:<30} {}", ci(v, "diff_", 0)),
+        };
+        s.push_str(&format!("  leakage: {text}\n"));
     }
     match fig["per_bn_krw"].as_array() {
         Some(rows) if !rows.is_empty() => {
@@ -234,9 +243,9 @@ pub fn planner_table(fig: &Value) -> String {
     let t = &fig["treated_firms"];
     if t.is_object() {
         s.push_str(&format!(
-            "  treated firms ({:.0} per replicate): sales {} KRW, employees {}, survival {}\n",
+            "  treated firms ({:.0} per replicate): sales {} M KRW, employees {}, survival {}\n",
             f(t, "matched_firms_mean"),
-            ci(t, "sales_krw_diff_", 0),
+            ci_scaled(t, "sales_krw_diff_", 1, 1e-6),
             ci(t, "employees_diff_", 2),
             ci(t, "survival_diff_", 3)
         ));
