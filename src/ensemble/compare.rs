@@ -23,6 +23,7 @@ use crate::metrics::{NATIONAL_EXTRA, NationalRow, REGION_METRICS};
 use crate::model::geo::{CAPITAL, N_REGIONS, REGION_IDS};
 use crate::model::{World, status};
 use crate::output::AtomicFile;
+use crate::policy::flag;
 use crate::scenario::Scenario;
 use crate::sim::{RunResult, simulate};
 use serde_json::{Value, json};
@@ -62,6 +63,12 @@ impl ComparePlan {
 pub fn pair_file(dir: &Path, replicate: u64) -> PathBuf {
     dir.join("pairs").join(format!("pair-{replicate:06}.csv"))
 }
+
+/// Programmes that treat existing SMEs. Firms that carry only startup programmes' flags (they
+/// graduated from a supported startup) are left out of the treated-firm comparison: support
+/// changes when they graduate, so the same id in the baseline run is at another stage of life
+/// (often still a startup, or an SME for fewer months), not their counterfactual.
+pub const FIRM_PROGRAMMES: u16 = flag::SMART_FACTORY | flag::JUMP_UP | flag::AI_SUPPLY_CHAIN;
 
 /// A treated firm's outcome at the last year end.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -120,7 +127,7 @@ fn run_pair(plan: &ComparePlan, seed: u64) -> (RunResult, RunResult, (u64, u64, 
     let policy = simulate::<std::convert::Infallible>(&plan.policy, seed, |year, w| {
         let f = &w.firms;
         for i in 0..f.len() {
-            if f.flags[i] != 0 {
+            if f.flags[i] & FIRM_PROGRAMMES != 0 {
                 treated.entry(f.id[i]).or_default();
             }
         }

@@ -441,3 +441,48 @@ fn compare_resume_after_damage_equals_an_uninterrupted_comparison() {
     let o = compare(&hurt, &[]);
     assert_eq!(o.status.code(), Some(2), "refuses without --force");
 }
+
+/// The 2026 work plan against the baseline: the planner's figures have the signs the levers'
+/// submodels imply, and treated firms gain against their own baseline selves.
+#[test]
+fn work_plan_comparison_reports_spending_effects_and_treated_firms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wp");
+    let base = baseline_path();
+    let policy = base.with_file_name("work-plan-2026.toml");
+    let o = regsim(
+        &[
+            "compare",
+            base.to_str().unwrap(),
+            policy.to_str().unwrap(),
+            "--replicates",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+            "--no-charts",
+        ],
+        &[],
+    );
+    ok(&o);
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    // Net jobs and value added per 1 bn KRW, nationally, all programmes: positive.
+    let rows = json["per_bn_krw"].as_array().expect("per-bn rows");
+    let all = rows
+        .iter()
+        .find(|r| r["region"] == "national" && r["program"] == "all")
+        .expect("a national row for all programmes");
+    assert!(all["jobs_mean"].as_f64().unwrap() > 0.0, "{all}");
+    assert!(all["value_added_krw_mean"].as_f64().unwrap() > 0.0, "{all}");
+    // The growth fund pulls VC out of the capital region.
+    let vc = json["gap"]["capital_share_vc_investment"]["change_pp_mean"]
+        .as_f64()
+        .unwrap();
+    assert!(vc < -5.0, "capital share of VC changes by {vc} pp");
+    // Smart-factory and Jump-Up firms sell more and employ more than their baseline selves.
+    let t = &json["treated_firms"];
+    assert!(t["matched_firms_mean"].as_f64().unwrap() > 20.0, "{t}");
+    assert!(t["sales_krw_diff_mean"].as_f64().unwrap() > 0.0, "{t}");
+    assert!(t["employees_diff_mean"].as_f64().unwrap() > 0.0, "{t}");
+    assert!(t["survival_diff_mean"].as_f64().unwrap() >= -0.01, "{t}");
+}
