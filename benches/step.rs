@@ -89,7 +89,7 @@ fn phases(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("enter", firms), |b| {
             b.iter_batched_ref(
                 || (fresh(&world0), free),
-                |(w, f)| black_box(enter::enter(w, &context, f)),
+                |(w, f)| black_box(enter::enter(w, &context, f, None)),
                 BatchSize::LargeInput,
             )
         });

@@ -86,6 +86,17 @@ impl Streams {
         Streams { keys }
     }
 
+    /// The streams of the spin-up (ODD 3.3, 4.9): every purpose's key passed once more through
+    /// the SplitMix64 finaliser with a fixed odd offset, so spin-up draws are independent of the
+    /// reported months' draws for the same (entity, step, k).
+    pub fn spin_up(&self) -> Streams {
+        Streams {
+            keys: self
+                .keys
+                .map(|k| splitmix(k ^ 0x5350_494E_5550_0001).wrapping_add(0x9E37_79B9_7F4A_7C15)),
+        }
+    }
+
     /// The key of (purpose, step, k): hoist it out of a loop over entities.
     #[inline(always)]
     pub fn step_key(&self, purpose: Stream, step: u32, k: u32) -> StepKey {

@@ -4,10 +4,11 @@
 //! caller chooses the thread pool (`rayon::ThreadPool::install`); results do not depend on it.
 
 use crate::metrics::{NationalRow, ProgramRow, RegionRow, national_row, region_rows};
-use crate::model::{Ledger, World, init_world};
+use crate::model::geo::{N_REGIONS, N_SECTORS};
+use crate::model::{Derived, Ledger, World, finish_spinup, init_world};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
-use crate::step::{Pipeline, close_year, step_month};
+use crate::step::{Pipeline, close_year, spin_up_month, step_month};
 
 /// What a run produces besides what its observer took.
 #[derive(Debug, Clone)]
@@ -30,8 +31,9 @@ pub fn simulate<E>(
     mut on_year_end: impl FnMut(i32, &World) -> Result<(), E>,
 ) -> Result<RunResult, E> {
     let streams = Streams::new(seed);
-    let (mut world, derived) = init_world(scn, &streams);
+    let (mut world, mut derived) = init_world(scn, &streams);
     let mut pipe = Pipeline::default();
+    spin_up(&mut world, &mut derived, scn, &streams, &mut pipe);
     let mut regions = Vec::new();
     let mut national = Vec::new();
     let mut programs = Vec::new();
@@ -56,6 +58,51 @@ pub fn simulate<E>(
         timings: pipe.timings,
         firm_rows_stepped: pipe.firm_rows_stepped,
     })
+}
+
+/// ODD 3.3: simulates `spinup_years` years before `start_year` on a frozen calendar, with
+/// entry replacing exits, and discards them: the reported years start from a state the rules
+/// sustain. Draws come from the spin-up's own streams (`Streams::spin_up`), so the first
+/// reported month's draws are those of a run without a spin-up; agents born in the spin-up
+/// carry `SPINUP_ID_BIT` in their ids. Policy scenarios and their baseline share the spin-up
+/// (levers are off in it), so paired runs start from the same state.
+pub fn spin_up(
+    world: &mut World,
+    derived: &mut Derived,
+    scn: &Scenario,
+    streams: &Streams,
+    pipe: &mut Pipeline,
+) {
+    let spin = streams.spin_up();
+    let months = scn.spinup_years * 12;
+    let mut entrants = [0.0; N_REGIONS];
+    let mut year_start = sector_capacity(&derived.capacity_ref);
+    for k in 0..months {
+        let born = spin_up_month(world, scn, derived, &spin, pipe, k);
+        // The last year's entrants per month set the run's entry rate (ODD 7.7).
+        if k + 12 >= months {
+            for r in 0..N_REGIONS {
+                entrants[r] += born[r] / 12.0;
+            }
+        }
+        if (k + 1) % 12 == 0 {
+            // Each sector's drift is corrected by its capacity's growth over the year, so the
+            // spin-up converges to a state where capacity is stationary (ODD 3.3).
+            let now = sector_capacity(&world.market.capacity);
+            for s in 0..N_SECTORS {
+                if now[s] > 0.0 && year_start[s] > 0.0 {
+                    derived.drift_adjust_per_year[s] -= (now[s] / year_start[s]).ln();
+                }
+            }
+            year_start = now;
+            close_year(world);
+        }
+    }
+    finish_spinup(world, derived, scn, entrants);
+}
+
+fn sector_capacity(k: &[[f64; N_SECTORS]; N_REGIONS]) -> [f64; N_SECTORS] {
+    std::array::from_fn(|s| k.iter().map(|row| row[s]).sum())
 }
 
 /// Runs without observing years (the common case for ensembles and tests).

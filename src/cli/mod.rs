@@ -24,7 +24,7 @@ pub struct Cli {
 pub struct ScenarioArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Override one scenario value, e.g. --set firms.birth_rate_per_year=0.13 (repeatable).
+    /// Override one scenario value, e.g. --set firms.displacement=0.3 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
     /// Agents per real firm (overrides the scenario's `scale`; 1.0 = one agent per firm).

@@ -11,8 +11,8 @@ use crate::scenario::Scenario;
 use crate::step::produce;
 use rayon::prelude::*;
 
-/// Constants of one run computed once from the scenario and the initial draws. The step reads
-/// them; nothing changes them after initialisation.
+/// Constants of one run computed from the scenario and the initial draws, and completed at the
+/// end of the spin-up ([`finish_spinup`]). The step reads them; nothing changes them after.
 #[derive(Debug, Clone)]
 pub struct Derived {
     /// Real firms per agent (1 / scale).
@@ -31,7 +31,8 @@ pub struct Derived {
     pub working_age0: [f64; N_REGIONS],
     /// Population 15-39 at the start.
     pub youth0: [f64; N_REGIONS],
-    /// Real firm births per month at the start population.
+    /// Real firm entrants per month at the start population: the rate at which the spin-up
+    /// replaced exits (before it: the initial firms' expected exogenous exits).
     pub firm_births_month: [f64; N_REGIONS],
     /// Real startup births per month at the start population.
     pub startup_births_month: [f64; N_REGIONS],
@@ -46,6 +47,17 @@ pub struct Derived {
     /// Monthly exogenous exit hazard by age in months, `(h_mature + (h_new - h_mature) *
     /// exp(-age / exit_hazard_age_months)) / 12`.
     pub hazard_month: Vec<f32>,
+    /// `Kref_rs`: the market potential each (region, sector) market was sized for at the start
+    /// (end of the spin-up): crowding is measured against it (ODD 7.3a).
+    pub capacity_ref: [[f64; N_SECTORS]; N_REGIONS],
+    /// Mean log scale of each market's firms at the start: the reference of the performance
+    /// factor of the exit hazard (ODD 7.4).
+    pub log_scale_ref: [[f64; N_SECTORS]; N_REGIONS],
+    /// `Nref_rs`: live firms of each market at the start (end of the spin-up; ODD 7.7).
+    pub firms_ref: [[f64; N_SECTORS]; N_REGIONS],
+    /// Correction of each sector's scale drift found in the spin-up, so that the sector's
+    /// capacity is stationary under start-year conditions (ODD 3.3; 0 before the spin-up).
+    pub drift_adjust_per_year: [f64; N_SECTORS],
 }
 
 /// Length of the per-age tables (months); the last entry stands for all older ages, where the
@@ -75,7 +87,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         // appended in id order.
         let first_id = next_firm_id;
         next_firm_id += n_agents;
-        let drawn: Vec<(u8, u16, u32, f32)> = (first_id..next_firm_id)
+        let drawn: Vec<(u8, u16, u32, f32, u16)> = (first_id..next_firm_id)
             .into_par_iter()
             .map(|e| {
                 let b = |k| streams.uniform(Stream::FirmInit, e, 0, k);
@@ -91,43 +103,20 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
                     let sd = scn.firms.initial_scale_sd;
                     (employees as f64).ln() - sd * sd / 2.0 + sd * z
                 };
-                (sector, age as u16, employees, log_scale as f32)
+                let high_growth = super::high_growth_until(streams, &scn.firms, e);
+                (sector, age as u16, employees, log_scale as f32, high_growth)
             })
             .collect();
         firms.reserve(drawn.len());
-        for (k, &(sector, age, employees, log_scale)) in drawn.iter().enumerate() {
+        for (k, &(sector, age, employees, log_scale, hg)) in drawn.iter().enumerate() {
             let id = first_id + k as u64;
-            firms.push(id, r as u8, sector, age, employees, log_scale, 0.0, 0.0, 0);
+            firms.push(
+                id, r as u8, sector, age, employees, log_scale, 0.0, 0.0, 0, hg,
+            );
         }
     }
 
-    // Calibrate the sales level so that start-of-run sales per worker match the scenario.
-    let mut potential = [[0.0f64; N_SECTORS]; N_REGIONS];
-    let mut workers_agents = [0.0f64; N_REGIONS];
-    for i in 0..firms.len() {
-        let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
-        let theta = scn.firms.understaffing_elasticity as f32;
-        let (sales_units, _) =
-            produce::sales_units(firms.log_scale[i], firms.employees[i], 1.0, theta);
-        potential[r][s] += f64::from(sales_units);
-        workers_agents[r] += f64::from(firms.employees[i]);
-    }
-    let mut sales_level = [[0.0; N_SECTORS]; N_REGIONS];
-    let mut fixed_cost = [[0.0; N_SECTORS]; N_REGIONS];
-    for r in 0..N_REGIONS {
-        let target = scn.regions[r].sales_per_worker_krw_year * workers_agents[r];
-        let idx_sum: f64 = (0..N_SECTORS)
-            .map(|s| potential[r][s] * scn.sectors[s].sales_per_worker_index)
-            .sum();
-        let level = if idx_sum > 0.0 { target / idx_sum } else { 0.0 };
-        for s in 0..N_SECTORS {
-            sales_level[r][s] = level * scn.sectors[s].sales_per_worker_index;
-            fixed_cost[r][s] = scn.firms.fixed_cost_share
-                * (1.0 - scn.sectors[s].materials_share)
-                * sales_level[r][s]
-                / 12.0;
-        }
-    }
+    let (sales_level, fixed_cost) = calibrate_sales(&firms, scn);
     for i in 0..firms.len() {
         let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
         let cost = regions.wage_krw_month[r] * f64::from(firms.employees[i]) + fixed_cost[r][s];
@@ -239,6 +228,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         flows: YearFlows::default(),
         ledger,
         policy: crate::policy::PolicyState::neutral(),
+        market: super::Market::default(),
     };
     crate::step::labour::update_employment(&mut world, weight);
 
@@ -250,10 +240,18 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         wage_bill0[r] = world.regions.employment[r] * world.regions.wage_krw_month[r];
     }
 
+    let hazard_month = hazard_table(scn);
+    // Until the spin-up measures the rate at which firms are replaced (`finish_spinup`), entry
+    // replaces the initial firms' expected exogenous exits.
     let mut firm_births_month = [0.0; N_REGIONS];
+    for i in 0..world.firms.len() {
+        let age = usize::from(world.firms.age_months[i]).min(AGE_TABLE - 1);
+        firm_births_month[world.firms.region[i] as usize] += f64::from(hazard_month[age]) * weight;
+    }
+    let (capacity_ref, log_scale_ref) = market_reference(&world.firms);
+    let firms_ref = market_firms(&world.firms);
     let mut startup_births_month = [0.0; N_REGIONS];
     for r in 0..N_REGIONS {
-        firm_births_month[r] = scn.firms.birth_rate_per_year * real_firms[r] / 12.0;
         startup_births_month[r] =
             scn.startups.births_per_year * startup_weight[r] / startup_weight_sum / 12.0;
     }
@@ -278,17 +276,139 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
                 (1.0 + f.young_volatility_boost * (-(a as f64) / f.young_age_months).exp()) as f32
             })
             .collect(),
-        hazard_month: (0..AGE_TABLE)
-            .map(|a| {
-                let f = &scn.firms;
-                let extra = f.exit_hazard_new_per_year - f.exit_hazard_mature_per_year;
-                ((f.exit_hazard_mature_per_year
-                    + extra * (-(a as f64) / f.exit_hazard_age_months).exp())
-                    / 12.0) as f32
-            })
-            .collect(),
+        hazard_month,
+        capacity_ref,
+        log_scale_ref,
+        drift_adjust_per_year: [0.0; N_SECTORS],
+        firms_ref,
     };
     (world, derived)
+}
+
+/// Monthly exogenous exit hazard by age (ODD 7.4 step 6), before the performance factor.
+fn hazard_table(scn: &Scenario) -> Vec<f32> {
+    let f = &scn.firms;
+    let extra = f.exit_hazard_new_per_year - f.exit_hazard_mature_per_year;
+    (0..AGE_TABLE)
+        .map(|a| {
+            ((f.exit_hazard_mature_per_year
+                + extra * (-(a as f64) / f.exit_hazard_age_months).exp())
+                / 12.0) as f32
+        })
+        .collect()
+}
+
+/// Sales level per region and sector, calibrated so that sales per worker of the firms as they
+/// are match the scenario's `sales_per_worker_krw_year` (ODD 5.3), and the fixed cost it implies.
+#[allow(clippy::type_complexity)]
+fn calibrate_sales(
+    firms: &Firms,
+    scn: &Scenario,
+) -> ([[f64; N_SECTORS]; N_REGIONS], [[f64; N_SECTORS]; N_REGIONS]) {
+    let mut potential = [[0.0f64; N_SECTORS]; N_REGIONS];
+    let mut workers_agents = [0.0f64; N_REGIONS];
+    let theta = scn.firms.understaffing_elasticity as f32;
+    for i in 0..firms.len() {
+        if firms.status[i] == super::status::DEAD {
+            continue;
+        }
+        let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
+        let (sales_units, _) =
+            produce::sales_units(firms.log_scale[i], firms.employees[i], 1.0, theta);
+        potential[r][s] += f64::from(sales_units);
+        workers_agents[r] += f64::from(firms.employees[i]);
+    }
+    let mut sales_level = [[0.0; N_SECTORS]; N_REGIONS];
+    let mut fixed_cost = [[0.0; N_SECTORS]; N_REGIONS];
+    for r in 0..N_REGIONS {
+        let target = scn.regions[r].sales_per_worker_krw_year * workers_agents[r];
+        let idx_sum: f64 = (0..N_SECTORS)
+            .map(|s| potential[r][s] * scn.sectors[s].sales_per_worker_index)
+            .sum();
+        let level = if idx_sum > 0.0 { target / idx_sum } else { 0.0 };
+        for s in 0..N_SECTORS {
+            sales_level[r][s] = level * scn.sectors[s].sales_per_worker_index;
+            fixed_cost[r][s] = scn.firms.fixed_cost_share
+                * (1.0 - scn.sectors[s].materials_share)
+                * sales_level[r][s]
+                / 12.0;
+        }
+    }
+    (sales_level, fixed_cost)
+}
+
+/// Reference market potential `Kref_rs` (sum of `exp(a)`) and mean log scale of the live firms
+/// of each (region, sector) market (ODD 7.3a, 7.4).
+#[allow(clippy::type_complexity)]
+fn market_reference(
+    firms: &Firms,
+) -> ([[f64; N_SECTORS]; N_REGIONS], [[f64; N_SECTORS]; N_REGIONS]) {
+    let mut capacity = [[0.0f64; N_SECTORS]; N_REGIONS];
+    let mut log_sum = [[0.0f64; N_SECTORS]; N_REGIONS];
+    let mut count = [[0.0f64; N_SECTORS]; N_REGIONS];
+    for i in 0..firms.len() {
+        if firms.status[i] == super::status::DEAD {
+            continue;
+        }
+        let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
+        capacity[r][s] += f64::from(firms.log_scale[i]).exp();
+        log_sum[r][s] += f64::from(firms.log_scale[i]);
+        count[r][s] += 1.0;
+    }
+    let mean = std::array::from_fn(|r| {
+        std::array::from_fn(|s| {
+            if count[r][s] > 0.0 {
+                log_sum[r][s] / count[r][s]
+            } else {
+                0.0
+            }
+        })
+    });
+    (capacity, mean)
+}
+
+/// Live firms per (region, sector) market.
+fn market_firms(firms: &Firms) -> [[f64; N_SECTORS]; N_REGIONS] {
+    let mut n = [[0.0; N_SECTORS]; N_REGIONS];
+    for i in 0..firms.len() {
+        if firms.status[i] != super::status::DEAD {
+            n[firms.region[i] as usize][firms.sector[i] as usize] += 1.0;
+        }
+    }
+    n
+}
+
+/// Ends the spin-up (ODD 3.3): the calendar starts at January of `start_year` with the state
+/// the rules reached. Sales levels and fixed costs are recalibrated on the spun-up firms (ODD
+/// 5.3), the labour-market and local-demand anchors and the market references are taken from
+/// the spun-up state, and entry is set to the rate at which the spin-up replaced exits.
+pub fn finish_spinup(
+    world: &mut World,
+    derived: &mut Derived,
+    scn: &Scenario,
+    entrants_month: [f64; N_REGIONS],
+) {
+    let (sales_level, fixed_cost) = calibrate_sales(&world.firms, scn);
+    derived.sales_level_krw_year = sales_level;
+    derived.fixed_cost_krw_month = fixed_cost;
+    crate::step::labour::update_employment(world, derived.weight);
+    for r in 0..N_REGIONS {
+        derived.tightness0[r] = world.regions.employment[r]
+            / crate::step::labour::sme_pool(&world.regions, r, &scn.labour);
+        derived.wage_bill0[r] = world.regions.employment[r] * world.regions.wage_krw_month[r];
+    }
+    let (capacity_ref, log_scale_ref) = market_reference(&world.firms);
+    derived.capacity_ref = capacity_ref;
+    derived.log_scale_ref = log_scale_ref;
+    derived.firms_ref = market_firms(&world.firms);
+    derived.firm_births_month = entrants_month;
+    world.market = super::Market::default();
+    // The ledger covers the reported years: investors' capital now counts as committed.
+    world.ledger = Ledger {
+        committed_krw: world.investors.capital_krw.iter().sum(),
+        ..Ledger::default()
+    };
+    world.step = 0;
 }
 
 fn init_regions(scn: &Scenario) -> Regions {

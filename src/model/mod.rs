@@ -8,7 +8,7 @@
 pub mod geo;
 mod init;
 
-pub use init::{AGE_TABLE, Derived, init_world};
+pub use init::{AGE_TABLE, Derived, finish_spinup, init_world};
 pub(crate) use init::{StartupSeed, cdf, pick, push_startup};
 
 use geo::{N_REGIONS, N_SECTORS};
@@ -59,6 +59,9 @@ pub struct Firms {
     pub want: Vec<i32>,
     /// Scratch for one step: `exp(log_scale)` after this month's shock (saves an `exp`).
     pub scale_now: Vec<f32>,
+    /// Age in months until which the firm is in a high-growth phase (0: never); drawn at
+    /// birth from the firm's id ([`high_growth_until`]).
+    pub high_growth_until: Vec<u16>,
 }
 
 impl Firms {
@@ -86,6 +89,7 @@ impl Firms {
         self.sales_year_krw.reserve(n);
         self.want.reserve(n);
         self.scale_now.reserve(n);
+        self.high_growth_until.reserve(n);
     }
 
     /// Appends one firm (every column gets exactly one value).
@@ -101,6 +105,7 @@ impl Firms {
         tech: f32,
         cash_krw: f32,
         flags: u16,
+        high_growth_until: u16,
     ) {
         self.id.push(id);
         self.region.push(region);
@@ -116,6 +121,7 @@ impl Firms {
         self.sales_year_krw.push(0.0);
         self.want.push(0);
         self.scale_now.push(log_scale.exp());
+        self.high_growth_until.push(high_growth_until);
     }
 
     /// Drops dead firms, keeping the order of the rest.
@@ -135,6 +141,7 @@ impl Firms {
         retain_by(&mut self.sales_year_krw, &keep);
         retain_by(&mut self.want, &keep);
         retain_by(&mut self.scale_now, &keep);
+        retain_by(&mut self.high_growth_until, &keep);
     }
 }
 
@@ -305,7 +312,53 @@ pub struct World {
     pub ledger: Ledger,
     /// Policy accounts and this month's lever modifiers (neutral without levers).
     pub policy: crate::policy::PolicyState,
+    /// Competition within each (region, sector) market.
+    pub market: Market,
 }
+
+/// Market state of each (region, sector): the firms' summed market potential this month and
+/// the crowding factor it implies (ODD 7.3a). Neutral (factor 1) during the spin-up.
+#[derive(Debug, Clone)]
+pub struct Market {
+    /// `K_rs`: sum of `exp(log_scale)` over live firms after this month's shocks (agent units).
+    pub capacity: [[f64; N_SECTORS]; N_REGIONS],
+    /// `N_rs`: live firms this month (agent units).
+    pub firms: [[f64; N_SECTORS]; N_REGIONS],
+    /// `pi_rs = (Kref_rs / K_rs)^displacement`, this month's (sales) and, read by the next
+    /// month's plan, last month's (desired employment).
+    pub crowding: [[f64; N_SECTORS]; N_REGIONS],
+}
+
+impl Default for Market {
+    fn default() -> Self {
+        Market {
+            capacity: [[0.0; N_SECTORS]; N_REGIONS],
+            firms: [[0.0; N_SECTORS]; N_REGIONS],
+            crowding: [[1.0; N_SECTORS]; N_REGIONS],
+        }
+    }
+}
+
+/// The age until which a firm born with id `id` grows fast (ODD 7.7): with probability
+/// `high_growth_share` a phase of exponential length with mean `high_growth_years_mean`, else
+/// 0. A pure function of the id, so a firm has the same phase in every scenario.
+pub fn high_growth_until(
+    streams: &crate::rng::Streams,
+    p: &crate::scenario::FirmParams,
+    id: u64,
+) -> u16 {
+    use crate::rng::Stream;
+    if streams.uniform(Stream::FirmInit, id, 0, 4) >= p.high_growth_share {
+        return 0;
+    }
+    let u = streams.uniform(Stream::FirmInit, id, 0, 5);
+    let months = -(1.0 - u).ln() * p.high_growth_years_mean * 12.0;
+    months.round().clamp(1.0, f64::from(u16::MAX)) as u16
+}
+
+/// Id bit of agents born during the spin-up (ODD 2.8): they never share an id with an agent
+/// born in the reported years.
+pub const SPINUP_ID_BIT: u64 = 1 << 62;
 
 /// Id of the `index`-th agent born in `region` during month `step` (0-based). Initial agents
 /// have ids `0..n` (below 2^40), births `(step + 1) << 40 | region << 32 | index`, so an id

@@ -127,7 +127,7 @@ fn apply_set(table: &mut Table, set: &str) -> Result<(), ScenarioError> {
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
         return Err(bad(
-            "the key must be a dotted path such as firms.birth_rate_per_year".into(),
+            "the key must be a dotted path such as firms.displacement".into(),
         ));
     }
     let value = value.trim();

@@ -27,6 +27,8 @@ pub struct Scenario {
     pub file: PathBuf,
     pub start_year: i32,
     pub end_year: i32,
+    /// Years simulated before `start_year` and discarded.
+    pub spinup_years: u32,
     pub scale: f64,
     pub seed: u64,
     pub inflation_per_year: f64,

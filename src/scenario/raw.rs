@@ -20,6 +20,9 @@ pub struct RawScenario {
     pub extends: Option<String>,
     pub start_year: i64,
     pub end_year: i64,
+    /// Years simulated before `start_year` and discarded (ODD 3.3): the state in January of
+    /// `start_year` is one the rules sustain, so the reported years carry no start-up transient.
+    pub spinup_years: i64,
     /// Agents per real firm (1.0 = one agent per real firm).
     #[serde(default = "default_scale")]
     pub scale: f64,
@@ -63,7 +66,8 @@ pub struct FirmParams {
     pub one_person_log_scale_mean: f64,
     pub one_person_log_scale_sd: f64,
     pub initial_cash_months: f64,
-    pub birth_rate_per_year: f64,
+    /// Owners draw the profit that lifts cash above this many months of costs (ODD 7.4).
+    pub cash_buffer_months: f64,
     pub birth_pop_elasticity: f64,
     pub entrant_scale_median: f64,
     pub entrant_scale_sd: f64,
@@ -83,6 +87,20 @@ pub struct FirmParams {
     pub exit_hazard_new_per_year: f64,
     pub exit_hazard_mature_per_year: f64,
     pub exit_hazard_age_months: f64,
+    /// Elasticity of the exit hazard to the firm's market potential relative to its market's
+    /// typical firm, and to its market's conditions (ODD 7.4).
+    pub exit_performance_elasticity: f64,
+    /// Share of a firm's gain in market potential taken from the competitors in its (region,
+    /// sector) market: 0 = demand follows capacity, 1 = fixed market demand (ODD 7.3a).
+    pub displacement: f64,
+    /// Elasticity of firm entry to the market's conditions (crowding, shocks) (ODD 7.7).
+    pub entry_profit_elasticity: f64,
+    /// Share of new firms that start with a high-growth phase (ODD 7.2, 7.7).
+    pub high_growth_share: f64,
+    /// Extra drift of log scale during a high-growth phase.
+    pub high_growth_drift_per_year: f64,
+    /// Mean length of a high-growth phase (exponential), years.
+    pub high_growth_years_mean: f64,
     pub relocation_rate_per_year: f64,
     pub relocation_to_capital_share: f64,
     pub mid_sized_employees: f64,

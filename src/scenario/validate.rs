@@ -111,6 +111,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         raw.start_year as f64,
         raw.start_year as f64 + 50.0,
     );
+    c.range("spinup_years", raw.spinup_years as f64, 1.0, 50.0);
     if !(raw.scale.is_finite() && raw.scale > 0.0 && raw.scale <= 1.0) {
         c.push(
             "scale",
@@ -150,6 +151,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         file: loaded.file.clone(),
         start_year: raw.start_year as i32,
         end_year: raw.end_year as i32,
+        spinup_years: raw.spinup_years.clamp(1, 50) as u32,
         scale: raw.scale,
         seed: raw.seed,
         inflation_per_year: raw.inflation_per_year,
@@ -205,7 +207,7 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
         3.0,
     );
     c.nonneg(&k("initial_cash_months"), f.initial_cash_months);
-    c.range(&k("birth_rate_per_year"), f.birth_rate_per_year, 0.0, 2.0);
+    c.range(&k("cash_buffer_months"), f.cash_buffer_months, 0.0, 120.0);
     c.range(&k("birth_pop_elasticity"), f.birth_pop_elasticity, 0.0, 5.0);
     c.positive(&k("entrant_scale_median"), f.entrant_scale_median);
     c.nonneg(&k("entrant_scale_sd"), f.entrant_scale_sd);
@@ -246,6 +248,32 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
         f.exit_hazard_mature_per_year,
     );
     c.positive(&k("exit_hazard_age_months"), f.exit_hazard_age_months);
+    c.range(
+        &k("exit_performance_elasticity"),
+        f.exit_performance_elasticity,
+        0.0,
+        5.0,
+    );
+    c.share(&k("displacement"), f.displacement);
+    c.range(
+        &k("entry_profit_elasticity"),
+        f.entry_profit_elasticity,
+        0.0,
+        50.0,
+    );
+    c.share(&k("high_growth_share"), f.high_growth_share);
+    c.range(
+        &k("high_growth_drift_per_year"),
+        f.high_growth_drift_per_year,
+        0.0,
+        5.0,
+    );
+    c.range(
+        &k("high_growth_years_mean"),
+        f.high_growth_years_mean,
+        0.01,
+        50.0,
+    );
     c.share(&k("relocation_rate_per_year"), f.relocation_rate_per_year);
     c.share(
         &k("relocation_to_capital_share"),

@@ -1,12 +1,17 @@
 //! Entry: new SMEs and new startups per region each month.
 //!
 //! Expected real births scale with the region's working-age (firms) or young (startups)
-//! population relative to the start; the number of agents born is a Poisson draw with mean
-//! `expected * scale`, keyed by (region, step). Founders come from the free labour pool.
+//! population relative to the start, and firm entry with the conditions of the region's
+//! markets (crowding, shocks: free entry, ODD 7.7); the number of agents born is a Poisson draw
+//! with mean `expected * scale`, keyed by (region, step). Founders come from the free labour
+//! pool. In the spin-up, firm entrants replace the month's exits instead (ODD 3.3).
 
 use super::StepCtx;
 use crate::model::geo::N_REGIONS;
-use crate::model::{AGE_15_39, AGE_40_64, StartupSeed, World, birth_id, cdf, pick, push_startup};
+use crate::model::geo::N_SECTORS;
+use crate::model::{
+    AGE_15_39, AGE_40_64, StartupSeed, World, birth_id, cdf, high_growth_until, pick, push_startup,
+};
 use crate::policy::{Program, flag};
 use crate::rng::Stream;
 use rand_distr::{Distribution, Poisson};
@@ -30,7 +35,14 @@ fn poisson_draw(ctx: &StepCtx, stream: Stream, region: usize, mean: f64) -> u64 
         .unwrap_or(0)
 }
 
-pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Births {
+/// Births of one month. `replace` (spin-up only): the number of firm entrants per region, in
+/// agents, instead of the Poisson draw.
+pub fn enter(
+    world: &mut World,
+    ctx: &StepCtx,
+    free_agents: &mut [f64],
+    replace: Option<&[f64; N_REGIONS]>,
+) -> Births {
     let fp = &ctx.scn.firms;
     let sp = &ctx.scn.startups;
     let mut births = Births::default();
@@ -38,16 +50,40 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
         let pop = &world.regions.population[r];
         let working_age = pop[AGE_15_39] + pop[AGE_40_64];
         let pop_factor = (working_age / ctx.derived.working_age0[r]).powf(fp.birth_pop_elasticity);
-        let mean = ctx.derived.firm_births_month[r] * pop_factor * ctx.scn.scale;
-        let n = poisson_draw(ctx, Stream::FirmBirths, r, mean).min(free_agents[r].max(0.0) as u64);
+        // Free entry: each market's share of the entrants, and their number, rise with the room
+        // it has (crowding^eta) and fall with shocks (1 at the start and in the spin-up).
+        let mut weight = [0.0; N_SECTORS];
+        let mut prev = 0.0;
+        for s in 0..N_SECTORS {
+            let share = ctx.derived.sector_cdf[r][s] - prev;
+            prev = ctx.derived.sector_cdf[r][s];
+            let firms_ref = ctx.derived.firms_ref[r][s];
+            weight[s] = if ctx.spinup {
+                share
+            } else {
+                share
+                    * super::market::entry_pull(world, firms_ref, r, s, fp.entry_profit_elasticity)
+            };
+        }
+        let attract: f64 = weight.iter().sum();
+        let entrant_cdf = if attract > 0.0 {
+            cdf(&weight)
+        } else {
+            ctx.derived.sector_cdf[r]
+        };
+        let n = match replace {
+            Some(counts) => counts[r].round() as u64,
+            None => {
+                let mean = ctx.derived.firm_births_month[r] * pop_factor * ctx.scn.scale * attract;
+                poisson_draw(ctx, Stream::FirmBirths, r, mean)
+            }
+        }
+        .min(free_agents[r].max(0.0) as u64);
         free_agents[r] -= n as f64;
         for j in 0..n {
-            let id = birth_id(ctx.step, r, j);
+            let id = birth_id(ctx.step, r, j) | ctx.id_base;
             let e = id;
-            let sector = pick(
-                &ctx.derived.sector_cdf[r],
-                ctx.streams.uniform(Stream::FirmInit, e, 0, 1),
-            );
+            let sector = pick(&entrant_cdf, ctx.streams.uniform(Stream::FirmInit, e, 0, 1));
             let z = ctx.streams.normal(Stream::FirmInit, e, 0, 3);
             let log_scale = fp.entrant_scale_median.ln() + fp.entrant_scale_sd * z;
             let cost =
@@ -62,6 +98,7 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
                 0.0,
                 (fp.initial_cash_months * cost) as f32,
                 0,
+                high_growth_until(ctx.streams, fp, id),
             );
         }
         births.firms[r] = n as f64;
@@ -101,7 +138,7 @@ pub fn enter(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64]) -> Birth
         free_agents[r] -= (n + extra) as f64 * team;
         let sector_cdf = cdf(&ctx.scn.regions[r].sector_mix);
         for j in 0..n + extra {
-            let id = birth_id(ctx.step, r, j);
+            let id = birth_id(ctx.step, r, j) | ctx.id_base;
             let e = id;
             let burn = team * sp.burn_per_member_krw_month;
             push_startup(

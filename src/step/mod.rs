@@ -8,6 +8,7 @@
 //! | 0 | policy (levers: shocks; in January budgets and selections) | `policy/apply.rs` |
 //! | 1 | demand | this file (`update_demand`) |
 //! | 2 | plan (productivity shock, hiring plan) | `produce.rs` |
+//! | 2a | market (crowding of each region-sector market) | `market.rs` |
 //! | 3 | ration (labour pool) | `labour.rs` |
 //! | 4 | operate (hire, produce, exit, relocate) | `produce.rs` |
 //! | 5 | startups (burn, progress, close, graduate) | `startups.rs` |
@@ -15,11 +16,15 @@
 //! | 7 | enter (firm and startup births) | `enter.rs` |
 //! | 8 | wages | `labour.rs` |
 //! | December | mid-sized check, demography (ageing), migration | this file, `demography.rs` |
+//!
+//! [`spin_up_month`] runs the same schedule on a frozen calendar (ODD 3.3): no levers, no
+//! trend, prices and wages, population and migration; entry replaces exits.
 
 pub mod demography;
 pub mod enter;
 pub mod invest;
 pub mod labour;
+pub mod market;
 pub mod produce;
 pub mod startups;
 
@@ -40,7 +45,13 @@ pub struct StepCtx<'a> {
     pub scn: &'a Scenario,
     pub derived: &'a Derived,
     pub streams: &'a Streams,
+    /// The month's key of random draws: `world.step`, or the spin-up month (with the spin-up's
+    /// streams).
     pub step: u32,
+    /// Bits or-ed into the ids of agents born this month (`SPINUP_ID_BIT` in the spin-up).
+    pub id_base: u64,
+    /// Whether this is a spin-up month (ODD 3.3).
+    pub spinup: bool,
     pub rules: FirmRules,
     /// Monthly drift of log scale by region and sector: the sector's drift plus any policy
     /// bonus (key industries; exactly the sector's drift without levers).
@@ -53,6 +64,9 @@ pub struct StepCtx<'a> {
     pub fixed_cost: [[f32; N_SECTORS]; N_REGIONS],
     /// Share of wanted hires each region can fill this month.
     pub ration: [f32; N_REGIONS],
+    /// `exp(kappa * mean log scale_rs) * A_rs^-kappa`: the market part of the exit hazard's
+    /// performance factor (set by `market::crowd`; ODD 7.4).
+    pub exit_mult: [[f32; N_SECTORS]; N_REGIONS],
     pub relocation_cdf: &'a [[f64; N_REGIONS]; N_REGIONS],
 }
 
@@ -80,6 +94,12 @@ fn firm_rules(scn: &Scenario) -> FirmRules {
         fire_speed: f.fire_speed_per_month as f32,
         theta: f.understaffing_elasticity as f32,
         exit_loss_months: f.exit_loss_months.round().clamp(1.0, 255.0) as u8,
+        buffer_months: f.cash_buffer_months as f32,
+        perf_elasticity: f.exit_performance_elasticity as f32,
+        high_growth_drift: (f.high_growth_drift_per_year / 12.0) as f32,
+        half_shock_var: ((f.shock_sd_per_month.powi(2)
+            + f.jump_probability_per_month * 2.0 * f.jump_scale.powi(2))
+            / 2.0) as f32,
         relocation_p: (f.relocation_rate_per_year / 12.0) as f32,
         drift: std::array::from_fn(|s| (scn.sectors[s].scale_drift_per_year / 12.0) as f32),
         va_share: std::array::from_fn(|s| (1.0 - scn.sectors[s].materials_share) as f32),
@@ -89,6 +109,7 @@ fn firm_rules(scn: &Scenario) -> FirmRules {
 /// Submodel 1: real demand by region and sector: sector trend growth, times local demand (the
 /// real regional wage bill relative to the start, for services only).
 fn update_demand(world: &mut World, scn: &Scenario, derived: &Derived) {
+    // The calendar: frozen at January of the start year during the spin-up (world.step = 0).
     let t_years = f64::from(world.step) / 12.0;
     let price = scn.price_level(world.step);
     for r in 0..N_REGIONS {
@@ -110,6 +131,25 @@ pub fn ctx<'a>(
     derived: &'a Derived,
     streams: &'a Streams,
 ) -> StepCtx<'a> {
+    ctx_for(world, scn, derived, streams, Mode::Run)
+}
+
+/// Whether a month is reported or belongs to the spin-up (ODD 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    /// Spin-up month `k` (0-based): draws keyed by `k` on the spin-up's streams, the calendar
+    /// frozen at `world.step = 0`.
+    SpinUp(u32),
+}
+
+fn ctx_for<'a>(
+    world: &World,
+    scn: &'a Scenario,
+    derived: &'a Derived,
+    streams: &'a Streams,
+    mode: Mode,
+) -> StepCtx<'a> {
     let eps = scn.firms.wage_elasticity;
     let price = scn.price_level(world.step);
     let mut labour_mult = [[0.0; N_SECTORS]; N_REGIONS];
@@ -122,7 +162,8 @@ pub fn ctx<'a>(
         let wage_factor = (w / price / derived.wage0[r]).powf(-eps);
         for s in 0..N_SECTORS {
             let d = world.regions.demand[r][s];
-            labour_mult[r][s] = (d * wage_factor) as f32;
+            // Firms plan on last month's crowding of their market (ODD 7.2 step 4).
+            labour_mult[r][s] = (d * wage_factor * world.market.crowding[r][s]) as f32;
             // Supply shocks cut what firms can sell, not what they plan to employ.
             sales_month[r][s] = (derived.sales_level_krw_year[r][s] / 12.0
                 * d
@@ -133,13 +174,29 @@ pub fn ctx<'a>(
     }
     let rules = firm_rules(scn);
     let drift = std::array::from_fn(|r| {
-        std::array::from_fn(|s| rules.drift[s] + world.policy.drift_bonus_month[r][s])
+        std::array::from_fn(|s| {
+            // The spin-up finds the stationary drift; the sector's own trend applies after it.
+            let trend = if mode == Mode::Run {
+                rules.drift[s]
+            } else {
+                0.0
+            };
+            trend
+                + (derived.drift_adjust_per_year[s] / 12.0) as f32
+                + world.policy.drift_bonus_month[r][s]
+        })
     });
+    let (step, id_base, spinup) = match mode {
+        Mode::Run => (world.step, 0, false),
+        Mode::SpinUp(k) => (k, crate::model::SPINUP_ID_BIT, true),
+    };
     StepCtx {
         scn,
         derived,
         streams,
-        step: world.step,
+        step,
+        id_base,
+        spinup,
         rules,
         drift,
         labour_mult,
@@ -147,6 +204,7 @@ pub fn ctx<'a>(
         wage,
         fixed_cost,
         ration: [1.0; N_REGIONS],
+        exit_mult: [[1.0; N_SECTORS]; N_REGIONS],
         relocation_cdf: &derived.relocation_cdf,
     }
 }
@@ -160,7 +218,32 @@ pub fn step_month(
     streams: &Streams,
     pipe: &mut Pipeline,
 ) {
+    month(world, scn, derived, streams, pipe, Mode::Run);
+}
+
+/// One spin-up month `k` (ODD 3.3): `streams` are the spin-up's. Returns the firm entrants of
+/// the month by region (real units), which replace that month's exits net of graduations.
+pub fn spin_up_month(
+    world: &mut World,
+    scn: &Scenario,
+    derived: &Derived,
+    streams: &Streams,
+    pipe: &mut Pipeline,
+    k: u32,
+) -> [f64; N_REGIONS] {
+    month(world, scn, derived, streams, pipe, Mode::SpinUp(k))
+}
+
+fn month(
+    world: &mut World,
+    scn: &Scenario,
+    derived: &Derived,
+    streams: &Streams,
+    pipe: &mut Pipeline,
+    mode: Mode,
+) -> [f64; N_REGIONS] {
     let w = derived.weight;
+    let spinup = mode != Mode::Run;
     let mut clock = Instant::now();
     let mut lap = |pipe: &mut Pipeline, phase: usize| {
         let now = Instant::now();
@@ -168,18 +251,19 @@ pub fn step_month(
         clock = now;
     };
 
-    let levers = scn.policy.is_active();
+    let levers = scn.policy.is_active() && !spinup;
     if levers {
         crate::policy::apply::begin_month(world, scn, derived, streams);
     }
     update_demand(world, scn, derived);
-    let mut ctx = ctx(world, scn, derived, streams);
+    let mut ctx = ctx_for(world, scn, derived, streams, mode);
     let mut free: [f64; N_REGIONS] = std::array::from_fn(|r| {
         (labour::sme_pool(&world.regions, r, &scn.labour) - world.regions.employment[r]) / w
     });
     lap(pipe, 0);
 
     let planned = produce::plan(&mut world.firms, &ctx, &mut pipe.plan_acc);
+    market::crowd(world, &mut ctx, &planned);
     for r in 0..N_REGIONS {
         ctx.ration[r] = labour::ration(free[r], planned.hires[r], planned.hiring_firms[r]);
     }
@@ -213,7 +297,11 @@ pub fn step_month(
     let inv = invest::invest(world, &ctx, &mut pipe.invest, &mut free);
     lap(pipe, 4);
 
-    let births = enter::enter(world, &ctx, &mut free);
+    // Spin-up: entrants replace this month's exits net of graduations, holding each region's
+    // firm count (ODD 3.3).
+    let replace: [f64; N_REGIONS] =
+        std::array::from_fn(|r| (op.deaths[r] - ev.graduations[r]).max(0.0));
+    let births = enter::enter(world, &ctx, &mut free, spinup.then_some(&replace));
     for r in 0..N_REGIONS {
         let team_births = births.startups[r] * scn.startups.initial_team.round().max(1.0);
         world.regions.employment[r] = (op.employees[r]
@@ -224,12 +312,14 @@ pub fn step_month(
             + team_births)
             * w;
     }
-    labour::update_wages(
-        &mut world.regions,
-        &scn.labour,
-        scn.inflation_per_year,
-        &derived.tightness0,
-    );
+    if !spinup {
+        labour::update_wages(
+            &mut world.regions,
+            &scn.labour,
+            scn.inflation_per_year,
+            &derived.tightness0,
+        );
+    }
 
     let f = &mut world.flows;
     for r in 0..N_REGIONS {
@@ -249,18 +339,39 @@ pub fn step_month(
     }
     lap(pipe, 5);
 
-    world.step += 1;
-    if world.step % 12 == 0 {
-        year_end(world, scn, derived);
-        if levers {
-            crate::policy::apply::year_end(world);
+    match mode {
+        Mode::Run => {
+            world.step += 1;
+            if world.step % 12 == 0 {
+                year_end(world, scn, derived);
+                if levers {
+                    crate::policy::apply::year_end(world);
+                }
+                lap(pipe, 6);
+            }
         }
-        lap(pipe, 6);
+        Mode::SpinUp(k) => {
+            if (k + 1) % 12 == 0 {
+                mid_sized(world, scn);
+                lap(pipe, 6);
+            }
+        }
     }
+    births.firms.map(|n| n * w)
 }
 
-/// December: firms grow out of SME status, then people age and move.
+/// December: firms grow out of SME status (7.9.1), then people age and move.
 fn year_end(world: &mut World, scn: &Scenario, derived: &Derived) {
+    mid_sized(world, scn);
+    demography::age(&mut world.regions, &scn.demography);
+    let m = demography::migrate(&mut world.regions, &scn.migration, &derived.distance_km);
+    world.flows.net_migration = m.net;
+    world.flows.net_migration_15_39 = m.net_15_39;
+    labour::update_labour_force(&mut world.regions, &scn.labour);
+}
+
+/// ODD 7.9.1: SMEs past the employee or sales limit become mid-sized firms (permanently).
+fn mid_sized(world: &mut World, scn: &Scenario) {
     let f = &mut world.firms;
     for i in 0..f.len() {
         if f.status[i] == status::SME
@@ -270,11 +381,6 @@ fn year_end(world: &mut World, scn: &Scenario, derived: &Derived) {
             f.status[i] = status::MID_SIZED;
         }
     }
-    demography::age(&mut world.regions, &scn.demography);
-    let m = demography::migrate(&mut world.regions, &scn.migration, &derived.distance_km);
-    world.flows.net_migration = m.net;
-    world.flows.net_migration_15_39 = m.net_15_39;
-    labour::update_labour_force(&mut world.regions, &scn.labour);
 }
 
 /// After the year has been observed: drop exited agents, reset yearly flows and sales.

@@ -37,6 +37,15 @@ pub struct FirmRules {
     pub fire_speed: f32,
     pub theta: f32,
     pub exit_loss_months: u8,
+    /// Months of costs a firm keeps as cash; owners draw the rest of its profit.
+    pub buffer_months: f32,
+    /// Elasticity of the exit hazard to performance (ODD 7.4 step 6).
+    pub perf_elasticity: f32,
+    /// Monthly extra drift of log scale in a high-growth phase.
+    pub high_growth_drift: f32,
+    /// Half the variance of a month's shock before the age and size factors:
+    /// `(shock_sd^2 + jump_p * 2 * jump_scale^2) / 2` (Gaussian part plus Laplace jumps).
+    pub half_shock_var: f32,
     pub relocation_p: f32,
     /// Monthly drift of log scale by sector.
     pub drift: [f32; N_SECTORS],
@@ -79,6 +88,10 @@ pub struct PlanAcc {
     pub hires: [f64; N_REGIONS],
     /// Number of hiring firms (bounds rounding up in `operate`).
     pub hiring_firms: [f64; N_REGIONS],
+    /// Market capacity `K_rs`: live firms' `exp(log_scale)` after the shock (ODD 7.3a).
+    pub capacity: [[f64; N_SECTORS]; N_REGIONS],
+    /// Live firms per market (ODD 7.7).
+    pub firms: [[f64; N_SECTORS]; N_REGIONS],
 }
 
 impl PlanAcc {
@@ -86,6 +99,10 @@ impl PlanAcc {
         for r in 0..N_REGIONS {
             self.hires[r] += o.hires[r];
             self.hiring_firms[r] += o.hiring_firms[r];
+            for s in 0..N_SECTORS {
+                self.capacity[r][s] += o.capacity[r][s];
+                self.firms[r][s] += o.firms[r][s];
+            }
         }
     }
 }
@@ -135,10 +152,11 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
         firms.log_scale.par_chunks_mut(CHUNK),
         firms.want.par_chunks_mut(CHUNK),
         firms.scale_now.par_chunks_mut(CHUNK),
+        firms.high_growth_until.par_chunks(CHUNK),
     )
         .into_par_iter()
         .map(
-            |(id, region, sector, st, age, emp, log_scale, want, scale_now)| {
+            |(id, region, sector, st, age, emp, log_scale, want, scale_now, hg)| {
                 let cols = PlanCols {
                     id,
                     region,
@@ -149,6 +167,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                     log_scale,
                     want,
                     scale_now,
+                    hg,
                 };
                 #[cfg(target_arch = "x86_64")]
                 if wide {
@@ -184,6 +203,7 @@ struct PlanCols<'a> {
     log_scale: &'a mut [f32],
     want: &'a mut [i32],
     scale_now: &'a mut [f32],
+    hg: &'a [u16],
 }
 
 /// [`plan_chunk`] compiled for AVX2 + FMA: the same IEEE operations in the same order (Rust
@@ -206,6 +226,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         log_scale,
         want,
         scale_now,
+        hg,
     } = cols;
     let ctx = env.ctx;
     let rules = &ctx.rules;
@@ -213,12 +234,13 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let mut acc = PlanAcc::default();
     // Equal lengths, stated once, let the compiler drop per-column bounds checks.
     let len = id.len();
-    let (region, sector, st, age, emp) = (
+    let (region, sector, st, age, emp, hg) = (
         &region[..len],
         &sector[..len],
         &st[..len],
         &age[..len],
         &emp[..len],
+        &hg[..len],
     );
     let (log_scale, want, scale_now) = (
         &mut log_scale[..len],
@@ -236,10 +258,11 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         let mut drift = [0.0f32; BLOCK];
         let mut mult = [0.0f32; BLOCK];
         let mut u_round = [0.0f32; BLOCK];
+        let mut age_var = [0.0f32; BLOCK];
         for k in 0..m {
             let i = start + k;
             if st[i] == status::DEAD {
-                continue; // shock and drift stay 0: the scale is left as it is
+                continue; // shock, drift and variance stay 0: the scale is left as it is
             }
             let e = id[i];
             let (r, s) = (region[i] as usize, sector[i] as usize);
@@ -253,19 +276,29 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
                 0.0
             };
             shock[k] = age_f * (rules.shock_sd * z + jump);
-            drift[k] = ctx.drift[r][s];
+            age_var[k] = age_f * age_f * rules.half_shock_var;
+            // High-growth phase (ODD 7.2 step 3): extra drift until its age limit.
+            let fast = if age[i] < hg[i] {
+                rules.high_growth_drift
+            } else {
+                0.0
+            };
+            drift[k] = ctx.drift[r][s] + fast;
             mult[k] = ctx.labour_mult[r][s];
             u_round[k] = u_r;
         }
         let ls = &mut log_scale[start..end];
         let now = &mut scale_now[start..end];
         let (shock, drift, mult) = (&shock[..m], &drift[..m], &mut mult[..m]);
+        let age_var = &age_var[..m];
         for k in 0..m {
             // Volatility falls with the firm's scale (its market), which varies
             // continuously even among one-person firms; floored at a quarter of a
             // worker-equivalent.
             let size_f = fastmath::exp(-rules.size_beta * ls[k].max(MIN_LOG_SCALE));
-            let a = ls[k] + drift[k] + size_f * shock[k];
+            // Gibrat in levels: minus half the firm's own shock variance, so that the
+            // expected scale of every firm, small or large, grows at the drift.
+            let a = ls[k] + drift[k] + size_f * shock[k] - size_f * size_f * age_var[k];
             ls[k] = a;
             let scale = fastmath::exp(a);
             now[k] = scale;
@@ -280,6 +313,9 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             // (S,s) adjustment: a firm moves toward its desired headcount only for
             // the part of the gap beyond the band (hiring and firing have fixed
             // costs).
+            let (r, s) = (region[i] as usize, sector[i] as usize);
+            acc.capacity[r][s] += f64::from(now[k]);
+            acc.firms[r][s] += 1.0;
             let n = emp[i];
             let gap = mult[k] - n as f32;
             let step = if gap > rules.band {
@@ -292,7 +328,6 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
             want[i] = w;
             if w > 0 {
-                let r = region[i] as usize;
                 acc.hires[r] += f64::from(w);
                 acc.hiring_firms[r] += 1.0;
             }
@@ -322,10 +357,11 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
         firms.cash_krw.par_chunks_mut(CHUNK),
         firms.sales_year_krw.par_chunks_mut(CHUNK),
         firms.want.par_chunks(CHUNK),
+        firms.log_scale.par_chunks(CHUNK),
     )
         .into_par_iter()
         .map(
-            |(id, region, sector, st, age, loss, emp, scale_now, cash, sales_year, want)| {
+            |(id, region, sector, st, age, loss, emp, scale_now, cash, sales_year, want, ls)| {
                 let cols = OperateCols {
                     id,
                     region,
@@ -338,6 +374,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     cash,
                     sales_year,
                     want,
+                    log_scale: ls,
                 };
                 #[cfg(target_arch = "x86_64")]
                 if wide {
@@ -374,6 +411,7 @@ struct OperateCols<'a> {
     cash: &'a mut [f32],
     sales_year: &'a mut [f32],
     want: &'a [i32],
+    log_scale: &'a [f32],
 }
 
 /// [`operate_chunk`] compiled for AVX2 + FMA (same bits; see [`plan_chunk_avx2`]).
@@ -397,6 +435,7 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         cash,
         sales_year,
         want,
+        log_scale,
     } = cols;
     let ctx = env.ctx;
     let rules = &ctx.rules;
@@ -411,11 +450,12 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         &mut loss[..len],
         &mut emp[..len],
     );
-    let (scale_now, cash, sales_year, want) = (
+    let (scale_now, cash, sales_year, want, log_scale) = (
         &scale_now[..len],
         &mut cash[..len],
         &mut sales_year[..len],
         &want[..len],
+        &log_scale[..len],
     );
     // Blocks of rows in three loops, as in `plan`: the hiring draw and the
     // staffing ratio (scalar), the understaffing penalty `ratio^theta`
@@ -428,6 +468,7 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         let mut staffing = [1.0f32; BLOCK];
         let mut u_exit = [0.0f32; BLOCK];
         let mut u_move = [0.0f32; BLOCK];
+        let mut perf = [1.0f32; BLOCK];
         for k in 0..m {
             let i = start + k;
             if st[i] == status::DEAD {
@@ -457,6 +498,11 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         for v in &mut staffing[..m] {
             *v = fastmath::pow(*v, rules.theta);
         }
+        // The firm's part of the exit hazard's performance factor, exp(-kappa * a): exit
+        // falls with market potential (productivity and size). Bounded so it cannot overflow.
+        for (p, &a) in perf[..m].iter_mut().zip(&log_scale[start..end]) {
+            *p = fastmath::exp((-rules.perf_elasticity * a).clamp(-30.0, 30.0));
+        }
         for k in 0..m {
             let i = start + k;
             if st[i] == status::DEAD {
@@ -466,8 +512,11 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             let n = n_new[k];
             let sales = scale_now[i] * staffing[k] * ctx.sales_month[r][s];
             let va = sales * rules.va_share[s];
-            let profit = va - ctx.wage[r] * n as f32 - ctx.fixed_cost[r][s];
-            cash[i] += profit;
+            let costs = ctx.wage[r] * n as f32 + ctx.fixed_cost[r][s];
+            let profit = va - costs;
+            // Owners draw whatever lifts cash above the buffer (ODD 7.4 step 5), so cash is
+            // bounded and sustained losses can exhaust it at any size.
+            cash[i] = (cash[i] + profit).min(rules.buffer_months * costs);
             loss[i] = if profit < 0.0 {
                 loss[i].saturating_add(1)
             } else {
@@ -480,7 +529,9 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             if st[i] == status::SME {
                 acc.sme_sales[r] += f64::from(sales);
             }
-            let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)];
+            let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)]
+                * ctx.exit_mult[r][s]
+                * perf[k];
             let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
             if broke || u_exit[k] < hazard {
                 st[i] = status::DEAD;
@@ -587,6 +638,7 @@ mod tests {
                 log_scale: &mut f.log_scale,
                 want: &mut f.want,
                 scale_now: &mut f.scale_now,
+                hg: &f.high_growth_until,
             }
         }
         let pa = plan_chunk(plan_cols(&mut a), &plan_env);
@@ -612,6 +664,7 @@ mod tests {
                 cash: &mut f.cash_krw,
                 sales_year: &mut f.sales_year_krw,
                 want: &f.want,
+                log_scale: &f.log_scale,
             }
         }
         let oa = operate_chunk(op_cols(&mut a), &op_env);
@@ -632,6 +685,38 @@ mod tests {
         assert_eq!(a.region, b.region);
         // The step did something: some firms hired, some sales were made.
         assert!(pa.hires.iter().sum::<f64>() > 0.0 && oa.sales.iter().sum::<f64>() > 0.0);
+    }
+
+    /// ODD 7.4 step 6: with the same exit draws, firms with a larger market potential (the
+    /// performance factor exp(-kappa * a)) exit less; without the elasticity they exit alike.
+    #[test]
+    fn exit_falls_with_market_potential() {
+        use crate::model::init_world;
+        use crate::rng::Streams;
+        use crate::scenario::Scenario;
+        let deaths = |kappa: &str, lift: f32| {
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+            let sets = ["scale=0.005".to_string(), kappa.to_string()];
+            let scn = Scenario::load(&path, &sets).expect("baseline loads");
+            let streams = Streams::new(9);
+            let (mut world, derived) = init_world(&scn, &streams);
+            let ctx = crate::step::ctx(&world, &scn, &derived, &streams);
+            // Only the hazard's performance factor reads log_scale in `operate`.
+            world.firms.log_scale.iter_mut().for_each(|a| *a += lift);
+            let acc = operate(&mut world.firms, &ctx, &mut Vec::new());
+            acc.deaths.iter().sum::<f64>()
+        };
+        let (low, high) = (
+            deaths("firms.exit_performance_elasticity=0.5", 0.0),
+            deaths("firms.exit_performance_elasticity=0.5", 1.0),
+        );
+        assert!(high < 0.8 * low, "deaths {high} with +1 log scale vs {low}");
+        let (a, b) = (
+            deaths("firms.exit_performance_elasticity=0", 0.0),
+            deaths("firms.exit_performance_elasticity=0", 1.0),
+        );
+        assert_eq!(a, b);
     }
 
     #[test]

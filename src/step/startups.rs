@@ -48,8 +48,10 @@ pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
             let team = st.team[j].max(1);
             let log_scale =
                 (team as f64).ln() + p.graduation_scale_quality_effect * f64::from(st.quality[j]);
+            let id = crate::model::graduate_id(st.id[j]);
+            let high_growth = crate::model::high_growth_until(ctx.streams, &ctx.scn.firms, id);
             world.firms.push(
-                crate::model::graduate_id(st.id[j]),
+                id,
                 st.region[j],
                 st.sector[j],
                 0,
@@ -58,6 +60,7 @@ pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
                 0.0,
                 st.cash_krw[j] as f32,
                 st.flags[j],
+                high_growth,
             );
         }
     }

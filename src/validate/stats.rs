@@ -40,15 +40,22 @@ pub fn hill(values: &[f64], xmin: f64) -> (f64, usize) {
 /// truncated above, where Hill's estimator is biased upward. Golden-section search on
 /// alpha in [0.05, 5]. Returns (alpha, n in the tail).
 pub fn discrete_truncated_mle(values: &[f64], xmin: u32) -> (f64, usize) {
+    let xmax = values.iter().map(|&x| x as u32).max().unwrap_or(0);
+    discrete_truncated_mle_between(values, xmin, xmax)
+}
+
+/// CCDF exponent `alpha` of a discrete power law `P(x) ~ x^-(alpha+1)` truncated to
+/// `xmin..=xmax`, by maximum likelihood on the values in that range (NaN with none).
+pub fn discrete_truncated_mle_between(values: &[f64], xmin: u32, xmax: u32) -> (f64, usize) {
     let tail: Vec<u32> = values
         .iter()
         .map(|&x| x as u32)
-        .filter(|&x| x >= xmin)
+        .filter(|&x| x >= xmin && x <= xmax)
         .collect();
     let n = tail.len();
-    let Some(&xmax) = tail.iter().max() else {
+    if n == 0 {
         return (f64::NAN, 0);
-    };
+    }
     let sum_ln: f64 = tail.iter().map(|&x| f64::from(x).ln()).sum();
     let loglik = |alpha: f64| {
         let z: f64 = (xmin..=xmax)

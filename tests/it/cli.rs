@@ -86,19 +86,19 @@ fn check_prints_the_resolved_scenario() {
             "check",
             scn.to_str().unwrap(),
             "--set",
-            "firms.birth_rate_per_year=0.2",
+            "firms.entry_profit_elasticity=0.2",
         ],
         &[],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("birth_rate_per_year = 0.2"), "{text}");
+    assert!(text.contains("entry_profit_elasticity = 0.2"), "{text}");
     // The printed scenario is itself a valid scenario.
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("resolved.toml");
     std::fs::write(&p, &text).unwrap();
     let s = regsim::scenario::Scenario::load(&p, &[]).unwrap();
-    assert_eq!(s.firms.birth_rate_per_year, 0.2);
+    assert_eq!(s.firms.entry_profit_elasticity, 0.2);
 }
 
 #[test]

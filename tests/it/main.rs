@@ -8,6 +8,8 @@
 //! - `validation`: `regsim validate` bands on the baseline.
 //! - `levers`: each policy lever moves its target against the baseline (same seed); budgets
 //!   and the yearly cap hold; impossible schedules are rejected.
+//! - `dynamics`: firm dynamics respond to performance: business stealing, shocks kill
+//!   established firms, markets refill, the spin-up's hand-over.
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
 
@@ -16,6 +18,7 @@
 
 mod cli;
 mod determinism;
+mod dynamics;
 mod ensemble;
 mod invariants;
 mod levers;

@@ -39,8 +39,20 @@ fn f32_firm_passes_agree_with_an_f64_reference() {
         } else {
             0.0
         };
-        let drift = scn.sectors[s].scale_drift_per_year / 12.0;
-        let a = a0 + drift + age_f * size_f * (f.shock_sd_per_month * z + jump);
+        // Drift: the sector's trend, the spin-up's correction (0 before it), a high-growth
+        // phase; minus half the firm's own shock variance (Gibrat in levels).
+        let fast = if before.age_months[i] < before.high_growth_until[i] {
+            f.high_growth_drift_per_year / 12.0
+        } else {
+            0.0
+        };
+        let drift = scn.sectors[s].scale_drift_per_year / 12.0
+            + derived.drift_adjust_per_year[s] / 12.0
+            + fast;
+        let var = f.shock_sd_per_month.powi(2)
+            + f.jump_probability_per_month * 2.0 * f.jump_scale.powi(2);
+        let a = a0 + drift + age_f * size_f * (f.shock_sd_per_month * z + jump)
+            - (age_f * size_f).powi(2) * var / 2.0;
         let err = (f64::from(world.firms.log_scale[i]) - a).abs() / a.abs().max(1.0);
         worst_a = worst_a.max(err);
         let desired = (a.exp() * f64::from(c.labour_mult[r][s])).max(1.0);
@@ -71,6 +83,7 @@ fn f32_firm_passes_agree_with_an_f64_reference() {
     let planned = world.firms.clone();
     let acc = produce::operate(&mut world.firms, &c, &mut Vec::new());
     let mut worst_sales = 0.0f64;
+    let mut worst_cash = 0.0f64;
     let mut sales_ref = [0.0f64; N_REGIONS];
     for i in 0..planned.len() {
         if planned.status[i] == status::DEAD {
@@ -90,7 +103,16 @@ fn f32_firm_passes_agree_with_an_f64_reference() {
         sales_ref[r] += sales;
         let got = f64::from(world.firms.sales_year_krw[i]);
         worst_sales = worst_sales.max((got - sales).abs() / sales);
+        // Cash: profit added, anything above the buffer paid out (ODD 7.4 step 5).
+        let costs = f64::from(c.wage[r]) * n1 + f64::from(c.fixed_cost[r][s]);
+        let profit = sales * (1.0 - scn.sectors[s].materials_share) - costs;
+        let cash = (f64::from(planned.cash_krw[i]) + profit).min(f.cash_buffer_months * costs);
+        worst_cash = worst_cash.max((f64::from(world.firms.cash_krw[i]) - cash).abs() / costs);
     }
+    assert!(
+        worst_cash < 1e-4,
+        "worst cash error {worst_cash:e} of a month's costs"
+    );
     assert!(
         worst_sales < 1e-6,
         "worst per-firm sales error {worst_sales:e}"

@@ -83,11 +83,11 @@ fn syntax_errors_name_the_line() {
 #[test]
 fn set_overrides_are_validated_like_the_file() {
     let base = baseline_path();
-    let ok = Scenario::load(&base, &["firms.birth_rate_per_year=0.2".into()]).unwrap();
-    assert_eq!(ok.firms.birth_rate_per_year, 0.2);
-    let err = Scenario::load(&base, &["firms.birth_rate_per_year=-1".into()]).unwrap_err();
+    let ok = Scenario::load(&base, &["firms.entry_profit_elasticity=0.2".into()]).unwrap();
+    assert_eq!(ok.firms.entry_profit_elasticity, 0.2);
+    let err = Scenario::load(&base, &["firms.entry_profit_elasticity=-1".into()]).unwrap_err();
     assert!(
-        err.to_string().contains("firms.birth_rate_per_year"),
+        err.to_string().contains("firms.entry_profit_elasticity"),
         "{err}"
     );
     let err = Scenario::load(&base, &["firms.nope=1".into()]).unwrap_err();
@@ -103,12 +103,12 @@ fn extends_merges_and_child_overrides() {
     let child = dir.path().join("child.toml");
     std::fs::write(
         &child,
-        "extends = \"baseline.toml\"\nname = \"child\"\n[firms]\nbirth_rate_per_year = 0.2\n",
+        "extends = \"baseline.toml\"\nname = \"child\"\n[firms]\nentry_profit_elasticity = 0.2\n",
     )
     .unwrap();
     let s = Scenario::load(&child, &[]).unwrap();
     assert_eq!(s.name, "child");
-    assert_eq!(s.firms.birth_rate_per_year, 0.2);
+    assert_eq!(s.firms.entry_profit_elasticity, 0.2);
     assert_eq!(s.firms.one_person_share, 0.765);
     // A cycle is an error, not a stack overflow.
     std::fs::write(dir.path().join("a.toml"), "extends = \"b.toml\"\n").unwrap();

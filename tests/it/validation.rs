@@ -42,7 +42,7 @@ fn validate_writes_its_tables_and_exits_1_on_a_failing_target() {
             "--scale",
             "0.003",
             "--set",
-            "firms.birth_rate_per_year=0.3",
+            "firms.exit_hazard_mature_per_year=0.3",
             "--out",
             out.to_str().unwrap(),
             "--no-charts",
@@ -51,7 +51,7 @@ fn validate_writes_its_tables_and_exits_1_on_a_failing_target() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let stdout = String::from_utf8(o.stdout).unwrap();
-    assert!(stdout.contains("firm birth rate per year"), "{stdout}");
+    assert!(stdout.contains("firm death rate per year"), "{stdout}");
     assert!(stdout.contains("FAIL"));
     let csv = std::fs::read_to_string(out.join("validation.csv")).unwrap();
     assert!(
