@@ -37,7 +37,9 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<PathBuf, ChartError> {
     let holds = Holds::of(dir);
 
     let mut body = String::new();
-    let kind = if holds.compare {
+    let kind = if holds.target {
+        "target"
+    } else if holds.compare {
         "compare"
     } else if holds.sweep {
         "sweep"
@@ -116,6 +118,12 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<PathBuf, ChartError> {
             );
             body.push_str(&first_last_table(&nationals, Some(point), lang));
         }
+        any_headline = true;
+    }
+    if holds.target
+        && let Some(target) = data::read_json(&dir.join("target.json"))?
+    {
+        body.push_str(&target_headline(&target, lang));
         any_headline = true;
     }
     if !any_headline {
@@ -242,7 +250,7 @@ pre { background: #f4f4f2; border: 1px solid #e0e0dc; padding: 12px; overflow-x:
   gap: 18px; }
 #explore svg { width: 100%; height: auto; background: #fff; }
 #explore .tile rect { stroke: #787878; stroke-width: 1; }
-#explore .tile text, #explore .ts text, #explore .bars text { font-size: 13px; }
+#explore svg text { font-size: 13px; }
 #explore .tile .name { font-weight: bold; }
 #explore .ts circle:hover, #explore .bars rect:hover { stroke: #000; stroke-width: 2; }
 #explore .hover-value { min-height: 1.5em; color: #0060a0; font-weight: bold; }
@@ -551,6 +559,37 @@ fn spending_table(spending: &data::Spending, lang: Lang) -> String {
         "<th>{}</th></tr></tbody></table>",
         thousands(totals.iter().sum(), 1)
     );
+    out
+}
+
+/// The figures of a `regsim target` folder (target.json without its evaluation list).
+fn target_headline(target: &Value, lang: Lang) -> String {
+    let mut all = Vec::new();
+    if let Value::Object(map) = target {
+        for (k, v) in map {
+            if k != "evaluations" && k != "scaled_keys" {
+                scalars(v, k, &mut all);
+            }
+        }
+    }
+    let mut out = format!(
+        "<h3>target.json</h3>\n<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+        label(lang, "r.figure"),
+        label(lang, "r.value")
+    );
+    for (path, value) in &all {
+        let key = ["outcome", "multiplier", "bracket"]
+            .iter()
+            .any(|k| path.starts_with(k));
+        let class = if key { " class=\"key\"" } else { "" };
+        let _ = writeln!(
+            out,
+            "<tr{class}><td>{}</td><td>{}</td></tr>",
+            esc(path),
+            esc(value)
+        );
+    }
+    out.push_str("</tbody></table>\n");
     out
 }
 

@@ -14,6 +14,7 @@ pub mod bars;
 pub mod data;
 pub mod fonts;
 pub mod style;
+pub mod target;
 pub mod tilemap;
 pub mod timeseries;
 pub mod validation;
@@ -29,7 +30,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ChartError {
     #[error(
-        "{}: holds no regsim output (expected regions.csv, runs.csv or compare.csv)",
+        "{}: holds no regsim output (expected regions.csv, runs.csv, compare.csv or target.json)",
         dir.display()
     )]
     NoOutput { dir: PathBuf },
@@ -97,6 +98,7 @@ pub enum Body {
     Bars(bars::PerBnBars),
     Ccdf(validation::Ccdf),
     GrowthHist(validation::GrowthHist),
+    Target(target::Curve),
 }
 
 /// Which output files a folder holds.
@@ -107,6 +109,7 @@ pub struct Holds {
     pub compare: bool,
     pub size_ccdf: bool,
     pub growth_hist: bool,
+    pub target: bool,
 }
 
 impl Holds {
@@ -117,11 +120,12 @@ impl Holds {
             compare: dir.join("compare.csv").is_file(),
             size_ccdf: dir.join("size_ccdf.csv").is_file(),
             growth_hist: dir.join("growth_hist.csv").is_file(),
+            target: dir.join("target.json").is_file(),
         }
     }
 
     fn any(&self) -> bool {
-        self.run || self.sweep || self.compare || self.size_ccdf || self.growth_hist
+        self.run || self.sweep || self.compare || self.size_ccdf || self.growth_hist || self.target
     }
 }
 
@@ -176,6 +180,10 @@ pub fn plan(dir: &Path, lang: Lang) -> Result<Vec<Chart>, ChartError> {
     if holds.size_ccdf || holds.growth_hist {
         let source = style::source_line("validation", manifest.as_ref(), None, lang);
         charts.extend(validation::charts(dir, &source, lang)?);
+    }
+    if holds.target {
+        let source = style::source_line("target", manifest.as_ref(), None, lang);
+        charts.extend(target::charts(dir, &source, lang)?);
     }
     Ok(charts)
 }
@@ -288,5 +296,6 @@ where
         Body::Bars(c) => bars::draw(c, &body),
         Body::Ccdf(c) => validation::draw_ccdf(c, &body),
         Body::GrowthHist(c) => validation::draw_hist(c, &body),
+        Body::Target(c) => target::draw(c, &body),
     }
 }

@@ -203,6 +203,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("r.kind.sweep", "sweep"),
     ("r.kind.compare", "compare"),
     ("r.kind.validation", "validation"),
+    ("r.kind.target", "target search"),
     ("r.headline", "Headline figures"),
     ("r.explore", "Explore"),
     ("r.charts", "Charts"),

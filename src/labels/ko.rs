@@ -165,6 +165,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("r.kind.sweep", "파라미터 스윕"),
     ("r.kind.compare", "정책 비교"),
     ("r.kind.validation", "검증"),
+    ("r.kind.target", "목표 달성 탐색"),
     ("r.headline", "주요 수치"),
     ("r.explore", "탐색"),
     ("r.charts", "차트"),

@@ -31,9 +31,13 @@
       if (a >= 1e9) return group(v / 1e9, digits(v / 1e9)) + " bn KRW";
       return group(v / 1e6, digits(v / 1e6)) + " mn KRW";
     }
-    var count = group(v, a >= 100 ? 0 : 1);
     var name = unit === "firms" ? D.text["unit.firms"] : D.text["unit.people"];
-    return ko ? count + name : count + " " + name;
+    if (ko) {
+      if (a >= 1e8) return group(v / 1e8, 2) + "억 " + name;
+      if (a >= 1e4) return group(v / 1e4, 1) + "만 " + name;
+      return group(v, a >= 100 ? 0 : 1) + name;
+    }
+    return group(v, a >= 100 ? 0 : 1) + " " + name;
   }
   function signed(v, unit) {
     var text = fmt(v, unit);
@@ -174,7 +178,7 @@
     var finite = v.filter(isFinite);
     var lo = Math.min.apply(null, finite.concat([0])), hi = Math.max.apply(null, finite.concat([0]));
     if (hi === lo) hi = lo + 1;
-    var x0 = 90, x1 = 470, rowH = 25;
+    var x0 = 90, x1 = 420, rowH = 25; // room on the right for the value labels
     function X(x) { return x0 + (x1 - x0) * (x - lo) / (hi - lo); }
     D.regions.forEach(function (r, k) {
       var y = 10 + k * rowH, value = v[k];

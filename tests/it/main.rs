@@ -10,6 +10,7 @@
 //!   and the yearly cap hold; impossible schedules are rejected.
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
+//! - `target`: `regsim target`: what a lever scales, the bisection's bracket, refusals.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -22,6 +23,7 @@ mod levers;
 mod plausibility;
 mod precision;
 mod scenario_errors;
+mod target;
 mod validation;
 
 use regsim::scenario::Scenario;
