@@ -17,6 +17,8 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
     pub probability: f64,
     pub found: Option<f64>,
+    /// The largest multiplier tried, when the goal was not reached there.
+    pub unreachable_below: Option<f64>,
 }
 
 /// The chart of `dir/target.json`, or none when the file lacks evaluations.
@@ -47,6 +49,9 @@ pub fn charts(dir: &Path, source: &str, lang: Lang) -> Result<Vec<Chart>, ChartE
                 .and_then(Value::as_f64)
                 .unwrap_or(0.5),
             found: json.get("multiplier").and_then(Value::as_f64),
+            unreachable_below: (json.get("outcome").and_then(Value::as_str) == Some("unreachable"))
+                .then(|| json.get("max_multiplier").and_then(Value::as_f64))
+                .flatten(),
         }),
     }])
 }
@@ -108,6 +113,12 @@ where
         chart.draw_series(std::iter::once(Circle::new(*p, 9, found.stroke_width(3))))?;
         legend.push(LegendEntry::new(
             labelf(lang, "found_multiplier", &[&format!("{m:.3}")]),
+            Swatch::Marker(found),
+        ));
+    }
+    if let Some(max) = c.unreachable_below {
+        legend.push(LegendEntry::new(
+            labelf(lang, "unreachable_below", &[&style::thousands(max, 1)]),
             Swatch::Marker(found),
         ));
     }

@@ -160,6 +160,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("goal_probability", "required probability {}%"),
     ("found_multiplier", "smallest multiplier found: ×{}"),
     ("evaluated", "evaluated multipliers"),
+    ("unreachable_below", "goal not reached up to ×{}"),
     // Metric names (the report's metric picker and tables).
     ("metric.employment", "Employment"),
     ("metric.firms", "SMEs"),

@@ -136,6 +136,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("goal_probability", "요구 확률 {}%"),
     ("found_multiplier", "찾은 최소 배수: ×{}"),
     ("evaluated", "평가한 배수"),
+    ("unreachable_below", "×{}까지 목표 미달성"),
     ("metric.employment", "고용"),
     ("metric.firms", "중소기업 수"),
     ("metric.startups", "창업기업 수"),

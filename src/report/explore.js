@@ -178,7 +178,7 @@
     var finite = v.filter(isFinite);
     var lo = Math.min.apply(null, finite.concat([0])), hi = Math.max.apply(null, finite.concat([0]));
     if (hi === lo) hi = lo + 1;
-    var x0 = 90, x1 = 420, rowH = 25; // room on the right for the value labels
+    var x0 = 120, x1 = 430, rowH = 25; // room for the names on the left, the values on the right
     function X(x) { return x0 + (x1 - x0) * (x - lo) / (hi - lo); }
     D.regions.forEach(function (r, k) {
       var y = 10 + k * rowH, value = v[k];

@@ -44,7 +44,9 @@ pub fn baseline(sets: &[&str]) -> Scenario {
 /// Runs the regsim binary.
 pub fn regsim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsim"));
-    cmd.args(args).env_remove("RAYON_NUM_THREADS");
+    cmd.args(args)
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("REGSIM_LANG");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -146,6 +146,18 @@ fn target_brackets_a_goal_between_x1_and_x2() {
         html.contains("목표 달성 확률"),
         "Korean report of the search"
     );
+    // The same search on one thread writes the same target.json, byte for byte.
+    let one = dir.path().join("one");
+    let o = target(
+        &one,
+        &goal,
+        &["--tolerance", "0.1", "--threads", "1", "--no-charts"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(out.join("target.json")).unwrap(),
+        std::fs::read(one.join("target.json")).unwrap()
+    );
 }
 
 #[test]
