@@ -669,7 +669,7 @@ fn empty_folder_says_what_it_expected() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: holds no regsim output (expected regions.csv, runs.csv or compare.csv)",
+            "{}: holds no regsim output (expected regions.csv, runs.csv, compare.csv or target.json)",
             tmp.path().display()
         )
     );
