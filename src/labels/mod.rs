@@ -345,6 +345,22 @@ mod tests {
     }
 
     #[test]
+    fn every_programme_of_programs_csv_has_names() {
+        for id in crate::policy::PROGRAM_NAMES {
+            let p = PROGRAMMES.iter().find(|p| p.id == id);
+            assert!(
+                p.is_some(),
+                "programme {id} has no entry in labels::PROGRAMMES"
+            );
+        }
+        assert_eq!(
+            PROGRAMMES.len(),
+            crate::policy::PROGRAM_NAMES.len() + 1,
+            "plus `all`"
+        );
+    }
+
+    #[test]
     fn region_ids_and_names() {
         assert_eq!(REGION_IDS[0], "capital");
         assert_eq!(region_name(Lang::Ko, "gyeongbuk"), "경북");

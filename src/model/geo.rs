@@ -2,6 +2,7 @@
 //!
 //! Region ids and names live in `labels` (one vocabulary table); this file adds what the
 //! model needs: coordinates and sector ids.
+//!
 //! These are not scenario data: every table, file and index in regsim uses this order, so a
 //! region or sector is a `u8` index everywhere in the hot loop and a name only at the edges.
 
