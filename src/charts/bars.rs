@@ -201,7 +201,7 @@ where
                 label(lang, "mean_over_replicates"),
                 style::Swatch::Bar(style::MUTED),
             ),
-            style::LegendEntry::new("95% CI", style::Swatch::Line(BLACK)),
+            style::LegendEntry::new(label(lang, "ci95"), style::Swatch::Line(BLACK)),
         ],
     )
 }

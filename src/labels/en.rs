@@ -117,6 +117,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("value_added", "Value added"),
     ("y.va_per_bn", "bn KRW of value added per 1 bn KRW spent"),
     ("mean_over_replicates", "mean over replicates"),
+    ("ci95", "95% CI"),
     // Validation.
     (
         "t.size_ccdf",

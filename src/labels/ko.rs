@@ -102,6 +102,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("value_added", "부가가치"),
     ("y.va_per_bn", "지출 10억 원당 부가가치 (10억 원)"),
     ("mean_over_replicates", "반복 평균"),
+    ("ci95", "95% 신뢰구간"),
     ("t.size_ccdf", "기업 규모 분포: 여누적분포 (로그-로그)"),
     (
         "t.growth_hist",
