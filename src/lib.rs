@@ -11,6 +11,7 @@
 pub mod charts;
 pub mod ensemble;
 pub mod fastmath;
+pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod output;

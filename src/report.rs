@@ -1,35 +1,45 @@
-//! One self-contained HTML report of an output folder: headline table, every chart inlined as
-//! SVG, the scenario(s) and the manifest. Readable offline: no scripts, no external URLs.
+//! One self-contained HTML report of an output folder: headline table, an interactive view
+//! (tile map with a year slider and a metric picker, national series and regional bars with
+//! values on hover; baseline / policy / difference for a comparison, the parameter point for a
+//! sweep), every chart inlined as SVG for printing (A4 print stylesheet), the scenario(s) and
+//! the manifest. Readable offline: no external URLs; the one script is [`explore`]'s small
+//! hand-written JavaScript over the data embedded as JSON.
 //!
 //! **Invariant:** like the charts, the report reads only the output files (and the charts it
-//! draws from them through [`crate::charts`]); the numbers in its tables come from the same
-//! tables as the charts.
+//! draws from them through [`crate::charts`]); the numbers in its tables and its interactive
+//! view come from the same tables as the charts. Every text is a [`crate::labels`] label in
+//! the report's [`Lang`].
 
-use crate::charts::data::{self, CompareRow, Yearly, per_bn_rows, region_label};
+pub mod explore;
+
+use crate::charts::data::{self, CompareRow, Yearly, per_bn_rows};
 use crate::charts::style::{self, thousands};
 use crate::charts::timeseries::{TARGET_END, quantile};
 use crate::charts::{self, ChartError, Holds};
+use crate::labels::{Lang, label, labelf, programme_name, region_name};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Writes `<dir>/report.html` (atomically), drawing the charts first if any SVG is missing.
-pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
-    let plan = charts::plan(dir)?;
+pub fn write_report(dir: &Path, lang: Lang) -> Result<PathBuf, ChartError> {
+    let plan = charts::plan(dir, lang)?;
     let chart_dir = dir.join("charts");
     if plan
         .iter()
         .any(|c| !chart_dir.join(format!("{}.svg", c.name)).is_file())
     {
-        charts::render_dir(dir)?;
+        charts::render_dir(dir, lang)?;
     }
     let manifest = data::read_json(&dir.join("manifest.json"))?;
     let compare_json = data::read_json(&dir.join("compare.json"))?;
     let holds = Holds::of(dir);
 
     let mut body = String::new();
-    let kind = if holds.compare {
+    let kind = if holds.target {
+        "target"
+    } else if holds.compare {
         "compare"
     } else if holds.sweep {
         "sweep"
@@ -38,24 +48,38 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
     } else {
         "validation"
     };
-    let source = style::source_line(kind, manifest.as_ref(), compare_json.as_ref());
+    let source = style::source_line(kind, manifest.as_ref(), compare_json.as_ref(), lang);
+    let title = title_of(kind, manifest.as_ref(), lang);
     let _ = writeln!(
         body,
-        "<h1>regsim report: {}</h1>",
-        esc(&title_of(kind, manifest.as_ref()))
+        "<h1>{}</h1>",
+        esc(&labelf(lang, "r.title", &[&title]))
     );
     let _ = writeln!(body, "<p class=\"source\">{}</p>", esc(&source));
+    let explore = explore::section(dir, holds, lang)?;
     let _ = writeln!(
         body,
-        "<nav><a href=\"#headline\">Headline figures</a> · <a href=\"#charts\">Charts ({})</a> · <a href=\"#scenario\">Scenario</a> · <a href=\"#manifest\">Manifest</a></nav>",
-        plan.len()
+        "<nav><a href=\"#headline\">{}</a>{} · <a href=\"#charts\">{}</a> · <a href=\"#scenario\">{}</a> · <a href=\"#manifest\">{}</a></nav>",
+        label(lang, "r.headline"),
+        if explore.is_empty() {
+            String::new()
+        } else {
+            format!(" · <a href=\"#explore\">{}</a>", label(lang, "r.explore"))
+        },
+        esc(&labelf(lang, "r.charts_n", &[&plan.len()])),
+        label(lang, "r.scenario"),
+        label(lang, "r.manifest"),
     );
 
-    body.push_str("<section id=\"headline\"><h2>Headline figures</h2>\n");
+    let _ = writeln!(
+        body,
+        "<section id=\"headline\"><h2>{}</h2>",
+        label(lang, "r.headline")
+    );
     let mut any_headline = false;
     if holds.compare {
         let rows = data::read_compare(&dir.join("compare.csv"))?;
-        body.push_str(&compare_headline(&rows, compare_json.as_ref()));
+        body.push_str(&compare_headline(&rows, compare_json.as_ref(), lang));
         any_headline = true;
     }
     if holds.run {
@@ -66,11 +90,11 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
         } else {
             data::national_from_regions(&regions)
         };
-        body.push_str("<h3>National figures of the run</h3>\n");
-        body.push_str(&first_last_table(&[national], None));
+        let _ = writeln!(body, "<h3>{}</h3>", label(lang, "r.national_run"));
+        body.push_str(&first_last_table(&[national], None, lang));
         let programs = dir.join("programs.csv");
         if programs.is_file() {
-            body.push_str(&spending_table(&data::read_programs(&programs)?));
+            body.push_str(&spending_table(&data::read_programs(&programs)?, lang));
         }
         any_headline = true;
     }
@@ -85,20 +109,35 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
                 .collect();
             let _ = writeln!(
                 body,
-                "<h3>National figures, {}: median of {} replicates</h3>",
-                esc(&sweep.point_label(point)),
-                nationals.len()
+                "<h3>{}</h3>",
+                esc(&labelf(
+                    lang,
+                    "r.national_point",
+                    &[&sweep.point_label(point, lang), &nationals.len()]
+                )),
             );
-            body.push_str(&first_last_table(&nationals, Some(point)));
+            body.push_str(&first_last_table(&nationals, Some(point), lang));
         }
         any_headline = true;
     }
+    if holds.target
+        && let Some(target) = data::read_json(&dir.join("target.json"))?
+    {
+        body.push_str(&target_headline(&target, lang));
+        any_headline = true;
+    }
     if !any_headline {
-        body.push_str("<p>This folder holds validation data only.</p>\n");
+        let _ = writeln!(body, "<p>{}</p>", label(lang, "r.validation_only"));
     }
     body.push_str("</section>\n");
+    body.push_str(&explore);
 
-    body.push_str("<section id=\"charts\"><h2>Charts</h2>\n<ol class=\"toc\">\n");
+    let _ = writeln!(
+        body,
+        "<section id=\"charts\"><h2>{}</h2>\n<p class=\"note noprint\">{}</p>\n<ol class=\"toc\">",
+        label(lang, "r.charts"),
+        label(lang, "r.print_note")
+    );
     for chart in &plan {
         let _ = writeln!(
             body,
@@ -125,10 +164,14 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
     }
     body.push_str("</section>\n");
 
-    body.push_str("<section id=\"scenario\"><h2>Scenario</h2>\n");
-    let scenarios = scenarios_of(manifest.as_ref(), compare_json.as_ref());
+    let _ = writeln!(
+        body,
+        "<section id=\"scenario\"><h2>{}</h2>",
+        label(lang, "r.scenario")
+    );
+    let scenarios = scenarios_of(manifest.as_ref(), compare_json.as_ref(), lang);
     if scenarios.is_empty() {
-        body.push_str("<p>No resolved scenario in manifest.json.</p>\n");
+        let _ = writeln!(body, "<p>{}</p>", label(lang, "r.no_scenario"));
     }
     for (label, scenario) in scenarios {
         let _ = writeln!(
@@ -138,18 +181,29 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ChartError> {
             esc(&pretty(scenario))
         );
     }
-    body.push_str("</section>\n<section id=\"manifest\"><h2>Manifest</h2>\n");
+    let _ = writeln!(
+        body,
+        "</section>\n<section id=\"manifest\"><h2>{}</h2>",
+        label(lang, "r.manifest")
+    );
     match &manifest {
         Some(m) => {
             let _ = writeln!(body, "<pre>{}</pre>", esc(&pretty(m)));
         }
-        None => body.push_str("<p>No manifest.json in this folder.</p>\n"),
+        None => {
+            let _ = writeln!(body, "<p>{}</p>", label(lang, "r.no_manifest"));
+        }
     }
     body.push_str("</section>\n");
 
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
-        esc(&title_of(kind, manifest.as_ref()))
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}{}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        lang.code(),
+        esc(&title),
+        match lang {
+            Lang::En => "",
+            Lang::Ko => CSS_KO,
+        }
     );
     let target = dir.join("report.html");
     let tmp = dir.join(format!(".report.html.{}.tmp", std::process::id()));
@@ -188,6 +242,36 @@ figcaption { color: #444; font-size: 0.95em; margin-top: 6px; }
 .file { color: #888; }
 pre { background: #f4f4f2; border: 1px solid #e0e0dc; padding: 12px; overflow-x: auto;
   font: 13px/1.4 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+#explore .controls { display: flex; flex-wrap: wrap; gap: 10px 28px; align-items: center;
+  margin: 0.8em 0; }
+#explore label { font-weight: bold; }
+#explore input[type=range] { width: 260px; vertical-align: middle; }
+#explore .views { display: grid; grid-template-columns: minmax(320px, 1fr) minmax(360px, 1.3fr);
+  gap: 18px; }
+#explore svg { width: 100%; height: auto; background: #fff; }
+#explore .tile rect { stroke: #787878; stroke-width: 1; }
+#explore svg text { font-size: 13px; }
+#explore .tile .name { font-weight: bold; }
+#explore .ts circle:hover, #explore .bars rect:hover { stroke: #000; stroke-width: 2; }
+#explore .hover-value { min-height: 1.5em; color: #0060a0; font-weight: bold; }
+/* Print: the interactive view is for the screen; the static charts fill clean A4 pages. */
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { background: #fff; font-size: 11pt; }
+  main { max-width: none; padding: 0; }
+  nav, #explore, .noprint, .toc { display: none; }
+  figure { break-inside: avoid; page-break-inside: avoid; margin: 0 0 8mm; }
+  figure svg { border: none; max-height: 240mm; }
+  h2 { break-before: page; break-after: avoid; }
+  table { break-inside: avoid; font-size: 9.5pt; }
+  pre { white-space: pre-wrap; font-size: 8pt; }
+}
+"#;
+
+/// Korean text: the system's Korean fonts (NanumSquare, the one the PNG charts embed, first).
+const CSS_KO: &str = r#"
+body, figure svg text { font-family: "NanumSquare", "NanumGothic", "Nanum Gothic",
+  "Noto Sans KR", "Noto Sans CJK KR", "Malgun Gothic", "Apple SD Gothic Neo", sans-serif; }
 "#;
 
 /// Escapes text for HTML element content and attribute values.
@@ -218,12 +302,13 @@ fn strip_prolog(svg: &str) -> &str {
     }
 }
 
-fn title_of(kind: &str, manifest: Option<&Value>) -> String {
+fn title_of(kind: &str, manifest: Option<&Value>, lang: Lang) -> String {
     let name = manifest
         .and_then(|m| m.get("scenario_name"))
         .and_then(Value::as_str);
+    let kind = label(lang, &format!("r.kind.{kind}"));
     match name {
-        Some(n) => format!("{kind} of scenario \"{n}\""),
+        Some(n) => labelf(lang, "r.kind_of", &[&kind, &n]),
         None => kind.to_string(),
     }
 }
@@ -233,10 +318,11 @@ fn title_of(kind: &str, manifest: Option<&Value>) -> String {
 fn scenarios_of<'a>(
     manifest: Option<&'a Value>,
     compare: Option<&'a Value>,
+    lang: Lang,
 ) -> Vec<(String, &'a Value)> {
     let mut out = Vec::new();
     if let Some(s) = manifest.and_then(|m| m.get("scenario")) {
-        out.push(("Resolved scenario".to_string(), s));
+        out.push((label(lang, "r.resolved_scenario").to_string(), s));
         return out;
     }
     if let Some(list) = manifest
@@ -244,7 +330,7 @@ fn scenarios_of<'a>(
         .and_then(Value::as_array)
     {
         for (i, s) in list.iter().enumerate() {
-            out.push((format!("Scenario {}", i + 1), s));
+            out.push((labelf(lang, "r.scenario_n", &[&(i + 1)]), s));
         }
         return out;
     }
@@ -254,73 +340,37 @@ fn scenarios_of<'a>(
             r.get("scenario").or_else(|| r.is_object().then_some(r))
         });
         if let Some(s) = found {
-            out.push((format!("{} scenario", capitalise(role)), s));
+            let key = if role == "baseline" {
+                "r.baseline_scenario"
+            } else {
+                "r.policy_scenario"
+            };
+            out.push((label(lang, key).to_string(), s));
         }
     }
     out
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-/// (metric column, label, multiplier, unit) of the headline rows.
-const HEADLINE: [(&str, &str, f64, &str); 11] = [
-    (
-        "noncapital_sme_sales_krw",
-        "Non-capital SME sales",
-        1e-12,
-        "trn KRW",
-    ),
-    (
-        "employment",
-        "Employment (SMEs and startups)",
-        1.0,
-        "people",
-    ),
-    ("firms", "SMEs", 1.0, "firms"),
-    ("startups", "Startups", 1.0, "startups"),
-    ("vc_investment_krw", "VC investment", 1e-12, "trn KRW"),
-    (
-        "capital_share_firms",
-        "Capital-region share of firms",
-        100.0,
-        "%",
-    ),
-    (
-        "capital_share_employment",
-        "Capital-region share of employment",
-        100.0,
-        "%",
-    ),
-    (
-        "capital_share_sales",
-        "Capital-region share of SME sales",
-        100.0,
-        "%",
-    ),
-    (
-        "capital_share_vc_investment",
-        "Capital-region share of VC investment",
-        100.0,
-        "%",
-    ),
-    (
-        "capital_share_population",
-        "Capital-region share of population",
-        100.0,
-        "%",
-    ),
-    (
-        "capital_share_population_15_39",
-        "Capital-region share of population aged 15–39",
-        100.0,
-        "%",
-    ),
+/// (metric column, multiplier, unit label key) of the headline rows; names are the labels
+/// `metric.<column>`.
+const HEADLINE: [(&str, f64, &str); 11] = [
+    ("noncapital_sme_sales_krw", 1e-12, "unit.trn_krw"),
+    ("employment", 1.0, "unit.people"),
+    ("firms", 1.0, "unit.firms"),
+    ("startups", 1.0, "unit.startups"),
+    ("vc_investment_krw", 1e-12, "unit.trn_krw"),
+    ("capital_share_firms", 100.0, "%"),
+    ("capital_share_employment", 100.0, "%"),
+    ("capital_share_sales", 100.0, "%"),
+    ("capital_share_vc_investment", 100.0, "%"),
+    ("capital_share_population", 100.0, "%"),
+    ("capital_share_population_15_39", 100.0, "%"),
 ];
+
+/// The unit shown for a unit key ("%" stays "%").
+fn unit_text(unit: &str, lang: Lang) -> &'static str {
+    if unit == "%" { "%" } else { label(lang, unit) }
+}
 
 fn fmt_num(v: f64, unit: &str) -> String {
     if !v.is_finite() {
@@ -328,20 +378,20 @@ fn fmt_num(v: f64, unit: &str) -> String {
     }
     match unit {
         "%" => format!("{}%", thousands(v, 1)),
-        "trn KRW" => thousands(v, if v.abs() >= 100.0 { 0 } else { 2 }),
+        "unit.trn_krw" => thousands(v, if v.abs() >= 100.0 { 0 } else { 2 }),
         _ => thousands(v, 0),
     }
 }
 
 /// First and last year of the national metrics; medians when several runs are given.
-fn first_last_table(nationals: &[Yearly], point: Option<i64>) -> String {
+fn first_last_table(nationals: &[Yearly], point: Option<i64>, lang: Lang) -> String {
     let mut out = String::new();
     let years = nationals
         .iter()
         .flat_map(|n| n.values().flat_map(|m| m.keys().copied()))
         .collect::<std::collections::BTreeSet<i32>>();
     let (Some(&y0), Some(&y1)) = (years.first(), years.last()) else {
-        return "<p>No years in the national table.</p>\n".to_string();
+        return format!("<p>{}</p>\n", label(lang, "r.no_years"));
     };
     let median_at = |metric: &str, year: i32| -> f64 {
         let mut v: Vec<f64> = nationals
@@ -354,19 +404,22 @@ fn first_last_table(nationals: &[Yearly], point: Option<i64>) -> String {
     };
     let _ = writeln!(
         out,
-        "<table{}><thead><tr><th>Metric</th><th>Unit</th><th>{y0}</th><th>{y1}</th><th>Change</th></tr></thead><tbody>",
+        "<table{}><thead><tr><th>{}</th><th>{}</th><th>{y0}</th><th>{y1}</th><th>{}</th></tr></thead><tbody>",
         point
             .map(|p| format!(" data-point=\"{p}\""))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        label(lang, "r.metric"),
+        label(lang, "r.unit"),
+        label(lang, "r.change"),
     );
-    for (metric, label, scale, unit) in HEADLINE {
+    for (metric, scale, unit) in HEADLINE {
         if !nationals.iter().any(|n| n.contains_key(metric)) {
             continue;
         }
         let a = median_at(metric, y0) * scale;
         let b = median_at(metric, y1) * scale;
         let change = if unit == "%" {
-            format!("{:+.1} pp", b - a)
+            format!("{:+.1} {}", b - a, label(lang, "unit.pp"))
         } else if a != 0.0 && a.is_finite() && b.is_finite() {
             format!("{:+.1}%", (b / a - 1.0) * 100.0)
         } else {
@@ -380,8 +433,8 @@ fn first_last_table(nationals: &[Yearly], point: Option<i64>) -> String {
         let _ = writeln!(
             out,
             "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(label),
-            esc(unit),
+            esc(label(lang, &format!("metric.{metric}"))),
+            esc(unit_text(unit, lang)),
             fmt_num(a, unit),
             fmt_num(b, unit),
             esc(&change)
@@ -394,9 +447,12 @@ fn first_last_table(nationals: &[Yearly], point: Option<i64>) -> String {
     {
         let _ = writeln!(
             out,
-            "<p class=\"note\">Target: non-capital SME sales of {} trn KRW by {}.</p>",
-            thousands(TARGET_END.1, 0),
-            TARGET_END.0
+            "<p class=\"note\">{}</p>",
+            esc(&labelf(
+                lang,
+                "r.target_note",
+                &[&thousands(TARGET_END.1, 0), &TARGET_END.0]
+            ))
         );
     }
     out
@@ -448,38 +504,53 @@ fn scalars(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
 }
 
 /// Public spending per programme (rows) and year (columns), bn KRW, with totals.
-fn spending_table(spending: &data::Spending) -> String {
+fn spending_table(spending: &data::Spending, lang: Lang) -> String {
     let years: std::collections::BTreeSet<i32> = spending
         .programs
         .iter()
         .flat_map(|(_, by_year)| by_year.keys().copied())
         .collect();
-    let mut out = String::from(
-        "<h3>Public spending by programme (bn KRW, programs.csv)</h3>\n<table><thead><tr><th class=\"t\">Programme</th>",
+    // bn KRW; Korean shows 억 원 (ten to a bn).
+    let per = match lang {
+        Lang::En => 1.0,
+        Lang::Ko => 10.0,
+    };
+    let mut out = format!(
+        "<h3>{}</h3>\n<table><thead><tr><th class=\"t\">{}</th>",
+        esc(label(lang, "r.spending")),
+        label(lang, "r.programme")
     );
     for y in &years {
         let _ = write!(out, "<th>{y}</th>");
     }
-    out.push_str("<th>Total</th></tr></thead><tbody>\n");
+    let _ = writeln!(
+        out,
+        "<th>{}</th></tr></thead><tbody>",
+        label(lang, "r.total")
+    );
     let mut totals = vec![0.0; years.len()];
     for (name, by_year) in &spending.programs {
         let _ = write!(
             out,
             "<tr><td class=\"t\">{}</td>",
-            esc(&name.replace('_', " "))
+            esc(&programme_name(lang, name))
         );
         for (i, y) in years.iter().enumerate() {
-            let v = by_year.get(y).copied().unwrap_or(0.0);
+            let v = by_year.get(y).copied().unwrap_or(0.0) * per;
             totals[i] += v;
             let _ = write!(out, "<td>{}</td>", thousands(v, 1));
         }
         let _ = writeln!(
             out,
             "<td>{}</td></tr>",
-            thousands(by_year.values().sum(), 1)
+            thousands(by_year.values().sum::<f64>() * per, 1)
         );
     }
-    out.push_str("<tr><th class=\"t\">All programmes</th>");
+    let _ = write!(
+        out,
+        "<tr><th class=\"t\">{}</th>",
+        label(lang, "r.all_programmes")
+    );
     for v in &totals {
         let _ = write!(out, "<th>{}</th>", thousands(*v, 1));
     }
@@ -488,6 +559,37 @@ fn spending_table(spending: &data::Spending) -> String {
         "<th>{}</th></tr></tbody></table>",
         thousands(totals.iter().sum(), 1)
     );
+    out
+}
+
+/// The figures of a `regsim target` folder (target.json without its evaluation list).
+fn target_headline(target: &Value, lang: Lang) -> String {
+    let mut all = Vec::new();
+    if let Value::Object(map) = target {
+        for (k, v) in map {
+            if k != "evaluations" && k != "scaled_keys" {
+                scalars(v, k, &mut all);
+            }
+        }
+    }
+    let mut out = format!(
+        "<h3>target.json</h3>\n<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+        label(lang, "r.figure"),
+        label(lang, "r.value")
+    );
+    for (path, value) in &all {
+        let key = ["outcome", "multiplier", "bracket"]
+            .iter()
+            .any(|k| path.starts_with(k));
+        let class = if key { " class=\"key\"" } else { "" };
+        let _ = writeln!(
+            out,
+            "<tr{class}><td>{}</td><td>{}</td></tr>",
+            esc(path),
+            esc(value)
+        );
+    }
+    out.push_str("</tbody></table>\n");
     out
 }
 
@@ -501,18 +603,26 @@ fn ci(mean: f64, low: f64, high: f64, decimals: usize) -> String {
 }
 
 /// The planner's figures of a compare folder.
-fn compare_headline(rows: &[CompareRow], json: Option<&Value>) -> String {
+fn compare_headline(rows: &[CompareRow], json: Option<&Value>, lang: Lang) -> String {
     let mut out = String::new();
     if let Some(json) = json {
         let per_bn = per_bn_rows(json);
         if !per_bn.is_empty() {
-            out.push_str("<h3>Effect per 1 bn KRW of programme spending (mean [95% CI])</h3>\n<table><thead><tr><th>Region</th><th class=\"t\">Programme</th><th>Net jobs</th><th>Value added (bn KRW)</th></tr></thead><tbody>\n");
+            let _ = writeln!(
+                out,
+                "<h3>{}</h3>\n<table><thead><tr><th>{}</th><th class=\"t\">{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+                esc(label(lang, "r.per_bn")),
+                label(lang, "r.region"),
+                label(lang, "r.programme"),
+                label(lang, "net_jobs"),
+                label(lang, "r.value_added_bn")
+            );
             for r in &per_bn {
                 let _ = writeln!(
                     out,
                     "<tr><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&region_label(&r.region)),
-                    esc(&r.program.replace('_', " ")),
+                    esc(&region_name(lang, &r.region)),
+                    esc(&programme_name(lang, &r.program)),
                     ci(r.jobs[0], r.jobs[1], r.jobs[2], 1),
                     ci(
                         r.value_added_krw[0] * 1e-9,
@@ -539,7 +649,13 @@ fn compare_headline(rows: &[CompareRow], json: Option<&Value>) -> String {
         };
         all.sort_by_key(|(p, _)| !is_key(p)); // stable: keeps key order within groups
         if !all.is_empty() {
-            out.push_str("<h3>Planner's figures (compare.json)</h3>\n<table><thead><tr><th>Figure</th><th>Value</th></tr></thead><tbody>\n");
+            let _ = writeln!(
+                out,
+                "<h3>{}</h3>\n<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>",
+                esc(label(lang, "r.planner")),
+                label(lang, "r.figure"),
+                label(lang, "r.value")
+            );
             for (path, value) in &all {
                 let class = if is_key(path) { " class=\"key\"" } else { "" };
                 let _ = writeln!(
@@ -570,42 +686,53 @@ fn compare_headline(rows: &[CompareRow], json: Option<&Value>) -> String {
     }
     let _ = writeln!(
         out,
-        "<h3>Policy minus baseline, national, {year} (mean [95% CI])</h3>\n<table><thead><tr><th>Metric</th><th>Unit</th><th>Baseline</th><th>Policy</th><th>Difference</th></tr></thead><tbody>"
+        "<h3>{}</h3>\n<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        esc(&labelf(lang, "r.diff_national", &[&year])),
+        label(lang, "r.metric"),
+        label(lang, "r.unit"),
+        label(lang, "r.baseline"),
+        label(lang, "r.policy"),
+        label(lang, "r.difference")
     );
     let mut shown = std::collections::BTreeSet::new();
     let known = HEADLINE
         .iter()
-        .map(|(m, l, s, u)| (*m, l.to_string(), *s, *u));
+        .map(|(m, s, u)| (*m, label(lang, &format!("metric.{m}")).to_string(), *s, *u));
     let extra: Vec<(&str, String, f64, &str)> = last
         .keys()
         .filter(|m| !HEADLINE.iter().any(|h| h.0 == **m))
         .map(|m| {
             if m.ends_with("_krw") {
-                (*m, m.replace('_', " "), 1e-12, "trn KRW")
+                (*m, m.replace('_', " "), 1e-12, "unit.trn_krw")
             } else {
                 (*m, m.replace('_', " "), 1.0, "")
             }
         })
         .collect();
-    for (metric, label, scale, unit) in known.chain(extra) {
+    for (metric, name, scale, unit) in known.chain(extra) {
         let Some(r) = last.get(metric) else { continue };
         if !shown.insert(metric) {
             continue;
         }
+        let pp = label(lang, "unit.pp");
         let (unit_shown, diff) = if unit == "%" {
             (
-                "% / pp",
+                format!("% / {pp}"),
                 format!(
-                    "{:+.2} pp <span class=\"note\">[{:+.2}, {:+.2}]</span>",
+                    "{:+.2} {pp} <span class=\"note\">[{:+.2}, {:+.2}]</span>",
                     r.diff_mean * scale,
                     r.diff_ci95_low * scale,
                     r.diff_ci95_high * scale
                 ),
             )
         } else {
-            let d = if unit == "trn KRW" { 3 } else { 0 };
+            let d = if unit == "unit.trn_krw" { 3 } else { 0 };
             (
-                unit,
+                if unit.is_empty() {
+                    String::new()
+                } else {
+                    unit_text(unit, lang).to_string()
+                },
                 ci(
                     r.diff_mean * scale,
                     r.diff_ci95_low * scale,
@@ -617,8 +744,8 @@ fn compare_headline(rows: &[CompareRow], json: Option<&Value>) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&label),
-            esc(unit_shown),
+            esc(&name),
+            esc(&unit_shown),
             fmt_num(r.baseline_mean * scale, unit),
             fmt_num(r.policy_mean * scale, unit),
             diff

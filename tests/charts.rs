@@ -10,12 +10,17 @@
 //! - `text_renders_*`: the embedded font draws the title with no system fonts;
 //! - `report_*`: the HTML report is one self-contained file;
 //! - `report_in_headless_chromium`: screenshot, DOM and console checked; skipped (passes with
-//!   a note) when chromium is absent.
+//!   a note) when chromium is absent;
+//! - `slider_*`: the interactive report opened at three years (URL fragment) shows on its tile
+//!   map the values of regions.csv / compare.csv (baseline, policy, difference), in English
+//!   and in Korean; skipped with a note without chromium;
+//! - `korean_*`: charts and report with `Lang::Ko`: Korean titles and names, no English left.
 //!
 //! Set `REGSIM_CHART_FIXTURES=/some/dir` to write the folders there (and keep them) to look at
 //! the charts.
 
 use regsim::charts::{self, Body, ChartError};
+use regsim::labels::Lang;
 use regsim::report::write_report;
 use std::fmt::Write as _;
 use std::fs;
@@ -369,7 +374,7 @@ fn png_size(path: &Path) -> (u32, u32) {
 
 /// Checks every expected chart exists as PNG and SVG with the right size and title.
 fn check_charts(dir: &Path, written: &[PathBuf], expected: &[&str]) {
-    let plan = charts::plan(dir).unwrap();
+    let plan = charts::plan(dir, Lang::En).unwrap();
     let names: Vec<&str> = plan.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, expected, "charts planned for {}", dir.display());
     assert_eq!(written.len(), 2 * expected.len());
@@ -433,19 +438,19 @@ const RUN_CHARTS: [&str; 9] = [
 fn run_folder_renders_every_chart() {
     let (_keep, dir) = folder("run");
     make_run(&dir);
-    let written = charts::render_dir(&dir).unwrap();
+    let written = charts::render_dir(&dir, Lang::En).unwrap();
     let mut expected = RUN_CHARTS.to_vec();
     expected.extend(["size_ccdf", "growth_hist"]);
     check_charts(&dir, &written, &expected);
     // Rendering again gives the same list (deterministic order, overwrites in place).
-    assert_eq!(charts::render_dir(&dir).unwrap(), written);
+    assert_eq!(charts::render_dir(&dir, Lang::En).unwrap(), written);
 }
 
 #[test]
 fn sweep_folder_renders_fans_over_three_replicates() {
     let (_keep, dir) = folder("sweep");
     make_sweep(&dir, 1);
-    let written = charts::render_dir(&dir).unwrap();
+    let written = charts::render_dir(&dir, Lang::En).unwrap();
     check_charts(&dir, &written, &RUN_CHARTS);
     let svg = fs::read_to_string(dir.join("charts/employment.svg")).unwrap();
     assert!(svg.contains("median of 3 replicates"));
@@ -460,7 +465,7 @@ fn sweep_folder_renders_fans_over_three_replicates() {
 fn sweep_with_two_points_draws_one_fan_per_point() {
     let (_keep, dir) = folder("sweep_two_points");
     make_sweep(&dir, 2);
-    let names: Vec<String> = charts::plan(&dir)
+    let names: Vec<String> = charts::plan(&dir, Lang::En)
         .unwrap()
         .into_iter()
         .map(|c| c.name)
@@ -472,7 +477,7 @@ fn sweep_with_two_points_draws_one_fan_per_point() {
     );
     assert!(!names.contains(&"capital_shares".to_string()));
     assert!(!names.contains(&"tilemap_employment_growth".to_string()));
-    charts::render_dir(&dir).unwrap();
+    charts::render_dir(&dir, Lang::En).unwrap();
     let svg = fs::read_to_string(dir.join("charts/employment.svg")).unwrap();
     // The legend column wraps long labels: the point and its values are on separate lines.
     assert!(
@@ -485,9 +490,9 @@ fn sweep_with_two_points_draws_one_fan_per_point() {
 fn run_without_national_csv_derives_it_from_regions() {
     let (_keep, dir) = folder("run_regions_only");
     make_run(&dir);
-    let from_file = charts::plan(&dir).unwrap();
+    let from_file = charts::plan(&dir, Lang::En).unwrap();
     fs::remove_file(dir.join("national.csv")).unwrap();
-    let derived = charts::plan(&dir).unwrap();
+    let derived = charts::plan(&dir, Lang::En).unwrap();
     assert_eq!(from_file.len(), derived.len());
     // The derived national series equal the written ones (same sums, shares, non-capital
     // sales) up to rounding.
@@ -511,7 +516,7 @@ fn run_without_national_csv_derives_it_from_regions() {
 fn compare_folder_renders_differences_maps_and_bars() {
     let (_keep, dir) = folder("compare");
     make_compare(&dir);
-    let written = charts::render_dir(&dir).unwrap();
+    let written = charts::render_dir(&dir, Lang::En).unwrap();
     check_charts(
         &dir,
         &written,
@@ -542,7 +547,7 @@ fn compare_json_without_per_bn_rows_skips_the_bars() {
     let (_keep, dir) = folder("compare_minimal");
     make_compare(&dir);
     write(&dir.join("compare.json"), r#"{"replicates": 3}"#);
-    let names: Vec<String> = charts::plan(&dir)
+    let names: Vec<String> = charts::plan(&dir, Lang::En)
         .unwrap()
         .into_iter()
         .map(|c| c.name)
@@ -576,9 +581,9 @@ fn compare_with_one_replicate_has_no_ci_and_still_renders() {
         out.push('\n');
     }
     fs::write(&path, out).unwrap();
-    let written = charts::render_dir(&dir).unwrap();
+    let written = charts::render_dir(&dir, Lang::En).unwrap();
     assert!(written.iter().all(|p| p.is_file()));
-    match &charts::plan(&dir).unwrap()[0].body {
+    match &charts::plan(&dir, Lang::En).unwrap()[0].body {
         Body::Time(t) => {
             assert_eq!(t.series[0].line.len(), 6);
             assert!(t.series[0].bands[0].points.is_empty());
@@ -603,7 +608,7 @@ fn malformed_number_names_file_line_and_column() {
     cells[2] = "12x";
     lines[3] = cells.join(",");
     fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let err = charts::render_dir(&dir).unwrap_err();
+    let err = charts::render_dir(&dir, Lang::En).unwrap_err();
     match &err {
         ChartError::BadNumber {
             file,
@@ -633,7 +638,7 @@ fn malformed_row_length_names_file_and_line() {
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str("2031,1,2\n");
     fs::write(&path, text).unwrap();
-    let err = charts::plan(&dir).unwrap_err();
+    let err = charts::plan(&dir, Lang::En).unwrap_err();
     assert!(
         matches!(&err, ChartError::BadCsv { file, line: 8, .. } if file == &path),
         "{err:?}"
@@ -649,7 +654,7 @@ fn missing_column_is_named() {
         .unwrap()
         .replacen("diff_ci95_high", "diff_hi", 1);
     fs::write(&path, text).unwrap();
-    let err = charts::plan(&dir).unwrap_err();
+    let err = charts::plan(&dir, Lang::En).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!("{}: missing column `diff_ci95_high`", path.display())
@@ -659,12 +664,12 @@ fn missing_column_is_named() {
 #[test]
 fn empty_folder_says_what_it_expected() {
     let tmp = tempfile::tempdir().unwrap();
-    let err = charts::render_dir(tmp.path()).unwrap_err();
+    let err = charts::render_dir(tmp.path(), Lang::En).unwrap_err();
     assert!(matches!(err, ChartError::NoOutput { .. }));
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: holds no regsim output (expected regions.csv, runs.csv or compare.csv)",
+            "{}: holds no regsim output (expected regions.csv, runs.csv, compare.csv or target.json)",
             tmp.path().display()
         )
     );
@@ -676,7 +681,7 @@ fn text_renders_with_the_embedded_font() {
     // proves the registered DejaVu font drew the title.
     let (_keep, dir) = folder("font");
     make_run(&dir);
-    let plan = charts::plan(&dir).unwrap();
+    let plan = charts::plan(&dir, Lang::En).unwrap();
     let out = dir.join("charts");
     fs::create_dir_all(&out).unwrap();
     let chart = &plan[0];
@@ -697,23 +702,29 @@ fn text_renders_with_the_embedded_font() {
 }
 
 fn check_report(dir: &Path) -> String {
-    let report = write_report(dir).unwrap();
+    let report = write_report(dir, Lang::En).unwrap();
     assert_eq!(report, dir.join("report.html"));
     let html = fs::read_to_string(&report).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    for chart in charts::plan(dir).unwrap() {
+    for chart in charts::plan(dir, Lang::En).unwrap() {
         assert!(
             html.contains(&format!("<figure id=\"chart-{}\">\n<svg", chart.name)),
             "report lacks the SVG of {}",
             chart.name
         );
     }
+    // The static charts, plus the three drawing areas of the interactive view.
     let svgs = html.matches("<svg").count();
-    assert_eq!(svgs, charts::plan(dir).unwrap().len());
-    let cleaned = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert_eq!(svgs, charts::plan(dir, Lang::En).unwrap().len() + 3);
+    let cleaned = html
+        .replace("xmlns=\"http://www.w3.org/2000/svg\"", "")
+        .replace("\"http://www.w3.org/2000/svg\";", ""); // the script's SVG namespace
     assert!(!cleaned.contains("http://"), "external http reference");
     assert!(!cleaned.contains("https://"), "external https reference");
-    assert!(!html.contains("<script"), "the report needs no script");
+    // One embedded data block and one inline script; nothing loaded from elsewhere.
+    assert_eq!(html.matches("<script").count(), 2, "data and script");
+    assert!(!html.contains("<script src"), "no external script");
+    assert!(html.contains("id=\"regsim-data\""));
     assert!(!html.contains("<smart"), "scenario text must be escaped");
     html
 }
@@ -737,11 +748,11 @@ fn run_with_programs_csv_charts_and_tabulates_spending() {
         }
     }
     write(&dir.join("programs.csv"), &csv);
-    let written = charts::render_dir(&dir).unwrap();
+    let written = charts::render_dir(&dir, Lang::En).unwrap();
     let mut expected = RUN_CHARTS.to_vec();
     expected.extend(["programs_spend", "size_ccdf", "growth_hist"]);
     check_charts(&dir, &written, &expected);
-    let plan = charts::plan(&dir).unwrap();
+    let plan = charts::plan(&dir, Lang::En).unwrap();
     let chart = plan.iter().find(|c| c.name == "programs_spend").unwrap();
     let regsim::charts::Body::Time(t) = &chart.body else {
         panic!("programs_spend is a time chart");
@@ -790,7 +801,7 @@ fn report_of_a_run_renders_missing_charts_first() {
 fn report_of_a_compare_shows_planner_figures() {
     let (_keep, dir) = folder("report_compare");
     make_compare(&dir);
-    charts::render_dir(&dir).unwrap();
+    charts::render_dir(&dir, Lang::En).unwrap();
     let html = check_report(&dir);
     assert!(html.contains("p_reach_target_2030"));
     assert!(html.contains("Effect per 1 bn KRW"));
@@ -824,7 +835,7 @@ fn report_in_headless_chromium() {
     };
     let (_keep, dir) = folder("report_browser");
     make_compare(&dir);
-    let report = write_report(&dir).unwrap();
+    let report = write_report(&dir, Lang::En).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let shot = dir.join("screenshot.png");
     let status = std::process::Command::new(browser)
@@ -868,20 +879,230 @@ fn report_in_headless_chromium() {
         .arg(format!("file://{}", report.display()))
         .output()
         .unwrap();
-    // The page has no script, so any console message (an error, a blocked resource) is a bug.
+    // The page's one script logs nothing, so any console message (a script error, a blocked
+    // resource) is a bug.
     let log = String::from_utf8_lossy(&dom.stderr);
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
     let dom = String::from_utf8_lossy(&dom.stdout);
-    let charts = charts::plan(&dir).unwrap().len();
+    let charts = charts::plan(&dir, Lang::En).unwrap().len();
+    // The static charts and the three drawn by the interactive view's script.
     assert_eq!(
         dom.matches("<svg").count(),
-        charts,
+        charts + 3,
         "SVGs in the browser's DOM"
+    );
+    assert_eq!(
+        dom.matches("class=\"tile\"").count(),
+        15,
+        "the script drew the map"
     );
     assert_eq!(dom.matches("</figure>").count(), charts);
     assert!(
         fs::metadata(&shot).unwrap().len() > 20_000,
         "screenshot looks blank"
     );
+}
+
+/// The first headless browser on PATH, or `None` (the caller prints a note and skips).
+fn browser() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+/// The DOM of `url` after the page's scripts ran, and the console lines of the browser log.
+fn dump_dom(browser: &str, url: &str) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--run-all-compositor-stages-before-draw",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+/// (raw value, shown text) of a region's tile in a dumped DOM.
+fn tile(dom: &str, region: &str) -> (f64, String) {
+    let key = format!("class=\"tile\" data-region=\"{region}\" data-value=\"");
+    let start = dom
+        .find(&key)
+        .unwrap_or_else(|| panic!("no tile for {region}"))
+        + key.len();
+    let value: f64 = dom[start..start + dom[start..].find('"').unwrap()]
+        .parse()
+        .unwrap();
+    let text_key = "class=\"v\"";
+    let at = start + dom[start..].find(text_key).unwrap();
+    let open = at + dom[at..].find('>').unwrap() + 1;
+    let text = dom[open..open + dom[open..].find('<').unwrap()].to_string();
+    (value, text)
+}
+
+/// `column` of regions.csv at (year, region).
+fn csv_value(file: &Path, column: &str, year: i32, region: &str) -> f64 {
+    let mut reader = csv::Reader::from_path(file).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = headers.iter().position(|h| h == column).unwrap();
+    let y = headers.iter().position(|h| h == "year").unwrap();
+    let r = headers.iter().position(|h| h == "region").unwrap();
+    for row in reader.records() {
+        let row = row.unwrap();
+        if row[y].parse::<i32>().unwrap() == year && &row[r] == region {
+            return row[col].parse().unwrap();
+        }
+    }
+    panic!("{}: no row for {year} {region}", file.display());
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn slider_at_three_years_shows_regions_csv() {
+    let Some(browser) = browser() else {
+        eprintln!("note: chromium not installed; skipping the slider check of report.html");
+        return;
+    };
+    let (_keep, dir) = folder("slider_run");
+    make_run(&dir);
+    let report = write_report(&dir, Lang::En).unwrap();
+    let regions = dir.join("regions.csv");
+    for (year, metric) in [(2026, "employment"), (2028, "firms"), (2030, "employment")] {
+        let url = format!("file://{}#year={year}&metric={metric}", report.display());
+        let (dom, console) = dump_dom(browser, &url);
+        assert!(console.is_empty(), "console messages: {console:?}");
+        assert!(
+            dom.contains(&format!("<output id=\"year-out\">{year}</output>")),
+            "the slider shows {year}"
+        );
+        for region in REGIONS {
+            let expected = csv_value(&regions, metric, year, region);
+            let (shown, text) = tile(&dom, region);
+            assert!(
+                close(shown, expected),
+                "{year} {metric} {region}: {shown} vs {expected}"
+            );
+            let unit = if metric == "firms" { "firms" } else { "people" };
+            assert_eq!(
+                text,
+                format!("{} {unit}", regsim::charts::style::thousands(expected, 0))
+            );
+        }
+    }
+}
+
+#[test]
+fn slider_toggles_baseline_policy_and_difference_of_a_compare() {
+    let Some(browser) = browser() else {
+        eprintln!("note: chromium not installed; skipping the compare toggle check");
+        return;
+    };
+    let (_keep, dir) = folder("slider_compare");
+    make_compare(&dir);
+    let report = write_report(&dir, Lang::Ko).unwrap();
+    let rows = regsim::charts::data::read_compare(&dir.join("compare.csv")).unwrap();
+    for (year, view) in [(2026, "baseline"), (2028, "policy"), (2030, "diff")] {
+        let url = format!(
+            "file://{}#year={year}&metric=employment&view={view}",
+            report.display()
+        );
+        let (dom, console) = dump_dom(browser, &url);
+        assert!(console.is_empty(), "console messages: {console:?}");
+        for region in ["capital", "busan", "jeju"] {
+            let row = rows
+                .iter()
+                .find(|r| r.metric == "employment" && r.region == region && r.year == year)
+                .unwrap();
+            let expected = match view {
+                "baseline" => row.baseline_mean,
+                "policy" => row.policy_mean,
+                _ => row.diff_mean,
+            };
+            let (shown, text) = tile(&dom, region);
+            assert!(
+                close(shown, expected),
+                "{year} {view} {region}: {shown} vs {expected}"
+            );
+            assert!(text.ends_with('명'), "Korean unit on the tile: {text}");
+        }
+        assert!(
+            dom.contains(">부산<") && dom.contains(">수도권<"),
+            "Korean region names"
+        );
+    }
+}
+
+#[test]
+fn korean_charts_and_report_carry_no_english_titles() {
+    let (_keep, dir) = folder("korean_compare");
+    make_compare(&dir);
+    let written = charts::render_dir(&dir, Lang::Ko).unwrap();
+    assert!(!written.is_empty());
+    let plan = charts::plan(&dir, Lang::Ko).unwrap();
+    for chart in &plan {
+        assert!(
+            chart
+                .title
+                .chars()
+                .any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)),
+            "{}: title not Korean: {}",
+            chart.name,
+            chart.title
+        );
+        assert!(chart.source.starts_with("출처: regsim"), "{}", chart.source);
+    }
+    // The same charts in both languages, under the same file names.
+    let en: Vec<String> = charts::plan(&dir, Lang::En)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let ko: Vec<String> = plan.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(en, ko);
+    let svg = fs::read_to_string(dir.join("charts/tilemap_employment_diff.svg")).unwrap();
+    assert!(
+        svg.contains("부산") && svg.contains("NanumSquare"),
+        "Korean text in the SVG"
+    );
+    let png = dir.join("charts/tilemap_employment_diff.png");
+    assert_eq!(png_size(&png), (1200, 800));
+    let html = fs::read_to_string(write_report(&dir, Lang::Ko).unwrap()).unwrap();
+    assert!(html.contains("<html lang=\"ko\">"));
+    for text in [
+        "주요 수치",
+        "지역별 지도",
+        "정책 − 기준",
+        "사업비 10억 원당 효과",
+    ] {
+        let text = text.replace('−', "-");
+        assert!(html.contains(&text), "report lacks {text}");
+    }
+    // The tables keep English column names and keys where they are the API.
+    assert!(html.contains("p_reach_target_2030"));
 }

@@ -4,9 +4,10 @@
 //! compare.json is written by the ensemble engine; missing keys mean the chart is skipped,
 //! not an error.
 
-use super::data::{PerBn, REGIONS, per_bn_rows, region_label};
+use super::data::{PerBn, REGIONS, per_bn_rows};
 use super::style;
 use super::{Body, Chart, DrawResult, SINGLE};
+use crate::labels::{Lang, label, programme_name, region_name};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -51,7 +52,7 @@ fn is_total(region: &str) -> bool {
 
 /// The per-bn charts that compare.json supports: by region (all programmes) and by programme
 /// (national).
-pub fn compare_charts(json: &Value, source: &str) -> Vec<Chart> {
+pub fn compare_charts(json: &Value, source: &str, lang: Lang) -> Vec<Chart> {
     let rows = per_bn_rows(json);
     let mut charts = Vec::new();
     let rank = |region: &str| {
@@ -68,11 +69,11 @@ pub fn compare_charts(json: &Value, source: &str) -> Vec<Chart> {
     if !by_region.is_empty() {
         charts.push(Chart {
             name: "per_bn_region".to_string(),
-            title: "Net jobs and value added per 1 bn KRW of programme spending, by region"
-                .to_string(),
+            title: label(lang, "t.per_bn_region").to_string(),
             size: SINGLE,
             source: source.to_string(),
-            body: Body::Bars(bars_of(&by_region, |r| region_label(&r.region))),
+            lang,
+            body: Body::Bars(bars_of(&by_region, |r| region_name(lang, &r.region))),
         });
     }
     let by_program: Vec<&PerBn> = rows
@@ -82,10 +83,11 @@ pub fn compare_charts(json: &Value, source: &str) -> Vec<Chart> {
     if !by_program.is_empty() {
         charts.push(Chart {
             name: "per_bn_program".to_string(),
-            title: "Net jobs and value added per 1 bn KRW of spending, by programme".to_string(),
+            title: label(lang, "t.per_bn_programme").to_string(),
             size: SINGLE,
             source: source.to_string(),
-            body: Body::Bars(bars_of(&by_program, |r| r.program.replace('_', " "))),
+            lang,
+            body: Body::Bars(bars_of(&by_program, |r| programme_name(lang, &r.program))),
         });
     }
     charts
@@ -174,28 +176,32 @@ pub fn draw<DB: DrawingBackend>(c: &PerBnBars, area: &DrawingArea<DB, Shift>) ->
 where
     DB::ErrorType: 'static,
 {
+    let lang = super::fonts::current_lang();
     let (_, h) = area.dim_in_pixel();
     let (panels, key) = area.split_vertically(h.saturating_sub(36));
     let (left, right) = panels.split_horizontally(panels.dim_in_pixel().0 / 2);
     panel(
         &left,
         &c.jobs,
-        "Net jobs",
-        "Jobs per 1 bn KRW spent",
+        label(lang, "net_jobs"),
+        label(lang, "y.jobs_per_bn"),
         style::color(0),
     )?;
     panel(
         &right,
         &c.value_added,
-        "Value added",
-        "bn KRW of value added per 1 bn KRW spent",
+        label(lang, "value_added"),
+        label(lang, "y.va_per_bn"),
         style::color(2),
     )?;
     style::draw_legend_row(
         &key,
         &[
-            style::LegendEntry::new("mean over replicates", style::Swatch::Bar(style::MUTED)),
-            style::LegendEntry::new("95% CI", style::Swatch::Line(BLACK)),
+            style::LegendEntry::new(
+                label(lang, "mean_over_replicates"),
+                style::Swatch::Bar(style::MUTED),
+            ),
+            style::LegendEntry::new(label(lang, "ci95"), style::Swatch::Line(BLACK)),
         ],
     )
 }

@@ -9,35 +9,13 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Region ids in the order of docs/OUTPUTS.md.
-pub const REGIONS: [&str; 15] = [
-    "capital",
-    "busan",
-    "daegu",
-    "gwangju",
-    "daejeon",
-    "ulsan",
-    "sejong",
-    "gangwon",
-    "chungbuk",
-    "chungnam",
-    "jeonbuk",
-    "jeonnam",
-    "gyeongbuk",
-    "gyeongnam",
-    "jeju",
-];
+/// Region ids in the order of docs/OUTPUTS.md (the one list in [`crate::labels`]).
+pub const REGIONS: [&str; 15] = crate::labels::REGION_IDS;
 
-/// A display name for a region id ("gyeongbuk" -> "Gyeongbuk"); unknown ids are kept as they are.
+/// The English display name of a region id ("gyeongbuk" -> "Gyeongbuk"); unknown ids are kept
+/// as they are. Other languages: [`crate::labels::region_name`].
 pub fn region_label(id: &str) -> String {
-    if id == "capital" {
-        return "Capital region".to_string();
-    }
-    let mut chars = id.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    crate::labels::region_name(crate::labels::Lang::En, id)
 }
 
 /// A CSV table held as text, with typed accessors that report where a value is bad.
@@ -262,7 +240,7 @@ impl Sweep {
     }
 
     /// A legend label for a point: "point 1 (firms.exit_loss_months=6)".
-    pub fn point_label(&self, point: i64) -> String {
+    pub fn point_label(&self, point: i64, lang: crate::labels::Lang) -> String {
         let values = self.point_values.get(&point).cloned().unwrap_or_default();
         let parts: Vec<String> = self
             .varied_keys
@@ -271,9 +249,9 @@ impl Sweep {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         if parts.is_empty() {
-            format!("point {point}")
+            crate::labels::labelf(lang, "point_n", &[&point])
         } else {
-            format!("point {point} ({})", parts.join(", "))
+            crate::labels::labelf(lang, "point_n_values", &[&point, &parts.join(", ")])
         }
     }
 }

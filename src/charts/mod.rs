@@ -6,17 +6,20 @@
 //! which runs for the PNG and for the SVG backend.
 //!
 //! **Invariant:** charts read only output tables (CSV/JSON files), never simulation state; only
-//! this module knows plotters. **Invariant:** text is drawn with the embedded DejaVu font
-//! ([`fonts`]); system fonts are never consulted.
+//! this module knows plotters. **Invariant:** text is drawn with the embedded fonts
+//! ([`fonts`]: DejaVu Sans for English, NanumSquare for Korean); system fonts are never
+//! consulted. Every text a chart shows comes from [`crate::labels`] in the chart's [`Lang`].
 
 pub mod bars;
 pub mod data;
 pub mod fonts;
 pub mod style;
+pub mod target;
 pub mod tilemap;
 pub mod timeseries;
 pub mod validation;
 
+use crate::labels::Lang;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -27,7 +30,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ChartError {
     #[error(
-        "{}: holds no regsim output (expected regions.csv, runs.csv or compare.csv)",
+        "{}: holds no regsim output (expected regions.csv, runs.csv, compare.csv or target.json)",
         dir.display()
     )]
     NoOutput { dir: PathBuf },
@@ -80,6 +83,9 @@ pub struct Chart {
     pub size: (u32, u32),
     /// Scenario(s), seed(s)/replicates and scale, shown at the bottom.
     pub source: String,
+    /// The language of every text on the chart (titles are already in it; the drawing code
+    /// formats numbers and axis names in it).
+    pub lang: Lang,
     pub body: Body,
 }
 
@@ -92,6 +98,7 @@ pub enum Body {
     Bars(bars::PerBnBars),
     Ccdf(validation::Ccdf),
     GrowthHist(validation::GrowthHist),
+    Target(target::Curve),
 }
 
 /// Which output files a folder holds.
@@ -102,6 +109,7 @@ pub struct Holds {
     pub compare: bool,
     pub size_ccdf: bool,
     pub growth_hist: bool,
+    pub target: bool,
 }
 
 impl Holds {
@@ -112,16 +120,17 @@ impl Holds {
             compare: dir.join("compare.csv").is_file(),
             size_ccdf: dir.join("size_ccdf.csv").is_file(),
             growth_hist: dir.join("growth_hist.csv").is_file(),
+            target: dir.join("target.json").is_file(),
         }
     }
 
     fn any(&self) -> bool {
-        self.run || self.sweep || self.compare || self.size_ccdf || self.growth_hist
+        self.run || self.sweep || self.compare || self.size_ccdf || self.growth_hist || self.target
     }
 }
 
 /// The charts that apply to a folder, in a fixed order, computed from its tables.
-pub fn plan(dir: &Path) -> Result<Vec<Chart>, ChartError> {
+pub fn plan(dir: &Path, lang: Lang) -> Result<Vec<Chart>, ChartError> {
     let holds = Holds::of(dir);
     if !holds.any() {
         return Err(ChartError::NoOutput {
@@ -131,7 +140,7 @@ pub fn plan(dir: &Path) -> Result<Vec<Chart>, ChartError> {
     let manifest = data::read_json(&dir.join("manifest.json"))?;
     let mut charts = Vec::new();
     if holds.run {
-        let source = style::source_line("run", manifest.as_ref(), None);
+        let source = style::source_line("run", manifest.as_ref(), None, lang);
         let regions = data::read_regions(&dir.join("regions.csv"))?;
         let national_file = dir.join("national.csv");
         let national = if national_file.is_file() {
@@ -139,37 +148,42 @@ pub fn plan(dir: &Path) -> Result<Vec<Chart>, ChartError> {
         } else {
             data::national_from_regions(&regions)
         };
-        charts.extend(timeseries::run_charts(&regions, &national, &source));
-        charts.extend(tilemap::run_charts(&regions, &source));
+        charts.extend(timeseries::run_charts(&regions, &national, &source, lang));
+        charts.extend(tilemap::run_charts(&regions, &source, lang));
         let programs = dir.join("programs.csv");
         if programs.is_file() {
             let spending = data::read_programs(&programs)?;
-            charts.extend(timeseries::spending_chart(&spending, &source));
+            charts.extend(timeseries::spending_chart(&spending, &source, lang));
         }
     }
     if holds.sweep {
-        let source = style::source_line("sweep", manifest.as_ref(), None);
+        let source = style::source_line("sweep", manifest.as_ref(), None, lang);
         let sweep = data::read_sweep(&dir.join("runs.csv"))?;
-        charts.extend(timeseries::sweep_charts(&sweep, &source));
-        charts.extend(tilemap::sweep_charts(&sweep, &source));
+        charts.extend(timeseries::sweep_charts(&sweep, &source, lang));
+        charts.extend(tilemap::sweep_charts(&sweep, &source, lang));
     }
     if holds.compare {
         let compare_json = data::read_json(&dir.join("compare.json"))?;
-        let source = style::source_line("compare", manifest.as_ref(), compare_json.as_ref());
+        let source = style::source_line("compare", manifest.as_ref(), compare_json.as_ref(), lang);
         let rows = data::read_compare(&dir.join("compare.csv"))?;
-        charts.extend(timeseries::compare_charts(&rows, &source));
+        charts.extend(timeseries::compare_charts(&rows, &source, lang));
         charts.extend(tilemap::compare_charts(
             &rows,
             compare_json.as_ref(),
             &source,
+            lang,
         ));
         if let Some(json) = &compare_json {
-            charts.extend(bars::compare_charts(json, &source));
+            charts.extend(bars::compare_charts(json, &source, lang));
         }
     }
     if holds.size_ccdf || holds.growth_hist {
-        let source = style::source_line("validation", manifest.as_ref(), None);
-        charts.extend(validation::charts(dir, &source)?);
+        let source = style::source_line("validation", manifest.as_ref(), None, lang);
+        charts.extend(validation::charts(dir, &source, lang)?);
+    }
+    if holds.target {
+        let source = style::source_line("target", manifest.as_ref(), None, lang);
+        charts.extend(target::charts(dir, &source, lang)?);
     }
     Ok(charts)
 }
@@ -178,8 +192,8 @@ pub fn plan(dir: &Path) -> Result<Vec<Chart>, ChartError> {
 ///
 /// Returns the written paths in plan order (for each chart: PNG, then SVG). Files are written
 /// under a temporary name in `charts/` and renamed, so a reader never sees half a file.
-pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    let charts = plan(dir)?;
+pub fn render_dir(dir: &Path, lang: Lang) -> Result<Vec<PathBuf>, ChartError> {
+    let charts = plan(dir, lang)?;
     let out = dir.join("charts");
     std::fs::create_dir_all(&out).map_err(|source| ChartError::Io {
         file: out.clone(),
@@ -239,8 +253,16 @@ fn finish(drawn: DrawResult, tmp: &Path, target: &Path) -> Result<PathBuf, Chart
 const TITLE_H: u32 = 64;
 const SOURCE_H: u32 = 52;
 
-/// Draws the frame (title, source line) and the chart's body, on any backend.
+/// Draws the frame (title, source line) and the chart's body, on any backend, with the font
+/// and number formats of the chart's language.
 pub fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    fonts::with_lang(chart.lang, || draw_in_lang(chart, root))
+}
+
+fn draw_in_lang<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -274,5 +296,6 @@ where
         Body::Bars(c) => bars::draw(c, &body),
         Body::Ccdf(c) => validation::draw_ccdf(c, &body),
         Body::GrowthHist(c) => validation::draw_hist(c, &body),
+        Body::Target(c) => target::draw(c, &body),
     }
 }

@@ -3,7 +3,8 @@
 //! plot area so it never hides data.
 
 use super::DrawResult;
-use super::fonts::FAMILY;
+use super::fonts::{current_family, current_lang};
+use crate::labels::{Lang, label, labelf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -31,12 +32,12 @@ pub fn color(i: usize) -> RGBColor {
 
 /// The chart font at a pixel size.
 pub fn font(size: f64) -> TextStyle<'static> {
-    TextStyle::from((FAMILY, size).into_font()).color(&BLACK)
+    TextStyle::from((current_family(), size).into_font()).color(&BLACK)
 }
 
 /// The bold chart font at a pixel size.
 pub fn bold(size: f64) -> TextStyle<'static> {
-    TextStyle::from((FAMILY, size, FontStyle::Bold).into_font()).color(&BLACK)
+    TextStyle::from((current_family(), size, FontStyle::Bold).into_font()).color(&BLACK)
 }
 
 fn text_width(text: &str, font: &TextStyle) -> i32 {
@@ -134,8 +135,18 @@ pub fn thousands(v: f64, decimals: usize) -> String {
     }
 }
 
-/// Divisor and suffix for abbreviating counts of this size.
+/// Divisor and suffix for abbreviating counts of this size, in the language being drawn:
+/// English groups by thousands (k, M, bn), Korean by ten thousands (만 10^4, 억 10^8).
 fn count_scale(magnitude: f64) -> (f64, &'static str) {
+    if current_lang() == Lang::Ko {
+        return if magnitude >= 1e8 {
+            (1e8, "억")
+        } else if magnitude >= 1e4 {
+            (1e4, "만")
+        } else {
+            (1.0, "")
+        };
+    }
     if magnitude >= 1e9 {
         (1e9, "bn")
     } else if magnitude >= 1e6 {
@@ -179,7 +190,12 @@ pub fn format_value(v: f64, unit: Unit) -> String {
             thousands(v, d)
         }
         Unit::Percent => format!("{}%", thousands(v, 1)),
-        Unit::PercentPoints => format!("{}{} pp", if v > 0.0 { "+" } else { "" }, thousands(v, 2)),
+        Unit::PercentPoints => format!(
+            "{}{} {}",
+            if v > 0.0 { "+" } else { "" },
+            thousands(v, 2),
+            label(current_lang(), "unit.pp")
+        ),
     }
 }
 
@@ -245,9 +261,9 @@ fn scenario_name(v: &Value) -> Option<String> {
     }
 }
 
-fn seeds_text(v: &Value) -> Option<String> {
+fn seeds_text(v: &Value, lang: Lang) -> Option<String> {
     if let Some(seed) = v.get("seed").and_then(Value::as_u64) {
-        return Some(format!("seed {seed}"));
+        return Some(labelf(lang, "src.seed", &[&seed]));
     }
     let seeds: Vec<u64> = v
         .get("seeds")?
@@ -257,31 +273,36 @@ fn seeds_text(v: &Value) -> Option<String> {
         .collect();
     match seeds.as_slice() {
         [] => None,
-        [one] => Some(format!("seed {one}")),
+        [one] => Some(labelf(lang, "src.seed", &[one])),
         [first, .., last] if seeds.windows(2).all(|w| w[1] == w[0] + 1) => {
-            Some(format!("seeds {first}–{last}"))
+            Some(labelf(lang, "src.seeds", &[&format!("{first}–{last}")]))
         }
-        many if many.len() <= 5 => Some(format!(
-            "seeds {}",
-            many.iter()
+        many if many.len() <= 5 => Some(labelf(
+            lang,
+            "src.seeds",
+            &[&many
+                .iter()
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ")],
         )),
-        many => Some(format!("{} seeds from {}", many.len(), many[0])),
+        many => Some(labelf(lang, "src.n_seeds", &[&many.len(), &many[0]])),
     }
 }
 
 /// The line at the bottom of every chart: what produced the numbers (scenario(s), seed(s),
 /// replicates, scale, years), read from manifest.json and, for compare, compare.json.
-pub fn source_line(kind: &str, manifest: Option<&Value>, compare: Option<&Value>) -> String {
+pub fn source_line(
+    kind: &str,
+    manifest: Option<&Value>,
+    compare: Option<&Value>,
+    lang: Lang,
+) -> String {
     let mut parts = Vec::new();
     let Some(m) = manifest.or(compare) else {
-        return format!(
-            "Source: regsim {kind} (no manifest.json: scenario, seed and scale unknown)"
-        );
+        return labelf(lang, "src.no_manifest", &[&kind]);
     };
-    let mut head = format!("Source: regsim {kind}");
+    let mut head = labelf(lang, "src.head", &[&kind]);
     if let Some(version) = m.get("regsim_version").and_then(Value::as_str) {
         head.push_str(&format!(" {version}"));
     }
@@ -295,18 +316,18 @@ pub fn source_line(kind: &str, manifest: Option<&Value>, compare: Option<&Value>
     let pair = |v: &Value| -> Option<String> {
         let b = v.get("baseline").and_then(scenario_name)?;
         let p = v.get("policy").and_then(scenario_name)?;
-        Some(format!("baseline \"{b}\" vs policy \"{p}\""))
+        Some(labelf(lang, "src.pair", &[&b, &p]))
     };
     if let Some(name) = m.get("scenario_name").and_then(Value::as_str) {
-        parts.push(format!("scenario \"{name}\""));
+        parts.push(labelf(lang, "src.scenario", &[&name]));
     } else if let Some(text) = pair(m).or_else(|| compare.and_then(pair)) {
         parts.push(text);
     } else if let Some(name) = m.get("scenario").and_then(scenario_name) {
-        parts.push(format!("scenario \"{name}\""));
+        parts.push(labelf(lang, "src.scenario", &[&name]));
     }
-    let seed = seeds_text(m)
-        .or_else(|| m.get("baseline").and_then(seeds_text))
-        .or_else(|| compare.and_then(seeds_text));
+    let seed = seeds_text(m, lang)
+        .or_else(|| m.get("baseline").and_then(|b| seeds_text(b, lang)))
+        .or_else(|| compare.and_then(|c| seeds_text(c, lang)));
     if let Some(seed) = seed {
         parts.push(seed);
     }
@@ -315,12 +336,13 @@ pub fn source_line(kind: &str, manifest: Option<&Value>, compare: Option<&Value>
         .or_else(|| compare.and_then(|c| c.get("replicates")))
         .and_then(Value::as_u64);
     if let Some(n) = replicates {
-        parts.push(format!("{n} replicates"));
+        parts.push(labelf(lang, "src.replicates", &[&n]));
     }
     if let Some(scale) = m.get("scale").and_then(Value::as_f64) {
-        parts.push(format!(
-            "scale {scale} (agents weighted by {})",
-            thousands(1.0 / scale, 0)
+        parts.push(labelf(
+            lang,
+            "src.scale",
+            &[&scale, &thousands(1.0 / scale, 0)],
         ));
     }
     if let (Some(a), Some(b)) = (
@@ -508,11 +530,11 @@ mod tests {
     fn source_line_names_scenario_seed_and_scale() {
         let m = serde_json::json!({"scenario_name": "baseline", "seed": 42, "scale": 0.01,
             "start_year": 2025, "end_year": 2030});
-        let s = source_line("run", Some(&m), None);
+        let s = source_line("run", Some(&m), None, Lang::En);
         assert!(s.contains("scenario \"baseline\""), "{s}");
         assert!(s.contains("seed 42") && s.contains("scale 0.01") && s.contains("2025–2030"));
         let c = serde_json::json!({"baseline": {"scenario_name": "b"}, "policy": "p", "seeds": [1,2,3], "replicates": 3});
-        let s = source_line("compare", Some(&c), None);
+        let s = source_line("compare", Some(&c), None, Lang::En);
         assert!(
             s.contains("baseline \"b\" vs policy \"p\"") && s.contains("seeds 1–3"),
             "{s}"

@@ -3,10 +3,11 @@
 //! the Gyeongsang provinces south-east, Jeju apart at the bottom left), each tile coloured by an
 //! effect: a diverging scale centred on zero for signed values, a sequential one otherwise.
 
-use super::data::{CompareRow, PerBn, Sweep, Yearly, per_bn_rows, region_label};
+use super::data::{CompareRow, PerBn, Sweep, Yearly, per_bn_rows};
 use super::style::{self, Unit};
 use super::timeseries::quantile;
 use super::{Body, Chart, DrawResult, SINGLE};
+use crate::labels::{Lang, label, labelf, region_name};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -128,12 +129,13 @@ impl TileMap {
     }
 }
 
-fn tile_chart(name: &str, title: String, source: &str, map: TileMap) -> Chart {
+fn tile_chart(name: &str, title: String, source: &str, lang: Lang, map: TileMap) -> Chart {
     Chart {
         name: name.to_string(),
         title,
         size: SINGLE,
         source: source.to_string(),
+        lang,
         body: Body::Tiles(map),
     }
 }
@@ -147,7 +149,7 @@ fn growth(metrics: &Yearly) -> Option<(i32, i32, f64)> {
 }
 
 /// A `regsim run`: employment growth by region over the run, in %.
-pub fn run_charts(regions: &BTreeMap<String, Yearly>, source: &str) -> Vec<Chart> {
+pub fn run_charts(regions: &BTreeMap<String, Yearly>, source: &str, lang: Lang) -> Vec<Chart> {
     let mut years = None;
     let tiles: Vec<Tile> = regions
         .iter()
@@ -166,12 +168,13 @@ pub fn run_charts(regions: &BTreeMap<String, Yearly>, source: &str) -> Vec<Chart
     };
     vec![tile_chart(
         "tilemap_employment_growth",
-        format!("Employment growth by region, {y0}–{y1}"),
+        labelf(lang, "t.emp_growth", &[&y0, &y1]),
         source,
+        lang,
         TileMap {
             tiles,
             unit: Unit::Percent,
-            scale_title: format!("Change in employment {y0}–{y1} (%)"),
+            scale_title: labelf(lang, "scale.emp_change", &[&y0, &y1]),
             signed: true,
             mark_note: None,
         },
@@ -179,7 +182,7 @@ pub fn run_charts(regions: &BTreeMap<String, Yearly>, source: &str) -> Vec<Chart
 }
 
 /// A `regsim sweep` with one parameter point: the median growth across replicates.
-pub fn sweep_charts(sweep: &Sweep, source: &str) -> Vec<Chart> {
+pub fn sweep_charts(sweep: &Sweep, source: &str, lang: Lang) -> Vec<Chart> {
     if sweep.points().len() != 1 {
         return Vec::new(); // one map per point would be a chart per point; left to compare
     }
@@ -210,12 +213,13 @@ pub fn sweep_charts(sweep: &Sweep, source: &str) -> Vec<Chart> {
         .collect();
     vec![tile_chart(
         "tilemap_employment_growth",
-        format!("Employment growth by region, {y0}–{y1} (median of {n} replicates)"),
+        labelf(lang, "t.emp_growth_median", &[&y0, &y1, &n]),
         source,
+        lang,
         TileMap {
             tiles,
             unit: Unit::Percent,
-            scale_title: format!("Change in employment {y0}–{y1} (%)"),
+            scale_title: labelf(lang, "scale.emp_change", &[&y0, &y1]),
             signed: true,
             mark_note: None,
         },
@@ -239,7 +243,12 @@ fn jobs_per_bn(json: &Value) -> Vec<(String, f64)> {
 }
 
 /// A `regsim compare`: last year's employment difference by region, and jobs per 1 bn KRW.
-pub fn compare_charts(rows: &[CompareRow], json: Option<&Value>, source: &str) -> Vec<Chart> {
+pub fn compare_charts(
+    rows: &[CompareRow],
+    json: Option<&Value>,
+    source: &str,
+    lang: Lang,
+) -> Vec<Chart> {
     let mut charts = Vec::new();
     let employment: Vec<&CompareRow> = rows
         .iter()
@@ -258,14 +267,15 @@ pub fn compare_charts(rows: &[CompareRow], json: Option<&Value>, source: &str) -
         let any_marked = tiles.iter().any(|t| t.marked);
         charts.push(tile_chart(
             "tilemap_employment_diff",
-            format!("Policy minus baseline: employment by region, {year}"),
+            labelf(lang, "t.diff_emp_region", &[&year]),
             source,
+            lang,
             TileMap {
                 tiles,
                 unit: Unit::Count,
-                scale_title: format!("Workers, policy − baseline ({year})"),
+                scale_title: labelf(lang, "scale.diff_workers", &[&year]),
                 signed: true,
-                mark_note: any_marked.then(|| "* 95% CI excludes zero".to_string()),
+                mark_note: any_marked.then(|| label(lang, "ci_excludes_zero").to_string()),
             },
         ));
     }
@@ -275,8 +285,9 @@ pub fn compare_charts(rows: &[CompareRow], json: Option<&Value>, source: &str) -
             let signed = values.iter().any(|(_, v)| *v < 0.0);
             charts.push(tile_chart(
                 "tilemap_jobs_per_bn",
-                "Net jobs per 1 bn KRW of programme spending, by region".to_string(),
+                label(lang, "t.jobs_per_bn_region").to_string(),
                 source,
+                lang,
                 TileMap {
                     tiles: values
                         .into_iter()
@@ -287,7 +298,7 @@ pub fn compare_charts(rows: &[CompareRow], json: Option<&Value>, source: &str) -
                         })
                         .collect(),
                     unit: Unit::Plain,
-                    scale_title: "Net jobs per 1 bn KRW spent".to_string(),
+                    scale_title: label(lang, "scale.jobs_per_bn").to_string(),
                     signed,
                     mark_note: None,
                 },
@@ -340,7 +351,8 @@ where
         };
         let cx = (left + right) / 2;
         let cy = (top + bottom) / 2;
-        let name = style::shorten(&region_label(region), &name_font, right - left - 8);
+        let lang = super::fonts::current_lang();
+        let name = style::shorten(&region_name(lang, region), &name_font, right - left - 8);
         tiles_area.draw(&Text::new(
             name,
             (cx, cy - 12),
@@ -351,7 +363,7 @@ where
         let mut text = if value.is_finite() {
             style::format_value(value, map.unit)
         } else {
-            "no data".to_string()
+            label(lang, "no_data").to_string()
         };
         if matches!(map.unit, Unit::Count | Unit::Plain | Unit::Percent) && value > 0.0 {
             text.insert(0, '+');

@@ -5,9 +5,10 @@
 //! Builders here compute every number (quantiles, sums, shares, unit scaling); the draw
 //! functions only place them.
 
-use super::data::{self, CompareRow, REGIONS, SHARE_METRICS, Sweep, Yearly, region_label};
+use super::data::{self, CompareRow, REGIONS, SHARE_METRICS, Sweep, Yearly};
 use super::style::{self, LegendEntry, Swatch, Unit};
 use super::{Body, Chart, DrawResult, MULTIPLES, SINGLE};
+use crate::labels::{Lang, label, labelf, programme_name, region_name};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -137,13 +138,18 @@ fn group_series(group: &Group, scale: f64, color: RGBColor, with_bands: bool) ->
 }
 
 /// Legend entries for groups: a line per group, and the band meanings once.
-fn group_legend(groups: &[Group], colors: &[RGBColor], with_bands: bool) -> Vec<LegendEntry> {
+fn group_legend(
+    groups: &[Group],
+    colors: &[RGBColor],
+    with_bands: bool,
+    lang: Lang,
+) -> Vec<LegendEntry> {
     let mut legend: Vec<LegendEntry> = groups
         .iter()
         .zip(colors)
         .map(|(g, c)| {
             let label = if g.members.len() > 1 {
-                format!("{}: median of {} replicates", g.label, g.members.len())
+                labelf(lang, "median_of_n", &[&g.label, &g.members.len()])
             } else {
                 g.label.clone()
             };
@@ -157,18 +163,18 @@ fn group_legend(groups: &[Group], colors: &[RGBColor], with_bands: bool) -> Vec<
             style::MUTED
         };
         legend.push(LegendEntry::new(
-            "50% of replicates (p25–p75)",
+            label(lang, "band50"),
             Swatch::Band(c, 0.30),
         ));
         legend.push(LegendEntry::new(
-            "90% of replicates (p05–p95)",
+            label(lang, "band90"),
             Swatch::Band(c, 0.15),
         ));
     }
     legend
 }
 
-/// A national metric shown as a fan chart.
+/// A national metric shown as a fan chart (`title` and `y_desc` are label keys).
 struct Metric {
     name: &'static str,
     column: &'static str,
@@ -182,51 +188,52 @@ const NATIONAL: [Metric; 4] = [
     Metric {
         name: "noncapital_sme_sales",
         column: "noncapital_sme_sales_krw",
-        title: "Non-capital SME sales and the 1,432 trn KRW target",
-        y_desc: "SME sales outside the capital region (trn KRW per year)",
+        title: "t.noncapital_sme_sales",
+        y_desc: "y.noncapital_sme_sales",
         unit: Unit::Plain,
         scale: 1e-12,
     },
     Metric {
         name: "employment",
         column: "employment",
-        title: "National employment in SMEs and startups",
-        y_desc: "Workers at year end (people)",
+        title: "t.employment",
+        y_desc: "y.employment",
         unit: Unit::Count,
         scale: 1.0,
     },
     Metric {
         name: "startups",
         column: "startups",
-        title: "Startups alive at year end",
-        y_desc: "Startups (count)",
+        title: "t.startups",
+        y_desc: "y.startups",
         unit: Unit::Count,
         scale: 1.0,
     },
     Metric {
         name: "vc_investment",
         column: "vc_investment_krw",
-        title: "VC investment in startups",
-        y_desc: "Investment received (trn KRW per year)",
+        title: "t.vc_investment",
+        y_desc: "y.vc_investment",
         unit: Unit::Plain,
         scale: 1e-12,
     },
 ];
 
+/// Label keys of the capital shares, in [`SHARE_METRICS`] order.
 const SHARE_LABELS: [&str; 6] = [
-    "firms",
-    "employment",
-    "SME sales",
-    "VC investment",
-    "population",
-    "population aged 15–39",
+    "share.firms",
+    "share.employment",
+    "share.sales",
+    "share.vc_investment",
+    "share.population",
+    "share.population_15_39",
 ];
 
 const REGIONAL: [Metric; 3] = [
     Metric {
         name: "regions_employment",
         column: "employment",
-        title: "Employment by region (people at year end; own scale per panel)",
+        title: "t.regions_employment",
         y_desc: "",
         unit: Unit::Count,
         scale: 1.0,
@@ -234,7 +241,7 @@ const REGIONAL: [Metric; 3] = [
     Metric {
         name: "regions_firms",
         column: "firms",
-        title: "SMEs by region (firms alive at year end; own scale per panel)",
+        title: "t.regions_firms",
         y_desc: "",
         unit: Unit::Count,
         scale: 1.0,
@@ -242,7 +249,7 @@ const REGIONAL: [Metric; 3] = [
     Metric {
         name: "regions_sales",
         column: "sales_krw",
-        title: "SME sales by region (trn KRW per year; own scale per panel)",
+        title: "t.regions_sales",
         y_desc: "",
         unit: Unit::Plain,
         scale: 1e-12,
@@ -254,6 +261,7 @@ fn national_charts(
     groups: &[(String, Vec<&Yearly>)],
     source: &str,
     with_bands: bool,
+    lang: Lang,
 ) -> Vec<Chart> {
     let colors: Vec<RGBColor> = (0..groups.len()).map(style::color).collect();
     let mut charts = Vec::new();
@@ -277,7 +285,7 @@ fn national_charts(
             .zip(&colors)
             .map(|(g, c)| group_series(g, metric.scale, *c, with_bands))
             .collect();
-        let mut legend = group_legend(&gs, &colors, with_bands);
+        let mut legend = group_legend(&gs, &colors, with_bands, lang);
         let mut extra_years = Vec::new();
         if metric.column == "noncapital_sme_sales_krw" {
             series.push(Series {
@@ -288,9 +296,13 @@ fn national_charts(
                 markers: false,
             });
             legend.push(LegendEntry::new(
-                format!(
-                    "Target path 982 → 1,432 trn KRW, 2025–2030 (geometric: +{:.1}% a year)",
-                    ((TARGET_END.1 / TARGET_START.1).powf(0.2) - 1.0) * 100.0
+                labelf(
+                    lang,
+                    "target_path",
+                    &[&format!(
+                        "{:.1}",
+                        ((TARGET_END.1 / TARGET_START.1).powf(0.2) - 1.0) * 100.0
+                    )],
                 ),
                 Swatch::Dashed(style::MUTED),
             ));
@@ -298,11 +310,12 @@ fn national_charts(
         }
         charts.push(Chart {
             name: metric.name.to_string(),
-            title: metric.title.to_string(),
+            title: label(lang, metric.title).to_string(),
             size: SINGLE,
             source: source.to_string(),
+            lang,
             body: Body::Time(TimeChart {
-                y_desc: metric.y_desc.to_string(),
+                y_desc: label(lang, metric.y_desc).to_string(),
                 unit: metric.unit,
                 series,
                 legend,
@@ -332,7 +345,7 @@ fn national_charts(
                 let c = style::color(k);
                 (
                     group_series(&group_of(col)[0], 100.0, c, with_bands),
-                    LegendEntry::new(SHARE_LABELS[*i], Swatch::Line(c)),
+                    LegendEntry::new(label(lang, SHARE_LABELS[*i]), Swatch::Line(c)),
                 )
             })
             .collect();
@@ -345,25 +358,26 @@ fn national_charts(
         }
         if with_bands && groups[0].1.len() > 1 {
             legend.push(LegendEntry::new(
-                format!("lines: median of {} replicates", groups[0].1.len()),
+                labelf(lang, "lines_median_n", &[&groups[0].1.len()]),
                 Swatch::Line(style::MUTED),
             ));
             legend.push(LegendEntry::new(
-                "50% of replicates (p25–p75)",
+                label(lang, "band50"),
                 Swatch::Band(style::MUTED, 0.30),
             ));
             legend.push(LegendEntry::new(
-                "90% of replicates (p05–p95)",
+                label(lang, "band90"),
                 Swatch::Band(style::MUTED, 0.15),
             ));
         }
         charts.push(Chart {
             name: "capital_shares".to_string(),
-            title: "Capital region's share of the nation".to_string(),
+            title: label(lang, "t.capital_shares").to_string(),
             size: SINGLE,
             source: source.to_string(),
+            lang,
             body: Body::Time(TimeChart {
-                y_desc: "Capital region / national (%)".to_string(),
+                y_desc: label(lang, "y.capital_share").to_string(),
                 unit: Unit::Percent,
                 series,
                 legend,
@@ -381,14 +395,15 @@ fn national_charts(
                 .collect();
             charts.push(Chart {
                 name: col.to_string(),
-                title: format!("Capital region's share of national {}", SHARE_LABELS[i]),
+                title: labelf(lang, "t.capital_share_of", &[&label(lang, SHARE_LABELS[i])]),
                 size: SINGLE,
                 source: source.to_string(),
+                lang,
                 body: Body::Time(TimeChart {
-                    y_desc: "Capital region / national (%)".to_string(),
+                    y_desc: label(lang, "y.capital_share").to_string(),
                     unit: Unit::Percent,
                     series,
-                    legend: group_legend(&gs, &colors, with_bands),
+                    legend: group_legend(&gs, &colors, with_bands, lang),
                     zero_line: false,
                     extra_years: Vec::new(),
                 }),
@@ -403,6 +418,7 @@ fn regional_charts(
     groups: &[(String, Vec<&BTreeMap<String, Yearly>>)],
     source: &str,
     with_bands: bool,
+    lang: Lang,
 ) -> Vec<Chart> {
     let colors: Vec<RGBColor> = (0..groups.len()).map(style::color).collect();
     let mut charts = Vec::new();
@@ -425,10 +441,10 @@ fn regional_charts(
                 continue;
             }
             if legend.is_empty() {
-                legend = group_legend(&gs, &colors, with_bands);
+                legend = group_legend(&gs, &colors, with_bands, lang);
             }
             panels.push(Panel {
-                title: region_label(region),
+                title: region_name(lang, region),
                 series: gs
                     .iter()
                     .zip(&colors)
@@ -444,9 +460,10 @@ fn regional_charts(
         }
         charts.push(Chart {
             name: metric.name.to_string(),
-            title: metric.title.to_string(),
+            title: label(lang, metric.title).to_string(),
             size: MULTIPLES,
             source: source.to_string(),
+            lang,
             body: Body::Multiples(Multiples {
                 unit: metric.unit,
                 panels,
@@ -463,18 +480,21 @@ pub fn run_charts(
     regions: &BTreeMap<String, Yearly>,
     national: &Yearly,
     source: &str,
+    lang: Lang,
 ) -> Vec<Chart> {
-    let mut charts = national_charts(&[("simulated".to_string(), vec![national])], source, false);
+    let simulated = label(lang, "simulated").to_string();
+    let mut charts = national_charts(&[(simulated.clone(), vec![national])], source, false, lang);
     charts.extend(regional_charts(
-        &[("simulated".to_string(), vec![regions])],
+        &[(simulated, vec![regions])],
         source,
         false,
+        lang,
     ));
     charts
 }
 
 /// Charts of a `regsim sweep` folder: fans across replicates from runs.csv, per point.
-pub fn sweep_charts(sweep: &Sweep, source: &str) -> Vec<Chart> {
+pub fn sweep_charts(sweep: &Sweep, source: &str, lang: Lang) -> Vec<Chart> {
     let points = sweep.points();
     // Bands for more than three points would hide each other.
     let with_bands = points.len() <= 3;
@@ -485,9 +505,9 @@ pub fn sweep_charts(sweep: &Sweep, source: &str) -> Vec<Chart> {
         .collect();
     let label = |p: i64| {
         if points.len() == 1 {
-            "simulated".to_string()
+            label(lang, "simulated").to_string()
         } else {
-            sweep.point_label(p)
+            sweep.point_label(p, lang)
         }
     };
     let national_groups: Vec<(String, Vec<&Yearly>)> = points
@@ -517,54 +537,59 @@ pub fn sweep_charts(sweep: &Sweep, source: &str) -> Vec<Chart> {
             )
         })
         .collect();
-    let mut charts = national_charts(&national_groups, source, with_bands);
-    charts.extend(regional_charts(&regional_groups, source, with_bands));
+    let mut charts = national_charts(&national_groups, source, with_bands, lang);
+    charts.extend(regional_charts(&regional_groups, source, with_bands, lang));
     charts
 }
 
-/// Display unit for an amount of KRW of this size: (multiplier, unit name).
-pub fn money_unit(max_abs_krw: f64) -> (f64, &'static str) {
-    if max_abs_krw >= 1e12 {
-        (1e-12, "trn KRW")
-    } else if max_abs_krw >= 1e9 {
-        (1e-9, "bn KRW")
-    } else {
-        (1e-6, "mn KRW")
+/// Display unit for an amount of KRW of this size: (multiplier, unit name). Korean uses its
+/// own large-number units: 조 원 (10^12) and 억 원 (10^8).
+pub fn money_unit(max_abs_krw: f64, lang: Lang) -> (f64, &'static str) {
+    match lang {
+        Lang::Ko if max_abs_krw >= 1e12 => (1e-12, "조 원"),
+        Lang::Ko if max_abs_krw >= 1e8 => (1e-8, "억 원"),
+        Lang::Ko => (1e-4, "만 원"),
+        Lang::En if max_abs_krw >= 1e12 => (1e-12, label(lang, "unit.trn_krw")),
+        Lang::En if max_abs_krw >= 1e9 => (1e-9, label(lang, "unit.bn_krw")),
+        Lang::En => (1e-6, label(lang, "unit.mn_krw")),
     }
 }
 
 /// The compare.csv metrics charted as differences, in order, with a readable name.
-fn diff_metrics(rows: &[CompareRow]) -> Vec<(String, String)> {
+fn diff_metrics(rows: &[CompareRow], lang: Lang) -> Vec<(String, String)> {
     let present: BTreeSet<&str> = rows
         .iter()
         .filter(|r| r.region == "national")
         .map(|r| r.metric.as_str())
         .collect();
     let mut out = Vec::new();
-    let mut push = |m: &str, label: &str| {
+    let mut push = |m: &str, key: &str| {
         if present.contains(m) {
-            out.push((m.to_string(), label.to_string()));
+            out.push((m.to_string(), label(lang, key).to_string()));
         }
     };
-    push("employment", "employment");
+    push("employment", "d.employment");
     if present.contains("noncapital_sme_sales_krw") {
-        push("noncapital_sme_sales_krw", "non-capital SME sales");
+        push("noncapital_sme_sales_krw", "d.noncapital_sme_sales");
     } else {
-        push("sales_krw", "SME sales");
+        push("sales_krw", "d.sales");
     }
-    push("vc_investment_krw", "VC investment");
-    push("startups", "startups");
-    push("firms", "SMEs");
-    for ((col, _), label) in SHARE_METRICS.iter().zip(SHARE_LABELS) {
-        push(col, &format!("capital region's share of {label}"));
+    push("vc_investment_krw", "d.vc_investment");
+    push("startups", "d.startups");
+    push("firms", "d.firms");
+    for ((col, _), key) in SHARE_METRICS.iter().zip(SHARE_LABELS) {
+        if present.contains(col) {
+            let text = labelf(lang, "d.capital_share_of", &[&label(lang, key)]);
+            out.push((col.to_string(), text));
+        }
     }
     out
 }
 
 /// Policy-minus-baseline charts (national rows of compare.csv) with the 95% CI band.
-pub fn compare_charts(rows: &[CompareRow], source: &str) -> Vec<Chart> {
+pub fn compare_charts(rows: &[CompareRow], source: &str, lang: Lang) -> Vec<Chart> {
     let mut charts = Vec::new();
-    for (metric, label) in diff_metrics(rows) {
+    for (metric, name) in diff_metrics(rows, lang) {
         let mut national: Vec<&CompareRow> = rows
             .iter()
             .filter(|r| r.region == "national" && r.metric == metric)
@@ -575,7 +600,7 @@ pub fn compare_charts(rows: &[CompareRow], source: &str) -> Vec<Chart> {
             (
                 100.0,
                 Unit::PercentPoints,
-                "Policy − baseline (percentage points)".to_string(),
+                label(lang, "y.diff_pp").to_string(),
             )
         } else if metric.ends_with("_krw") {
             let max = national
@@ -583,18 +608,10 @@ pub fn compare_charts(rows: &[CompareRow], source: &str) -> Vec<Chart> {
                 .flat_map(|r| [r.diff_ci95_low, r.diff_ci95_high, r.diff_mean])
                 .filter(|v| v.is_finite())
                 .fold(0.0, |a: f64, v| a.max(v.abs()));
-            let (s, name) = money_unit(max);
-            (
-                s,
-                Unit::Plain,
-                format!("Policy − baseline ({name} per year)"),
-            )
+            let (s, unit_name) = money_unit(max, lang);
+            (s, Unit::Plain, labelf(lang, "y.diff_money", &[&unit_name]))
         } else {
-            (
-                1.0,
-                Unit::Count,
-                "Policy − baseline (count at year end)".to_string(),
-            )
+            (1.0, Unit::Count, label(lang, "y.diff_count").to_string())
         };
         let color = style::color(0);
         let series = Series {
@@ -617,23 +634,27 @@ pub fn compare_charts(rows: &[CompareRow], source: &str) -> Vec<Chart> {
             markers: national.len() <= 15,
         };
         let replicates = if n > 0.0 {
-            format!(" over {n} replicate pairs")
+            labelf(lang, "over_n_pairs", &[&n])
         } else {
             String::new()
         };
         charts.push(Chart {
             name: format!("diff_{}", metric.trim_end_matches("_krw")),
-            title: format!("Policy minus baseline: {label}"),
+            title: labelf(lang, "t.diff", &[&name]),
             size: SINGLE,
             source: source.to_string(),
+            lang,
             body: Body::Time(TimeChart {
                 y_desc,
                 unit,
                 series: vec![series],
                 legend: vec![
-                    LegendEntry::new(format!("mean difference{replicates}"), Swatch::Line(color)),
-                    LegendEntry::new("95% CI of the mean difference", Swatch::Band(color, 0.25)),
-                    LegendEntry::new("no effect (zero)", Swatch::Line(BLACK)),
+                    LegendEntry::new(
+                        labelf(lang, "mean_difference", &[&replicates]),
+                        Swatch::Line(color),
+                    ),
+                    LegendEntry::new(label(lang, "ci_mean_difference"), Swatch::Band(color, 0.25)),
+                    LegendEntry::new(label(lang, "no_effect"), Swatch::Line(BLACK)),
                 ],
                 zero_line: true,
                 extra_years: Vec::new(),
@@ -737,7 +758,8 @@ where
         .bold_line_style(style::GRID.stroke_width(1))
         .light_line_style(WHITE.mix(0.0));
     if sc.desc > 0.0 {
-        mesh.x_desc("Year").y_desc(axes.y_desc);
+        mesh.x_desc(label(super::fonts::current_lang(), "year"))
+            .y_desc(axes.y_desc);
     }
     mesh.draw()?;
     if axes.zero_line {
@@ -827,7 +849,7 @@ where
 
 /// Public spending per programme and year from `programs.csv` (bn KRW): the six largest
 /// programmes by total spend, the rest summed, and the total (dashed).
-pub fn spending_chart(spending: &data::Spending, source: &str) -> Option<Chart> {
+pub fn spending_chart(spending: &data::Spending, source: &str, lang: Lang) -> Option<Chart> {
     let mut ranked: Vec<(&String, &BTreeMap<i32, f64>, f64)> = spending
         .programs
         .iter()
@@ -844,7 +866,12 @@ pub fn spending_chart(spending: &data::Spending, source: &str) -> Option<Chart> 
         .iter()
         .flat_map(|(_, by_year)| by_year.keys().copied())
         .collect();
-    let line = |f: &dyn Fn(i32) -> f64| years.iter().map(|&y| (y, f(y))).collect::<Vec<_>>();
+    // bn KRW; Korean shows 억 원 (10^8 KRW), ten to a bn.
+    let per = match lang {
+        Lang::En => 1.0,
+        Lang::Ko => 10.0,
+    };
+    let line = |f: &dyn Fn(i32) -> f64| years.iter().map(|&y| (y, f(y) * per)).collect::<Vec<_>>();
     let shown = ranked.len().min(if ranked.len() == 7 { 7 } else { 6 });
     let mut series = Vec::new();
     let mut legend = Vec::new();
@@ -858,7 +885,7 @@ pub fn spending_chart(spending: &data::Spending, source: &str) -> Option<Chart> 
             markers: true,
         });
         legend.push(LegendEntry::new(
-            name.replace('_', " "),
+            programme_name(lang, name),
             Swatch::Line(color),
         ));
     }
@@ -877,7 +904,7 @@ pub fn spending_chart(spending: &data::Spending, source: &str) -> Option<Chart> 
             markers: true,
         });
         legend.push(LegendEntry::new(
-            format!("{} other programmes", rest.len()),
+            labelf(lang, "n_other_programmes", &[&rest.len()]),
             Swatch::Line(color),
         ));
     }
@@ -894,16 +921,17 @@ pub fn spending_chart(spending: &data::Spending, source: &str) -> Option<Chart> 
         markers: false,
     });
     legend.push(LegendEntry::new(
-        "all programmes",
+        programme_name(lang, "all"),
         Swatch::Dashed(style::MUTED),
     ));
     Some(Chart {
         name: "programs_spend".to_string(),
-        title: "Public spending by programme".to_string(),
+        title: label(lang, "t.spending").to_string(),
         size: SINGLE,
         source: source.to_string(),
+        lang,
         body: Body::Time(TimeChart {
-            y_desc: "Spending (bn KRW per year)".to_string(),
+            y_desc: label(lang, "y.spending").to_string(),
             unit: Unit::Plain,
             series,
             legend,

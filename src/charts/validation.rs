@@ -10,6 +10,7 @@
 use super::data::{self, TailFit};
 use super::style::{self, LegendEntry, Swatch};
 use super::{Body, Chart, ChartError, DrawResult, SINGLE};
+use crate::labels::{Lang, label, labelf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -116,7 +117,7 @@ pub fn hist_chart(bins: Vec<(f64, f64)>) -> GrowthHist {
 }
 
 /// The validation charts whose files exist in `dir`.
-pub fn charts(dir: &Path, source: &str) -> Result<Vec<Chart>, ChartError> {
+pub fn charts(dir: &Path, source: &str, lang: Lang) -> Result<Vec<Chart>, ChartError> {
     let mut charts = Vec::new();
     let ccdf_file = dir.join("size_ccdf.csv");
     if ccdf_file.is_file() {
@@ -130,9 +131,10 @@ pub fn charts(dir: &Path, source: &str) -> Result<Vec<Chart>, ChartError> {
         if !ccdf.points.is_empty() {
             charts.push(Chart {
                 name: "size_ccdf".to_string(),
-                title: "Firm-size distribution: complementary CDF (log-log)".to_string(),
+                title: label(lang, "t.size_ccdf").to_string(),
                 size: SINGLE,
                 source: source.to_string(),
+                lang,
                 body: Body::Ccdf(ccdf),
             });
         }
@@ -143,9 +145,10 @@ pub fn charts(dir: &Path, source: &str) -> Result<Vec<Chart>, ChartError> {
         if !hist.bins.is_empty() {
             charts.push(Chart {
                 name: "growth_hist".to_string(),
-                title: "Firm growth rates: density on a log scale (tent = Laplace)".to_string(),
+                title: label(lang, "t.growth_hist").to_string(),
                 size: SINGLE,
                 source: source.to_string(),
+                lang,
                 body: Body::GrowthHist(hist),
             });
         }
@@ -187,6 +190,7 @@ where
     let (w, _) = area.dim_in_pixel();
     let (plot_area, legend_area) = area.split_horizontally(w.saturating_sub(320));
     let (x0, x1) = log_bounds(c.points.iter().map(|p| p.0));
+    let lang = super::fonts::current_lang();
     let (y0, y1) = log_bounds(c.points.iter().map(|p| p.1));
     let y1 = y1.min(1.5);
     let mut chart = ChartBuilder::on(&plot_area)
@@ -197,8 +201,8 @@ where
         .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
     chart
         .configure_mesh()
-        .x_desc("Firm size (employees)")
-        .y_desc("Share of firms at least this size, P(S ≥ x)")
+        .x_desc(label(lang, "x.firm_size"))
+        .y_desc(label(lang, "y.ccdf"))
         .x_label_formatter(&fmt_small)
         .y_label_formatter(&fmt_small)
         .label_style(style::font(17.0))
@@ -214,7 +218,7 @@ where
     )?;
     let line = style::color(5);
     let mut legend = vec![LegendEntry::new(
-        format!("simulated firms ({} sizes)", c.points.len()),
+        labelf(lang, "simulated_firms", &[&c.points.len()]),
         Swatch::Marker(dots),
     )];
     if let Some(fit) = &c.fit
@@ -227,12 +231,15 @@ where
             line.stroke_width(3),
         ))?;
         legend.push(LegendEntry::new(
-            format!(
-                "Pareto tail fit ({}): P(S ≥ x) ∝ x^-{:.2} for x ≥ {}, {} firms in the tail",
-                fit.estimator,
-                c.ccdf_exponent,
-                style::abbrev(fit.xmin),
-                style::abbrev(fit.n_tail)
+            labelf(
+                lang,
+                "pareto_fit",
+                &[
+                    &fit.estimator,
+                    &format!("{:.2}", c.ccdf_exponent),
+                    &style::abbrev(fit.xmin),
+                    &style::abbrev(fit.n_tail),
+                ],
             ),
             Swatch::Dashed(line),
         ));
@@ -249,6 +256,7 @@ where
     let half = c.bin_width / 2.0;
     let xs = c.bins.iter().flat_map(|p| [p.0 - half, p.0 + half]);
     let (x0, x1) = style::padded_range(xs);
+    let lang = super::fonts::current_lang();
     let (y0, y1) = log_bounds(c.bins.iter().map(|p| p.1));
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(14)
@@ -259,8 +267,8 @@ where
     let xfmt = style::tick_formatter(style::Unit::Plain, x0, x1, 10);
     chart
         .configure_mesh()
-        .x_desc("Annual growth rate of firm size (log change)")
-        .y_desc("Density (log scale)")
+        .x_desc(label(lang, "x.growth"))
+        .y_desc(label(lang, "y.density"))
         .x_labels(10)
         .x_label_formatter(&xfmt)
         .y_label_formatter(&fmt_small)
@@ -277,10 +285,7 @@ where
         )
     }))?;
     let mut legend = vec![LegendEntry::new(
-        format!(
-            "simulated growth rates (bins of {})",
-            fmt_small(&c.bin_width)
-        ),
+        labelf(lang, "simulated_growth", &[&fmt_small(&c.bin_width)]),
         Swatch::Band(fill, 0.7),
     )];
     if c.laplace_b.is_finite() && c.laplace_b > 0.0 {
@@ -296,10 +301,10 @@ where
             .collect();
         chart.draw_series(DashedLineSeries::new(fit, 12, 8, line.stroke_width(3)))?;
         legend.push(LegendEntry::new(
-            format!(
-                "Laplace fit: centre {}, scale b = {}",
-                fmt_small(&c.laplace_mu),
-                fmt_small(&c.laplace_b)
+            labelf(
+                lang,
+                "laplace_fit",
+                &[&fmt_small(&c.laplace_mu), &fmt_small(&c.laplace_b)],
             ),
             Swatch::Dashed(line),
         ));

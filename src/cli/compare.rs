@@ -46,6 +46,8 @@ pub struct CompareArgs {
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub lang: super::LangArg,
 }
 
 /// What a resumed comparison must share with the first run: the resolved scenario.
@@ -163,7 +165,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     );
     print!("{}", planner_table(&figures));
     if !args.no_charts {
-        super::charts_and_report(&out)?;
+        super::charts_and_report(&out, args.lang)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod run;
 mod sweep;
+mod target;
 mod validate;
 
 use anyhow::Result;
@@ -50,12 +51,66 @@ pub enum Command {
     Chart {
         /// Output folder written by run, sweep or compare.
         dir: PathBuf,
+        #[command(flatten)]
+        lang: LangArg,
     },
     /// Write report.html (charts inlined, headline table, scenario, manifest) for an output folder.
     Report {
         /// Output folder written by run, sweep or compare.
         dir: PathBuf,
+        #[command(flatten)]
+        lang: LangArg,
     },
+    /// Search the smallest scaling of programme budgets that reaches a goal with a probability.
+    Target(target::TargetArgs),
+}
+
+/// `--lang`: the language of charts and the report (CSV and JSON stay English).
+#[derive(Debug, clap::Args, Clone, Copy, Default)]
+pub struct LangArg {
+    /// Language of charts and the report: en or ko (default: $REGSIM_LANG, else the
+    /// scenario's `[output] lang`, else en).
+    #[arg(long, value_parser = parse_lang)]
+    pub lang: Option<regsim::labels::Lang>,
+}
+
+fn parse_lang(text: &str) -> Result<regsim::labels::Lang, String> {
+    regsim::labels::Lang::parse(text)
+        .ok_or_else(|| format!("allowed: {}", regsim::labels::LANG_ALLOWED))
+}
+
+/// The language for an output folder: `--lang`, else REGSIM_LANG, else `[output] lang` of the
+/// scenario in the folder's manifest.json (for a comparison the policy's, then the
+/// baseline's), else English.
+pub fn lang_for_dir(flag: LangArg, dir: &std::path::Path) -> Result<regsim::labels::Lang> {
+    use regsim::labels::{LANG_ALLOWED, Lang};
+    if let Some(lang) = flag.lang {
+        return Ok(lang);
+    }
+    if let Ok(text) = std::env::var("REGSIM_LANG") {
+        return Lang::parse(&text)
+            .ok_or_else(|| anyhow::anyhow!("REGSIM_LANG={text:?}: allowed: {LANG_ALLOWED}"));
+    }
+    let file = dir.join("manifest.json");
+    let Some(manifest) = regsim::charts::data::read_json(&file)? else {
+        return Ok(Lang::En);
+    };
+    let scenarios = [
+        manifest.get("scenario"),
+        manifest.pointer("/policy/scenario"),
+        manifest.pointer("/baseline/scenario"),
+    ];
+    for scenario in scenarios.into_iter().flatten() {
+        if let Some(text) = scenario.pointer("/output/lang").and_then(|v| v.as_str()) {
+            return Lang::parse(text).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: scenario.output.lang = {text:?}: allowed: {LANG_ALLOWED}",
+                    file.display()
+                )
+            });
+        }
+    }
+    Ok(Lang::En)
 }
 
 /// What a successful command tells `main` about the exit code.
@@ -84,8 +139,9 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Bench(args) => bench::run(args),
-        Command::Chart { dir } => {
-            let files = regsim::charts::render_dir(&dir)?;
+        Command::Target(args) => target::run(args),
+        Command::Chart { dir, lang } => {
+            let files = regsim::charts::render_dir(&dir, lang_for_dir(lang, &dir)?)?;
             eprintln!(
                 "{}: wrote {} chart files in charts/",
                 dir.display(),
@@ -93,8 +149,8 @@ fn run_simple(command: Command) -> Result<()> {
             );
             Ok(())
         }
-        Command::Report { dir } => {
-            let path = regsim::report::write_report(&dir)?;
+        Command::Report { dir, lang } => {
+            let path = regsim::report::write_report(&dir, lang_for_dir(lang, &dir)?)?;
             eprintln!("wrote {}", path.display());
             Ok(())
         }
@@ -116,9 +172,10 @@ fn run_simple(command: Command) -> Result<()> {
 }
 
 /// Renders charts and the report for a finished output folder (what `--no-charts` skips).
-pub fn charts_and_report(dir: &std::path::Path) -> Result<()> {
-    let files = regsim::charts::render_dir(dir)?;
-    let report = regsim::report::write_report(dir)?;
+pub fn charts_and_report(dir: &std::path::Path, lang: LangArg) -> Result<()> {
+    let lang = lang_for_dir(lang, dir)?;
+    let files = regsim::charts::render_dir(dir, lang)?;
+    let report = regsim::report::write_report(dir, lang)?;
     eprintln!(
         "  {} chart files in charts/, report: {}",
         files.len(),

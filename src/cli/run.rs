@@ -30,6 +30,8 @@ pub struct RunArgs {
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub lang: super::LangArg,
 }
 
 pub fn run(args: RunArgs) -> Result<()> {
@@ -124,7 +126,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         100.0 * last.capital_share_vc_investment
     );
     if !args.no_charts {
-        super::charts_and_report(&out)?;
+        super::charts_and_report(&out, args.lang)?;
     }
     Ok(())
 }

@@ -47,6 +47,8 @@ pub struct SweepArgs {
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub lang: super::LangArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,7 +194,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         out.display()
     );
     if !args.no_charts {
-        super::charts_and_report(&out)?;
+        super::charts_and_report(&out, args.lang)?;
     }
     Ok(())
 }

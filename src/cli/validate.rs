@@ -36,6 +36,8 @@ pub struct ValidateArgs {
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub lang: super::LangArg,
 }
 
 /// Returns whether every target passed.
@@ -127,7 +129,7 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
         out.display()
     );
     if !args.no_charts {
-        super::charts_and_report(&out)?;
+        super::charts_and_report(&out, args.lang)?;
     }
     Ok(passed == v.targets.len())
 }

@@ -23,6 +23,7 @@ pub mod design;
 pub mod stats;
 mod store;
 pub mod sweep;
+pub mod target;
 
 use rayon::prelude::*;
 

@@ -1,34 +1,22 @@
 //! The fixed geography and sector list: 15 regions and 4 sector groups.
 //!
+//! Region ids and names live in `labels` (one vocabulary table); this file adds what the
+//! model needs: coordinates and sector ids.
+//!
 //! These are not scenario data: every table, file and index in regsim uses this order, so a
 //! region or sector is a `u8` index everywhere in the hot loop and a name only at the edges.
 
 /// Number of regions: the capital region plus the 14 non-metropolitan regions.
-pub const N_REGIONS: usize = 15;
+pub const N_REGIONS: usize = crate::labels::N_REGIONS;
 /// Number of sector groups.
 pub const N_SECTORS: usize = 4;
 
 /// Index of the capital region (Seoul + Incheon + Gyeonggi).
 pub const CAPITAL: usize = 0;
 
-/// Region ids as they appear in scenario files and outputs, in index order.
-pub const REGION_IDS: [&str; N_REGIONS] = [
-    "capital",
-    "busan",
-    "daegu",
-    "gwangju",
-    "daejeon",
-    "ulsan",
-    "sejong",
-    "gangwon",
-    "chungbuk",
-    "chungnam",
-    "jeonbuk",
-    "jeonnam",
-    "gyeongbuk",
-    "gyeongnam",
-    "jeju",
-];
+/// Region ids as they appear in scenario files and outputs, in index order (the one list
+/// lives in [`crate::labels::REGIONS`], with the regions' English and Korean names).
+pub const REGION_IDS: [&str; N_REGIONS] = crate::labels::REGION_IDS;
 
 /// Approximate centroid (latitude, longitude in degrees) of each region's main city, used for
 /// investor distance and migration distance. The capital region uses Seoul.

@@ -42,6 +42,19 @@ pub struct RawScenario {
     /// Policy levers (absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<RawPolicy>,
+    /// How outputs are presented (absent: defaults); never changes a number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<RawOutput>,
+}
+
+/// `[output]`: presentation of charts and the report.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    /// Language of charts and the report: "en" (default) or "ko"; `--lang` and REGSIM_LANG
+    /// take precedence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 fn default_scale() -> f64 {

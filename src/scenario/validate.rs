@@ -135,6 +135,14 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     if investors.is_empty() {
         c.push("investors", "at least one investor kind is required".into());
     }
+    if let Some(lang) = raw.output.as_ref().and_then(|o| o.lang.as_deref())
+        && crate::labels::Lang::parse(lang).is_none()
+    {
+        c.push(
+            "output.lang",
+            format!("{lang:?}: allowed: {}", crate::labels::LANG_ALLOWED),
+        );
+    }
     let policy = match &raw.policy {
         Some(p) => super::check_policy::check_policy(&mut c, raw, p),
         None => crate::policy::Policy::default(),

@@ -122,3 +122,64 @@ fn run_renders_charts_and_report_by_default() {
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.matches("<svg").count() >= 5);
 }
+
+/// The report's language: `--lang` over REGSIM_LANG over the scenario's `[output] lang`;
+/// bad values are one-line errors with exit 2. Tables are the same in both languages.
+#[test]
+fn lang_comes_from_flag_then_environment_then_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let scn = baseline_path();
+    let run = |out: &std::path::Path, extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![
+            "run",
+            scn.to_str().unwrap(),
+            "--scale",
+            "0.001",
+            "--force",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        regsim(&args, env)
+    };
+    let lang_of = |out: &std::path::Path| {
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        html.split("<html lang=\"").nth(1).unwrap()[..2].to_string()
+    };
+    let (ko, en) = (dir.path().join("ko"), dir.path().join("en"));
+    let o = run(&ko, &["--set", "output.lang=ko"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(lang_of(&ko), "ko", "from the scenario");
+    let o = run(&en, &[], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(lang_of(&en), "en", "the default");
+    for f in ["regions.csv", "national.csv"] {
+        assert_eq!(
+            std::fs::read(ko.join(f)).unwrap(),
+            std::fs::read(en.join(f)).unwrap(),
+            "{f} does not depend on the language"
+        );
+    }
+    let dir_arg = ko.to_str().unwrap();
+    let o = regsim(&["report", dir_arg], &[("REGSIM_LANG", "en")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(lang_of(&ko), "en", "the environment over the scenario");
+    let o = regsim(
+        &["report", dir_arg, "--lang", "ko"],
+        &[("REGSIM_LANG", "en")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(lang_of(&ko), "ko", "the flag over the environment");
+    let o = regsim(&["chart", dir_arg], &[("REGSIM_LANG", "kr")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("REGSIM_LANG=\"kr\": allowed: \"en\" or \"ko\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&en, &["--set", "output.lang=fr"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("output.lang"), "{}", stderr(&o));
+    let o = regsim(&["report", dir_arg, "--lang", "jp"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -12,6 +12,7 @@
 //!   established firms, markets refill, the spin-up's hand-over.
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
+//! - `target`: `regsim target`: what a lever scales, the bisection's bracket, refusals.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -25,6 +26,7 @@ mod levers;
 mod plausibility;
 mod precision;
 mod scenario_errors;
+mod target;
 mod validation;
 
 use regsim::scenario::Scenario;
@@ -45,7 +47,9 @@ pub fn baseline(sets: &[&str]) -> Scenario {
 /// Runs the regsim binary.
 pub fn regsim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsim"));
-    cmd.args(args).env_remove("RAYON_NUM_THREADS");
+    cmd.args(args)
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("REGSIM_LANG");
     for (k, v) in env {
         cmd.env(k, v);
     }
