@@ -8,6 +8,7 @@
 //! - `validation`: `regsim validate` bands on the baseline.
 //! - `levers`: each policy lever moves its target against the baseline (same seed); budgets
 //!   and the yearly cap hold; impossible schedules are rejected.
+//! - `dose`: halving a programme's money lowers its effect, doubling it less than doubles it.
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
 
@@ -16,6 +17,7 @@
 
 mod cli;
 mod determinism;
+mod dose;
 mod ensemble;
 mod invariants;
 mod levers;
