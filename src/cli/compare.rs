@@ -65,16 +65,19 @@ pub struct CompareArgs {
     pub samples: Option<u64>,
 }
 
-/// Whether the resolved scenario has a value at a dotted key.
+/// Whether a dotted key can be set in the resolved scenario: it has a value there, or its
+/// table exists (an optional key such as `policy.dose_elasticity` in a scenario with a
+/// `[policy]` section). Unknown keys in an existing table are caught by the scenario checks.
 fn has_key(scn: &Scenario, key: &str) -> bool {
     let mut v = serde_json::to_value(&scn.raw).unwrap_or_default();
-    for part in key.split('.') {
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
         match v.get(part) {
-            Some(x) => v = x.clone(),
-            None => return false,
+            Some(x) if !x.is_null() => v = x.clone(),
+            _ => return i + 1 == parts.len() && i > 0 && v.is_object(),
         }
     }
-    !v.is_null() && !v.is_object()
+    !v.is_object()
 }
 
 /// The parameter samples of `--uncertainty`: both scenarios loaded with each sample's values.
@@ -93,14 +96,28 @@ fn load_samples(
     if k < 2 {
         bail!("--samples {k}: allowed: 2 or more (parameter sets drawn from --uncertainty)");
     }
+    let mut unused = Vec::new();
     for p in &table.params {
-        if !has_key(baseline, &p.key) && !has_key(policy, &p.key) {
+        if has_key(baseline, &p.key) || has_key(policy, &p.key) {
+            continue;
+        }
+        if p.key.starts_with("policy.") {
+            unused.push(p.key.as_str());
+        } else {
             bail!(
                 "{}: {}: not a value of either scenario; allowed: a scalar key such as firms.exit_loss_months",
                 file.display(),
                 p.key
             );
         }
+    }
+    if !unused.is_empty() {
+        eprintln!(
+            "{}: {} keys of levers neither scenario has are left out: {}",
+            file.display(),
+            unused.len(),
+            unused.join(", ")
+        );
     }
     let values = table.sample_lhs(k as usize, seed);
     let mut scenarios = Vec::with_capacity(values.len());
