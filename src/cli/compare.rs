@@ -65,16 +65,16 @@ pub struct CompareArgs {
     pub samples: Option<u64>,
 }
 
-/// Whether a dotted key can be set in the resolved scenario: it has a value there, or its
-/// table exists (an optional key such as `policy.dose_elasticity` in a scenario with a
-/// `[policy]` section). Unknown keys in an existing table are caught by the scenario checks.
+/// Whether a dotted key can be set in the resolved scenario: it has a value there, or it is an
+/// optional policy key whose table exists (`policy.dose_elasticity` in a scenario with a
+/// `[policy]` section; a misspelt one is caught by the scenario checks).
 fn has_key(scn: &Scenario, key: &str) -> bool {
     let mut v = serde_json::to_value(&scn.raw).unwrap_or_default();
     let parts: Vec<&str> = key.split('.').collect();
     for (i, part) in parts.iter().enumerate() {
         match v.get(part) {
             Some(x) if !x.is_null() => v = x.clone(),
-            _ => return i + 1 == parts.len() && i > 0 && v.is_object(),
+            _ => return parts[0] == "policy" && i + 1 == parts.len() && i > 0 && v.is_object(),
         }
     }
     !v.is_object()

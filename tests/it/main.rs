@@ -9,12 +9,15 @@
 //! - `levers`: each policy lever moves its target against the baseline (same seed); budgets
 //!   and the yearly cap hold; impossible schedules are rejected.
 //! - `dose`: halving a programme's money lowers its effect, doubling it less than doubles it.
+//! - `attribution`: compare's programme decomposition (Shapley adds up; stand-alone equals a
+//!   separate comparison) and `--uncertainty` (shared samples, parameter ranking, bad input).
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
 
+mod attribution;
 mod cli;
 mod determinism;
 mod dose;
