@@ -9,6 +9,7 @@
 //! this module knows plotters. **Invariant:** text is drawn with the embedded DejaVu font
 //! ([`fonts`]); system fonts are never consulted.
 
+pub mod attribution;
 pub mod bars;
 pub mod data;
 pub mod fonts;
@@ -165,6 +166,7 @@ pub fn plan(dir: &Path) -> Result<Vec<Chart>, ChartError> {
         ));
         if let Some(json) = &compare_json {
             charts.extend(bars::compare_charts(json, &source));
+            charts.extend(attribution::compare_charts(json, &source));
         }
     }
     if holds.size_ccdf || holds.growth_hist {

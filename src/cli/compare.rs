@@ -279,6 +279,9 @@ pub fn run(args: CompareArgs) -> Result<()> {
     if plan.attribution.mode != Mode::None {
         files.push("attribution.csv");
     }
+    if plan.samples.is_some() {
+        files.push("uncertainty.csv");
+    }
     let manifest = json!({
         "regsim_version": version,
         "git_commit": commit,

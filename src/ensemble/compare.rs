@@ -514,8 +514,9 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
     let mut sales_start = [Welford::default(); 2];
     let mut attr = attribution::Acc::new(&plan.attribution);
     let n_samples = plan.samples.as_ref().map_or(0, |s| s.values.len());
-    // Per parameter sample: 2030 sales of both scenarios and the runs reaching the target.
-    let mut by_sample = vec![([Welford::default(); 2], [0u64; 2]); n_samples];
+    // Per parameter sample: non-capital sales per year of both scenarios and the runs
+    // reaching the target.
+    let mut by_sample = vec![SampleAcc::new(years); n_samples];
     for i in 0..plan.pairs() {
         let pair = read_pair(dir, plan, i)?;
         if plan.attribution.mode != attribution::Mode::None {
@@ -544,9 +545,11 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
                 sales_2030[s].push(v);
                 sales_start[s].push(pair.national[s][0][noncap]);
                 if n_samples > 0 {
-                    let k = (i / plan.replicates) as usize;
-                    by_sample[k].0[s].push(v);
-                    by_sample[k].1[s] += hit;
+                    let acc = &mut by_sample[(i / plan.replicates) as usize];
+                    for (y, w) in acc.sales[s].iter_mut().enumerate() {
+                        w.push(pair.national[s][y][noncap]);
+                    }
+                    acc.reach[s] += hit;
                 }
             }
         }
@@ -723,8 +726,14 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         attr.json(&plan.attribution, runs)
     };
     let uncertainty_json = match &plan.samples {
-        Some(samples) => uncertainty_json(samples, &by_sample, plan.replicates),
-        None => Value::Null,
+        Some(samples) if has_target => {
+            write_text(
+                &dir.join("uncertainty.csv"),
+                &uncertainty_csv(samples, &by_sample, target_year, plan.replicates),
+            )?;
+            uncertainty_json(samples, &by_sample, target_year, start, plan.replicates)
+        }
+        _ => Value::Null,
     };
     let out = json!({
         "baseline": scenario_json(0, &plan.baseline),
@@ -768,32 +777,104 @@ fn write_text(path: &Path, text: &str) -> Result<(), EnsembleError> {
     Ok(file.commit()?)
 }
 
+/// One parameter sample's figures: mean non-capital SME sales per year and scenario
+/// (baseline, policy) over its seeds, and the seeds reaching the target.
+#[derive(Debug, Clone)]
+struct SampleAcc {
+    sales: [Vec<Welford>; 2],
+    reach: [u64; 2],
+}
+
+impl SampleAcc {
+    fn new(years: usize) -> Self {
+        SampleAcc {
+            sales: [
+                vec![Welford::default(); years],
+                vec![Welford::default(); years],
+            ],
+            reach: [0; 2],
+        }
+    }
+}
+
+/// `uncertainty.csv`: one row per parameter sample: its values, then 2030 sales of both
+/// scenarios (mean over seeds), the effect and the share of seeds reaching the target.
+fn uncertainty_csv(samples: &Samples, acc: &[SampleAcc], t: usize, replicates: u64) -> String {
+    let mut out = String::from("sample");
+    for k in &samples.keys {
+        out.push(',');
+        out.push_str(k);
+    }
+    out.push_str(",baseline_sales_2030_krw,policy_sales_2030_krw,effect_krw,p_reach_target_baseline,p_reach_target_policy\n");
+    for (i, (values, a)) in samples.values.iter().zip(acc).enumerate() {
+        let _ = write!(out, "{i}");
+        for v in values {
+            let _ = write!(out, ",{}", num(*v));
+        }
+        let (b, p) = (a.sales[0][t].mean(), a.sales[1][t].mean());
+        let _ = writeln!(
+            out,
+            ",{},{},{},{},{}",
+            num(b),
+            num(p),
+            num(p - b),
+            num(a.reach[0] as f64 / replicates as f64),
+            num(a.reach[1] as f64 / replicates as f64)
+        );
+    }
+    out
+}
+
 /// The `uncertainty` object of compare.json: P(target) and the effect over parameter and
-/// Monte Carlo uncertainty together, their spread across parameter samples, and the Spearman
-/// rank correlation of each parameter with the outcomes across samples.
+/// Monte Carlo uncertainty together, their spread across parameter samples (and the fan of
+/// non-capital sales per year), and the Spearman rank correlation of each parameter with the
+/// outcomes across samples.
 fn uncertainty_json(
     samples: &Samples,
-    by_sample: &[([Welford; 2], [u64; 2])],
+    acc: &[SampleAcc],
+    t: usize,
+    start: i32,
     replicates: u64,
 ) -> Value {
-    let k = by_sample.len();
-    let policy_sales: Vec<f64> = by_sample.iter().map(|s| s.0[1].mean()).collect();
-    let effect: Vec<f64> = by_sample
+    let k = acc.len();
+    let policy_sales: Vec<f64> = acc.iter().map(|s| s.sales[1][t].mean()).collect();
+    let effect: Vec<f64> = acc
         .iter()
-        .map(|s| s.0[1].mean() - s.0[0].mean())
+        .map(|s| s.sales[1][t].mean() - s.sales[0][t].mean())
         .collect();
-    let p_policy: Vec<f64> = by_sample
+    let p_policy: Vec<f64> = acc
         .iter()
-        .map(|s| s.1[1] as f64 / replicates as f64)
+        .map(|s| s.reach[1] as f64 / replicates as f64)
         .collect();
+    let sorted = |v: &[f64], scale: f64| {
+        let mut out: Vec<f64> = v.iter().map(|x| x * scale).collect();
+        out.sort_by(f64::total_cmp);
+        out
+    };
     let quantiles = |v: &[f64], scale: f64| {
-        let mut sorted: Vec<f64> = v.iter().map(|x| x * scale).collect();
-        sorted.sort_by(f64::total_cmp);
+        let s = sorted(v, scale);
         json!({
-            "p05": quantile_sorted(&sorted, 0.05),
-            "p50": quantile_sorted(&sorted, 0.5),
-            "p95": quantile_sorted(&sorted, 0.95),
+            "p05": quantile_sorted(&s, 0.05),
+            "p50": quantile_sorted(&s, 0.5),
+            "p95": quantile_sorted(&s, 0.95),
         })
+    };
+    let fan = |scenario: usize| -> Value {
+        let years = acc.first().map_or(0, |a| a.sales[scenario].len());
+        (0..years)
+            .map(|y| {
+                let v: Vec<f64> = acc.iter().map(|a| a.sales[scenario][y].mean()).collect();
+                let s = sorted(&v, 1e-12);
+                json!({
+                    "year": start + y as i32,
+                    "p05": quantile_sorted(&s, 0.05),
+                    "p25": quantile_sorted(&s, 0.25),
+                    "p50": quantile_sorted(&s, 0.5),
+                    "p75": quantile_sorted(&s, 0.75),
+                    "p95": quantile_sorted(&s, 0.95),
+                })
+            })
+            .collect()
     };
     let mut params: Vec<Value> = samples
         .keys
@@ -811,7 +892,7 @@ fn uncertainty_json(
     let strength = |v: &Value| v["spearman_policy_sales"].as_f64().unwrap_or(0.0).abs();
     params.sort_by(|a, b| strength(b).total_cmp(&strength(a)));
     let p_reach = |s: usize| {
-        by_sample.iter().map(|x| x.1[s]).sum::<u64>() as f64 / (k as u64 * replicates) as f64
+        acc.iter().map(|x| x.reach[s]).sum::<u64>() as f64 / (k as u64 * replicates) as f64
     };
     json!({
         "samples": k,
@@ -821,6 +902,7 @@ fn uncertainty_json(
         "p_reach_target_policy_across_samples": quantiles(&p_policy, 1.0),
         "policy_sales_trn_krw_across_samples": quantiles(&policy_sales, 1e-12),
         "effect_trn_krw_across_samples": quantiles(&effect, 1e-12),
+        "noncapital_sme_sales_trn_krw_fan": {"baseline": fan(0), "policy": fan(1)},
         "parameters_by_influence": params,
     })
 }
