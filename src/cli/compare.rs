@@ -1,6 +1,7 @@
 //! `regsim compare`: replicate i of a baseline and a policy scenario on the same seed ->
 //! compare.csv (paired differences with 95% CIs), compare.json (the planner's figures, also
-//! printed as a short table), manifest.json and the staged `pairs/`.
+//! printed as a short table), attribution.csv (per programme, with 2+ programmes),
+//! uncertainty.csv (with --uncertainty), manifest.json and the staged `pairs/`.
 
 use super::with_threads;
 use anyhow::{Result, bail};

@@ -3,8 +3,10 @@
 //! replicate order into `compare.csv` (per metric, region and year: means and the mean paired
 //! difference with its 95% CI) and the planner's figures of `compare.json`.
 //!
-//! A staged pair holds both runs' region and national rows, their programme spending, and the
-//! treated-firm summary of that replicate. The reduction streams the pairs one at a time into
+//! A staged pair holds both runs' region and national rows, their programme spending, the
+//! treated-firm summary of that replicate and, with a programme decomposition, the summaries of
+//! its coalition runs (`attribution.rs`). With parameter samples (`compare --uncertainty`) pair
+//! `j` runs sample `j / replicates` on replicate `j % replicates`'s seed. The reduction streams the pairs one at a time into
 //! Welford accumulators, so memory does not depend on the number of replicates.
 //!
 //! Treated firms: every firm that carries a programme flag at some year end of the policy run.

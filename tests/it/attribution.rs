@@ -132,6 +132,19 @@ fn exact_shapley_adds_up_and_stand_alone_matches_a_separate_comparison() {
             .any(|l| l.starts_with("one_stop,jobs,shapley_per_bn_krw,3,"))
     );
 
+    // Resume after a lost pair recomputes its coalitions: byte-identical tables.
+    let before = fs::read(out.join("attribution.csv")).unwrap();
+    let json_before = fs::read(out.join("compare.json")).unwrap();
+    fs::remove_file(out.join("pairs/pair-000001.csv")).unwrap();
+    ok(&compare(
+        &base,
+        &three,
+        &out,
+        &["--attribution", "shapley", "--resume"],
+    ));
+    assert_eq!(fs::read(out.join("attribution.csv")).unwrap(), before);
+    assert_eq!(fs::read(out.join("compare.json")).unwrap(), json_before);
+
     // The growth fund alone, compared separately on the same seeds: the same effect.
     let out_alone = dir.path().join("alone");
     let o = compare(&base, &alone, &out_alone, &[]);
