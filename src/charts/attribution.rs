@@ -173,7 +173,7 @@ mod tests {
             fan.series[1].bands[0].points,
             vec![(2025, 1.0, 5.0), (2026, 1.0, 5.0)]
         );
-        assert!(fan.legend[2].label.contains("P(target) = 0.25"));
+        assert!(fan.legend[1].label.contains("P(target) = 0.25"));
         assert_eq!(compare_charts(&u, "s").len(), 1);
     }
 }

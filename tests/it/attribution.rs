@@ -274,3 +274,48 @@ fn uncertainty_samples_are_shared_and_rank_the_parameters() {
             > pol["growth_per_year_achieved"].as_f64().unwrap()
     );
 }
+
+/// Every range of `scenarios/uncertainty-default.toml` is a valid value of a scenario that has
+/// the key, at both ends, and every key is in some shipped scenario.
+#[test]
+fn the_default_uncertainty_ranges_are_valid_scenario_values() {
+    use regsim::scenario::Scenario;
+    use regsim::scenario::uncertainty::Uncertainty;
+    let dir = baseline_path().parent().unwrap().to_path_buf();
+    let table = Uncertainty::load(&dir.join("uncertainty-default.toml")).unwrap();
+    assert!(table.params.len() >= 80, "{} keys", table.params.len());
+    assert!(
+        table.params.iter().all(|p| !p.why.is_empty()),
+        "every range has a reason"
+    );
+    let files = [
+        "baseline",
+        "work-plan-2026",
+        "key-industries-2023",
+        "ai-supply-chains-2025",
+    ];
+    let holder = |key: &str| -> PathBuf {
+        let name = match key.split('.').nth(1) {
+            _ if !key.starts_with("policy.") => files[0],
+            Some("key_industries") => files[2],
+            Some("ai_supply_chains") => files[3],
+            _ => files[1],
+        };
+        dir.join(format!("{name}.toml"))
+    };
+    for p in &table.params {
+        let (low, high) = p.dist.bounds();
+        let ends = [low, high].map(|x| {
+            if x.is_finite() {
+                x
+            } else {
+                p.dist.quantile(0.5)
+            }
+        });
+        for x in ends {
+            let sets = vec!["scale=0.001".to_string(), format!("{}={x}", p.key)];
+            Scenario::load(&holder(&p.key), &sets)
+                .unwrap_or_else(|e| panic!("{} = {x}: {e}", p.key));
+        }
+    }
+}
