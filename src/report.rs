@@ -638,8 +638,21 @@ fn compare_headline(rows: &[CompareRow], json: Option<&Value>, lang: Lang) -> St
         let mut all = Vec::new();
         if let Value::Object(map) = json {
             for (k, v) in map {
-                if k != "per_bn_krw" {
-                    scalars(v, k, &mut all);
+                match k.as_str() {
+                    // Drawn as charts (attribution_per_bn, uncertainty_fan); the table keeps
+                    // P(target) and the three parameters that matter most.
+                    "per_bn_krw" | "attribution" => {}
+                    "uncertainty" => {
+                        let mut u = v.clone();
+                        if let Some(o) = u.as_object_mut() {
+                            o.remove("noncapital_sme_sales_trn_krw_fan");
+                            if let Some(Value::Array(p)) = o.get_mut("parameters_by_influence") {
+                                p.truncate(3);
+                            }
+                        }
+                        scalars(&u, k, &mut all);
+                    }
+                    _ => scalars(v, k, &mut all),
                 }
             }
         }

@@ -10,6 +10,7 @@
 //! ([`fonts`]: DejaVu Sans for English, NanumSquare for Korean); system fonts are never
 //! consulted. Every text a chart shows comes from [`crate::labels`] in the chart's [`Lang`].
 
+pub mod attribution;
 pub mod bars;
 pub mod data;
 pub mod fonts;
@@ -175,6 +176,7 @@ pub fn plan(dir: &Path, lang: Lang) -> Result<Vec<Chart>, ChartError> {
         ));
         if let Some(json) = &compare_json {
             charts.extend(bars::compare_charts(json, &source, lang));
+            charts.extend(attribution::compare_charts(json, &source, lang));
         }
     }
     if holds.size_ccdf || holds.growth_hist {

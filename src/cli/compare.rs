@@ -1,13 +1,16 @@
 //! `regsim compare`: replicate i of a baseline and a policy scenario on the same seed ->
 //! compare.csv (paired differences with 95% CIs), compare.json (the planner's figures, also
-//! printed as a short table), manifest.json and the staged `pairs/`.
+//! printed as a short table), attribution.csv (per programme, with 2+ programmes),
+//! uncertainty.csv (with --uncertainty), manifest.json and the staged `pairs/`.
 
 use super::with_threads;
 use anyhow::{Result, bail};
-use regsim::ensemble::compare::{ComparePlan, assemble, pending_pairs, run_compare};
+use regsim::ensemble::attribution::{Attribution, Mode, programmes};
+use regsim::ensemble::compare::{ComparePlan, Samples, assemble, pending_pairs, run_compare};
 use regsim::ensemble::replicate_seed;
 use regsim::output::{build_info, prepare_dir, write_json};
 use regsim::scenario::Scenario;
+use regsim::scenario::uncertainty::Uncertainty;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -48,6 +51,90 @@ pub struct CompareArgs {
     pub no_charts: bool,
     #[command(flatten)]
     pub lang: super::LangArg,
+    /// Programme decomposition: auto (oat with 2+ programmes), none, oat (each programme
+    /// alone and the package without each: 2p extra runs per replicate) or shapley (every
+    /// coalition when affordable, else sampled orderings).
+    #[arg(long, default_value = "auto", value_name = "MODE")]
+    pub attribution: String,
+    /// Orderings per replicate when Shapley values are sampled.
+    #[arg(long, default_value_t = 16)]
+    pub permutations: u64,
+    /// Parameter uncertainty table (TOML, `[uncertainty]`): draw --samples parameter sets
+    /// shared by both scenarios, --replicates seeds each.
+    #[arg(long, value_name = "FILE")]
+    pub uncertainty: Option<PathBuf>,
+    /// Parameter sets drawn from --uncertainty (Latin hypercube).
+    #[arg(long, requires = "uncertainty")]
+    pub samples: Option<u64>,
+}
+
+/// Whether a dotted key can be set in the resolved scenario: it has a value there, or it is an
+/// optional policy key whose table exists (`policy.dose_elasticity` in a scenario with a
+/// `[policy]` section; a misspelt one is caught by the scenario checks).
+fn has_key(scn: &Scenario, key: &str) -> bool {
+    let mut v = serde_json::to_value(&scn.raw).unwrap_or_default();
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        match v.get(part) {
+            Some(x) if !x.is_null() => v = x.clone(),
+            _ => return parts[0] == "policy" && i + 1 == parts.len() && i > 0 && v.is_object(),
+        }
+    }
+    !v.is_object()
+}
+
+/// The parameter samples of `--uncertainty`: both scenarios loaded with each sample's values.
+fn load_samples(
+    args: &CompareArgs,
+    sets: &[String],
+    baseline: &Scenario,
+    policy: &Scenario,
+    seed: u64,
+) -> Result<Option<Samples>> {
+    let Some(file) = &args.uncertainty else {
+        return Ok(None);
+    };
+    let table = Uncertainty::load(file)?;
+    let k = args.samples.unwrap_or(0);
+    if k < 2 {
+        bail!("--samples {k}: allowed: 2 or more (parameter sets drawn from --uncertainty)");
+    }
+    let mut unused = Vec::new();
+    for p in &table.params {
+        if has_key(baseline, &p.key) || has_key(policy, &p.key) {
+            continue;
+        }
+        if p.key.starts_with("policy.") {
+            unused.push(p.key.as_str());
+        } else {
+            bail!(
+                "{}: {}: not a value of either scenario; allowed: a scalar key such as firms.exit_loss_months",
+                file.display(),
+                p.key
+            );
+        }
+    }
+    if !unused.is_empty() {
+        eprintln!(
+            "{}: {} keys of levers neither scenario has are left out: {}",
+            file.display(),
+            unused.len(),
+            unused.join(", ")
+        );
+    }
+    let values = table.sample_lhs(k as usize, seed);
+    let mut scenarios = Vec::with_capacity(values.len());
+    for point in &values {
+        let load = |path: &PathBuf, scn: &Scenario| {
+            Scenario::load(path, &table.apply(sets, point, |key| has_key(scn, key)))
+        };
+        scenarios.push((load(&args.baseline, baseline)?, load(&args.policy, policy)?));
+    }
+    Ok(Some(Samples {
+        keys: table.keys(),
+        values,
+        scenarios,
+    }))
 }
 
 /// What a resumed comparison must share with the first run: the resolved scenario.
@@ -66,6 +153,9 @@ fn scenario_json(scn: &Scenario) -> Value {
 pub fn run(args: CompareArgs) -> Result<()> {
     if args.replicates == 0 {
         bail!("--replicates 0: allowed: 1 or more");
+    }
+    if args.permutations == 0 {
+        bail!("--permutations 0: allowed: 1 or more");
     }
     let mut sets = args.sets.clone();
     if let Some(scale) = args.scale {
@@ -88,6 +178,31 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-vs-{}-seed{seed}", baseline.name, policy.name))
     });
+    let samples = load_samples(&args, &sets, &baseline, &policy, seed)?;
+    let attribution = if samples.is_some() {
+        if args.attribution != "auto" && args.attribution != "none" {
+            bail!(
+                "--attribution {} with --uncertainty: allowed: auto, none (programme attribution runs without parameter samples)",
+                args.attribution
+            );
+        }
+        Attribution::off()
+    } else {
+        match programmes(&baseline, &policy) {
+            Ok(levers) => Attribution::choose(
+                levers,
+                &args.attribution,
+                args.replicates,
+                args.permutations,
+            )
+            .map_err(anyhow::Error::msg)?,
+            Err(why) if args.attribution == "auto" || args.attribution == "none" => {
+                eprintln!("attribution: none ({why})");
+                Attribution::off()
+            }
+            Err(why) => bail!("--attribution {}: {why}; allowed: none", args.attribution),
+        }
+    };
     let (version, commit) = build_info();
     let definition = json!({
         "regsim_version": version,
@@ -97,6 +212,9 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "sets": sets,
         "replicates": args.replicates,
         "seed": seed,
+        "attribution": attribution.mode.name(),
+        "permutations": args.permutations,
+        "uncertainty": samples.as_ref().map(|s| json!({"keys": s.keys, "values": s.values})),
     });
     let definition_file = out.join("pairs.json");
     if args.resume {
@@ -114,7 +232,29 @@ pub fn run(args: CompareArgs) -> Result<()> {
         policy,
         replicates: args.replicates,
         master_seed: seed,
+        attribution,
+        samples,
     };
+    let runs_per_pair = 2 + plan
+        .attribution
+        .coalitions(plan.pair_seed(0))
+        .len()
+        .saturating_sub(2);
+    eprintln!(
+        "{} pairs x {} runs each{}: {} runs",
+        plan.pairs(),
+        runs_per_pair,
+        match plan.attribution.mode {
+            Mode::None => String::new(),
+            m => format!(
+                " (attribution {} over {} programmes: {} extra runs per replicate)",
+                m.name(),
+                plan.attribution.levers.len(),
+                runs_per_pair - 2
+            ),
+        },
+        plan.pairs() * runs_per_pair as u64
+    );
     let started = Instant::now();
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let pending = pending_pairs(&out, &plan, args.resume)?;
@@ -122,8 +262,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
         eprintln!(
             "{}: {} of {} pairs staged, {} to run",
             out.display(),
-            args.replicates - pending.len() as u64,
-            args.replicates,
+            plan.pairs() - pending.len() as u64,
+            plan.pairs(),
             pending.len()
         );
     }
@@ -138,6 +278,13 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let seeds: Vec<u64> = (0..args.replicates)
         .map(|i| replicate_seed(seed, i))
         .collect();
+    let mut files = vec!["compare.csv", "compare.json", "pairs.json"];
+    if plan.attribution.mode != Mode::None {
+        files.push("attribution.csv");
+    }
+    if plan.samples.is_some() {
+        files.push("uncertainty.csv");
+    }
     let manifest = json!({
         "regsim_version": version,
         "git_commit": commit,
@@ -152,14 +299,17 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "start_year": plan.baseline.start_year,
         "end_year": plan.baseline.end_year,
         "wall_time_s": (wall * 1000.0).round() / 1000.0,
-        "files": ["compare.csv", "compare.json", "pairs.json"],
+        "attribution": plan.attribution.mode.name(),
+        "uncertainty_file": args.uncertainty.as_ref().map(|f| f.display().to_string()),
+        "samples": plan.samples.as_ref().map(|s| s.values.len()),
+        "files": files,
     });
     write_json(&out.join("manifest.json"), &manifest)?;
     eprintln!(
         "{} vs {} seed {seed}: {} pairs ({} run now) in {wall:.1} s -> {}",
         plan.baseline.name,
         plan.policy.name,
-        args.replicates,
+        plan.pairs(),
         pending.len(),
         out.display()
     );
@@ -201,11 +351,16 @@ pub fn planner_table(fig: &Value) -> String {
     ));
     if fig["target"]["reachable_in_horizon"].as_bool() == Some(true) {
         for k in ["baseline", "policy"] {
+            let v = &fig[k];
             s.push_str(&format!(
-                "  P(non-capital SME sales >= 1,432 trn KRW in 2030), {:<8} {:.2}   (sales {} trn KRW)\n",
+                "  P(non-capital SME sales >= 1,432 trn KRW in 2030), {:<8} {:.2}   (sales {} trn KRW; shortfall {:.0} trn; growth {:.2}%/yr, {:.2}%/yr needed: {:+.2} pp)\n",
                 k,
-                f(&fig[k], "p_reach_target_2030"),
-                ci(&fig[k], "noncapital_sme_sales_2030_trn_krw_", 0)
+                f(v, "p_reach_target_2030"),
+                ci(v, "noncapital_sme_sales_2030_trn_krw_", 0),
+                f(v, "shortfall_trn_krw"),
+                100.0 * f(v, "growth_per_year_achieved"),
+                100.0 * f(v, "growth_per_year_needed"),
+                f(v, "growth_per_year_still_needed_pp")
             ));
         }
     }
@@ -226,13 +381,12 @@ pub fn planner_table(fig: &Value) -> String {
     }
     match fig["per_bn_krw"].as_array() {
         Some(rows) if !rows.is_empty() => {
-            s.push_str("  per 1 bn KRW of programme spending: region, programme, net jobs, value added (bn KRW)\n");
+            s.push_str("  per 1 bn KRW of programme spending (all programmes): region, net jobs, value added (bn KRW)\n");
             for r in rows {
                 let va = |k: &str| f(r, k) * 1e-9;
                 s.push_str(&format!(
-                    "    {:<10} {:<20} {}   {:.2} [{:.2}, {:.2}]\n",
+                    "    {:<10} {}   {:.2} [{:.2}, {:.2}]\n",
                     r["region"].as_str().unwrap_or(""),
-                    r["program"].as_str().unwrap_or(""),
                     ci(r, "jobs_", 1),
                     va("value_added_krw_mean"),
                     va("value_added_krw_ci95_low"),
@@ -242,6 +396,8 @@ pub fn planner_table(fig: &Value) -> String {
         }
         _ => s.push_str("  per 1 bn KRW: no extra programme spending in the policy scenario\n"),
     }
+    s.push_str(&attribution_table(&fig["attribution"]));
+    s.push_str(&uncertainty_table(&fig["uncertainty"]));
     let t = &fig["treated_firms"];
     if t.is_object() {
         s.push_str(&format!(
@@ -250,6 +406,97 @@ pub fn planner_table(fig: &Value) -> String {
             ci_scaled(t, "sales_krw_diff_", 1, 1e-6),
             ci(t, "employees_diff_", 2),
             ci(t, "survival_diff_", 3)
+        ));
+    }
+    s
+}
+
+/// `mean [low, high]` of a `{mean, ci95_low, ci95_high}` object times `scale`.
+fn ci_obj(v: &Value, decimals: usize, scale: f64) -> String {
+    ci_scaled(v, "", decimals, scale)
+}
+
+/// The programme decomposition: per programme, net jobs (stand-alone, marginal, Shapley) and
+/// jobs and value added per 1 bn KRW.
+fn attribution_table(a: &Value) -> String {
+    let Some(rows) = a["by_programme"].as_array() else {
+        return String::new();
+    };
+    let mut s = format!(
+        "  programmes ({}; Shapley {}):\n",
+        a["mode"].as_str().unwrap_or(""),
+        a["shapley_method"].as_str().unwrap_or("")
+    );
+    let pkg = &a["package_effect"];
+    s.push_str(&format!(
+        "    package: net jobs {}, value added {} bn KRW; Shapley sum - package: jobs {}\n",
+        ci_obj(&pkg["jobs"], 0, 1.0),
+        ci_obj(&pkg["value_added_krw"], 0, 1e-9),
+        ci_obj(&a["shapley_sum_minus_package_effect"]["jobs"], 1, 1.0)
+    ));
+    s.push_str("    programme             spend alone (bn)  net jobs alone | marginal | Shapley       jobs per bn alone | marginal | Shapley     VA (bn) per bn alone | Shapley\n");
+    for r in rows {
+        let j = &r["jobs"];
+        let va = &r["value_added_krw"];
+        let m = |o: &Value, k: &str| f(&o[k], "mean");
+        s.push_str(&format!(
+            "    {:<20} {:>8.0} {:>16.0} | {:>8.0} | {:>8.0}   {:>14.2} | {:>7.2} | {:>7.2}   {:>14.2} | {:>7.2}\n",
+            r["programme"].as_str().unwrap_or(""),
+            f(&r["spend_standalone_krw"], "mean") * 1e-9,
+            m(j, "standalone"),
+            m(j, "marginal"),
+            m(j, "shapley"),
+            m(j, "standalone_per_bn_krw"),
+            m(j, "marginal_per_bn_krw"),
+            m(j, "shapley_per_bn_krw"),
+            m(va, "standalone_per_bn_krw") * 1e-9,
+            m(va, "shapley_per_bn_krw") * 1e-9,
+        ));
+        s.push_str(&format!(
+            "    {:<20} jobs per bn alone {}, Shapley {}\n",
+            "",
+            ci_obj(&j["standalone_per_bn_krw"], 2, 1.0),
+            ci_obj(&j["shapley_per_bn_krw"], 2, 1.0)
+        ));
+    }
+    s
+}
+
+/// P(target) and the policy effect over parameter and Monte Carlo uncertainty, and the
+/// parameters the answer hangs on.
+fn uncertainty_table(u: &Value) -> String {
+    if !u.is_object() {
+        return String::new();
+    }
+    let q = |v: &Value| {
+        format!(
+            "{:.0} [{:.0}, {:.0}]",
+            f(v, "p50"),
+            f(v, "p05"),
+            f(v, "p95")
+        )
+    };
+    let mut s = format!(
+        "  over parameter uncertainty ({} samples x {} seeds): P(target) baseline {:.2}, policy {:.2}; policy 2030 sales p50 [p05, p95] {} trn KRW; effect {} trn KRW\n",
+        u["samples"],
+        u["replicates_per_sample"],
+        f(u, "p_reach_target_baseline"),
+        f(u, "p_reach_target_policy"),
+        q(&u["policy_sales_trn_krw_across_samples"]),
+        q(&u["effect_trn_krw_across_samples"])
+    );
+    s.push_str("    parameters by |Spearman rho| with policy 2030 sales (rho with the effect):\n");
+    for p in u["parameters_by_influence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(5)
+    {
+        s.push_str(&format!(
+            "      {:<45} {:+.2} ({:+.2})\n",
+            p["key"].as_str().unwrap_or(""),
+            f(p, "spearman_policy_sales"),
+            f(p, "spearman_effect")
         ));
     }
     s

@@ -150,6 +150,9 @@ pub fn run(args: TargetArgs) -> Result<()> {
         policy: Scenario::load(&args.policy, &scaled_sets)?,
         replicates: args.replicates,
         master_seed: seed,
+        // The jobs per 1 bn KRW of the whole package; no per-programme split here.
+        attribution: regsim::ensemble::attribution::Attribution::off(),
+        samples: None,
     };
     let at = out.join("at-multiplier");
     let ids: Vec<u64> = (0..args.replicates).collect();

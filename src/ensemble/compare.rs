@@ -3,8 +3,10 @@
 //! replicate order into `compare.csv` (per metric, region and year: means and the mean paired
 //! difference with its 95% CI) and the planner's figures of `compare.json`.
 //!
-//! A staged pair holds both runs' region and national rows, their programme spending, and the
-//! treated-firm summary of that replicate. The reduction streams the pairs one at a time into
+//! A staged pair holds both runs' region and national rows, their programme spending, the
+//! treated-firm summary of that replicate and, with a programme decomposition, the summaries of
+//! its coalition runs (`attribution.rs`). With parameter samples (`compare --uncertainty`) pair
+//! `j` runs sample `j / replicates` on replicate `j % replicates`'s seed. The reduction streams the pairs one at a time into
 //! Welford accumulators, so memory does not depend on the number of replicates.
 //!
 //! Treated firms: every firm that carries a programme flag at some year end of the policy run.
@@ -16,7 +18,8 @@
 //! firm gone before then counts 0, 0, 0) is one observation; CIs are across replicates. The
 //! observers hold one map entry per treated firm of the pair in flight.
 
-use super::stats::{MeanCi, Welford};
+use super::attribution::{self, Attribution, Coalition};
+use super::stats::{MeanCi, Welford, quantile_sorted, spearman};
 use super::store::{EnsembleError, io, num, parse_num, prepare_staging, read_staged, write_staged};
 use super::{replicate_seed, run_parallel};
 use crate::metrics::{NATIONAL_EXTRA, NationalRow, REGION_METRICS};
@@ -49,13 +52,55 @@ pub const GAP_METRICS: [&str; 4] = [
 pub struct ComparePlan {
     pub baseline: Scenario,
     pub policy: Scenario,
+    /// Replicates (seeds) per parameter sample.
     pub replicates: u64,
     pub master_seed: u64,
+    /// Which programmes are decomposed, and how (off: [`Attribution::off`]).
+    pub attribution: Attribution,
+    /// Parameter samples (`compare --uncertainty`); `None`: the scenarios as loaded.
+    pub samples: Option<Samples>,
+}
+
+/// Parameter sets drawn from an uncertainty table, shared by both scenarios: pair `j` runs
+/// sample `j / replicates` with replicate `j % replicates`'s seed.
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// The varied scenario keys.
+    pub keys: Vec<String>,
+    /// One value per key, per sample.
+    pub values: Vec<Vec<f64>>,
+    /// (baseline, policy) with the sample's values set.
+    pub scenarios: Vec<(Scenario, Scenario)>,
 }
 
 impl ComparePlan {
     fn years(&self) -> usize {
         (self.baseline.end_year - self.baseline.start_year + 1) as usize
+    }
+
+    /// Number of staged pairs: replicates times parameter samples.
+    pub fn pairs(&self) -> u64 {
+        self.replicates * self.samples.as_ref().map_or(1, |s| s.values.len() as u64)
+    }
+
+    /// The seed of pair `j` (the same for every parameter sample: common random numbers).
+    pub fn pair_seed(&self, j: u64) -> u64 {
+        replicate_seed(self.master_seed, j % self.replicates)
+    }
+
+    /// The scenarios of pair `j`.
+    pub fn scenarios(&self, j: u64) -> (&Scenario, &Scenario) {
+        match &self.samples {
+            Some(s) => {
+                let (b, p) = &s.scenarios[(j / self.replicates) as usize];
+                (b, p)
+            }
+            None => (&self.baseline, &self.policy),
+        }
+    }
+
+    fn target_index(&self) -> usize {
+        (TARGET_YEAR - self.baseline.start_year).max(0) as usize
     }
 }
 
@@ -120,11 +165,18 @@ pub fn treated_effect(
     (matched, unmatched, means)
 }
 
-/// Runs one pair: the policy run records its treated firms, the baseline run the same ids.
-fn run_pair(plan: &ComparePlan, seed: u64) -> (RunResult, RunResult, (u64, u64, [f64; 3])) {
-    let last = plan.policy.end_year;
+/// What one staged pair holds besides the two runs: the treated-firm figures and the
+/// attribution coalitions (mask, outcomes, spending per programme).
+type Extra = ((u64, u64, [f64; 3]), Vec<(u64, Coalition)>);
+
+/// Runs pair `j`: the policy run records its treated firms, the baseline run the same ids;
+/// then the attribution coalitions other than the empty (baseline) and full (policy) ones.
+fn run_pair(plan: &ComparePlan, j: u64) -> (RunResult, RunResult, Extra) {
+    let seed = plan.pair_seed(j);
+    let (base_scn, policy_scn) = plan.scenarios(j);
+    let last = policy_scn.end_year;
     let mut treated: BTreeMap<u64, Outcome> = BTreeMap::new();
-    let policy = simulate::<std::convert::Infallible>(&plan.policy, seed, |year, w| {
+    let policy = simulate::<std::convert::Infallible>(policy_scn, seed, |year, w| {
         let f = &w.firms;
         for i in 0..f.len() {
             if f.flags[i] & FIRM_PROGRAMMES != 0 {
@@ -142,7 +194,7 @@ fn run_pair(plan: &ComparePlan, seed: u64) -> (RunResult, RunResult, (u64, u64, 
     })
     .unwrap_or_else(|e| match e {});
     let mut seen: BTreeMap<u64, Outcome> = BTreeMap::new();
-    let baseline = simulate::<std::convert::Infallible>(&plan.baseline, seed, |year, w| {
+    let baseline = simulate::<std::convert::Infallible>(base_scn, seed, |year, w| {
         if treated.is_empty() {
             return Ok(());
         }
@@ -159,10 +211,29 @@ fn run_pair(plan: &ComparePlan, seed: u64) -> (RunResult, RunResult, (u64, u64, 
     })
     .unwrap_or_else(|e| match e {});
     let effect = treated_effect(&treated, &seen);
-    (baseline, policy, effect)
+    let a = &plan.attribution;
+    let (levers, t) = (&a.levers, plan.target_index());
+    let full = a.full();
+    let coalitions = a
+        .coalitions(seed)
+        .into_iter()
+        .map(|mask| {
+            let run = match mask {
+                0 => attribution::summarise(&baseline, levers, t),
+                m if m == full => attribution::summarise(&policy, levers, t),
+                m => {
+                    let scn = a.coalition_scenario(base_scn, policy_scn, m);
+                    attribution::summarise(&crate::sim::simulate_plain(&scn, seed), levers, t)
+                }
+            };
+            (mask, run)
+        })
+        .collect();
+    (baseline, policy, (effect, coalitions))
 }
 
-fn pair_text(baseline: &RunResult, policy: &RunResult, effect: (u64, u64, [f64; 3])) -> String {
+fn pair_text(baseline: &RunResult, policy: &RunResult, extra: &Extra) -> String {
+    let (effect, coalitions) = extra;
     let mut out = String::with_capacity(80_000);
     for (tag, run) in [("B", baseline), ("P", policy)] {
         for row in &run.regions {
@@ -202,11 +273,21 @@ fn pair_text(baseline: &RunResult, policy: &RunResult, effect: (u64, u64, [f64; 
         num(d[1]),
         num(d[2])
     );
+    for (mask, (outcomes, spend)) in coalitions {
+        let _ = write!(out, "A,{mask}");
+        for v in outcomes.iter().chain(spend) {
+            out.push(',');
+            out.push_str(&num(*v));
+        }
+        out.push('\n');
+    }
     out
 }
 
-fn valid_pair(body: &str, years: usize) -> bool {
-    let mut counts = [0usize; 5];
+/// Whether a staged pair is complete: `coalitions` attribution lines of `programmes`
+/// spending columns each.
+fn valid_pair(body: &str, years: usize, coalitions: usize, programmes: usize) -> bool {
+    let mut counts = [0usize; 6];
     for line in body.lines() {
         let (tag, rest) = line.split_once(',').unwrap_or((line, ""));
         let fields = rest.split(',').count();
@@ -218,6 +299,7 @@ fn valid_pair(body: &str, years: usize) -> bool {
             ),
             "BG" | "PG" => continue,
             "T" => (4, 5),
+            "A" => (5, 1 + attribution::OUTCOMES.len() + programmes),
             _ => return false,
         };
         if fields != want {
@@ -225,7 +307,20 @@ fn valid_pair(body: &str, years: usize) -> bool {
         }
         counts[slot] += 1;
     }
-    counts == [years * N_REGIONS, years * N_REGIONS, years, years, 1]
+    counts
+        == [
+            years * N_REGIONS,
+            years * N_REGIONS,
+            years,
+            years,
+            1,
+            coalitions,
+        ]
+}
+
+fn valid_pair_of(plan: &ComparePlan, j: u64) -> impl Fn(&str) -> bool + '_ {
+    let coalitions = plan.attribution.coalitions(plan.pair_seed(j)).len();
+    move |b| valid_pair(b, plan.years(), coalitions, plan.attribution.levers.len())
 }
 
 /// The replicates still to do (with `resume`, those without a complete staged pair).
@@ -235,9 +330,8 @@ pub fn pending_pairs(
     resume: bool,
 ) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
-    for i in 0..plan.replicates {
-        if !resume || read_staged(&pair_file(dir, i), i, |b| valid_pair(b, plan.years()))?.is_none()
-        {
+    for i in 0..plan.pairs() {
+        if !resume || read_staged(&pair_file(dir, i), i, valid_pair_of(plan, i))?.is_none() {
             out.push(i);
         }
     }
@@ -254,9 +348,8 @@ pub fn run_compare(
 ) -> Result<(), EnsembleError> {
     prepare_staging(&dir.join("pairs"))?;
     run_parallel(replicates, |&i| {
-        let seed = replicate_seed(plan.master_seed, i);
-        let (baseline, policy, effect) = run_pair(plan, seed);
-        let text = pair_text(&baseline, &policy, effect);
+        let (baseline, policy, extra) = run_pair(plan, i);
+        let text = pair_text(&baseline, &policy, &extra);
         drop((baseline, policy));
         write_staged(&pair_file(dir, i), i, &text)?;
         on_done();
@@ -273,17 +366,19 @@ struct Pair {
     /// [scenario]: (program, region index, spend)
     programs: [Vec<(String, usize, f64)>; 2],
     treated: (f64, f64, [f64; 3]),
+    coalitions: BTreeMap<u64, Coalition>,
 }
 
 fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleError> {
     let path = pair_file(dir, i);
-    let body = read_staged(&path, i, |b| valid_pair(b, plan.years()))?
+    let body = read_staged(&path, i, valid_pair_of(plan, i))?
         .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
     let mut pair = Pair {
         regions: [Vec::new(), Vec::new()],
         national: [Vec::new(), Vec::new()],
         programs: [Vec::new(), Vec::new()],
         treated: (0.0, 0.0, [f64::NAN; 3]),
+        coalitions: BTreeMap::new(),
     };
     for line in body.lines() {
         let mut fields = line.split(',');
@@ -320,6 +415,19 @@ fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleErr
                     .map(|t| parse_num(&path, t))
                     .collect::<Result<Vec<_>, _>>()?;
                 pair.treated = (f[0], f[1], [f[2], f[3], f[4]]);
+            }
+            "A" => {
+                let f: Vec<&str> = fields.collect();
+                let mask: u64 = f[0]
+                    .parse()
+                    .map_err(|_| EnsembleError::Damaged(path.clone()))?;
+                let v = f[1..]
+                    .iter()
+                    .map(|t| parse_num(&path, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (outcomes, spend) = v.split_at(attribution::OUTCOMES.len());
+                pair.coalitions
+                    .insert(mask, (outcomes.to_vec(), spend.to_vec()));
             }
             _ => return Err(EnsembleError::Damaged(path)),
         }
@@ -405,8 +513,17 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
     let mut treated = [Welford::default(); 5];
     let mut treated_replicates = 0u64;
 
-    for i in 0..plan.replicates {
+    let mut sales_start = [Welford::default(); 2];
+    let mut attr = attribution::Acc::new(&plan.attribution);
+    let n_samples = plan.samples.as_ref().map_or(0, |s| s.values.len());
+    // Per parameter sample: non-capital sales per year of both scenarios and the runs
+    // reaching the target.
+    let mut by_sample = vec![SampleAcc::new(years); n_samples];
+    for i in 0..plan.pairs() {
         let pair = read_pair(dir, plan, i)?;
+        if plan.attribution.mode != attribution::Mode::None {
+            attr.push(&plan.attribution, plan.pair_seed(i), &pair.coalitions);
+        }
         for m in 0..nm {
             for y in 0..years {
                 cells[idx(m, 0, y)].push(pair.national[0][y][m], pair.national[1][y][m]);
@@ -425,8 +542,17 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         if has_target {
             for s in 0..2 {
                 let v = pair.national[s][target_year][noncap];
-                reach[s] += u64::from(v >= TARGET_SALES_KRW);
+                let hit = u64::from(v >= TARGET_SALES_KRW);
+                reach[s] += hit;
                 sales_2030[s].push(v);
+                sales_start[s].push(pair.national[s][0][noncap]);
+                if n_samples > 0 {
+                    let acc = &mut by_sample[(i / plan.replicates) as usize];
+                    for (y, w) in acc.sales[s].iter_mut().enumerate() {
+                        w.push(pair.national[s][y][noncap]);
+                    }
+                    acc.reach[s] += hit;
+                }
             }
         }
         for (g, name) in GAP_METRICS.iter().enumerate() {
@@ -493,22 +619,6 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
                 .map(|y| pair.national[1][y][value_added] - pair.national[0][y][value_added])
                 .sum();
             push((N_REGIONS, (0, String::new())), (jobs, va), total);
-            for (program, v) in &spend {
-                let s_p: f64 = v.iter().sum();
-                if s_p <= 0.0 {
-                    continue;
-                }
-                let mut effect = (0.0, 0.0);
-                for r in 0..N_REGIONS {
-                    if by_region[r] > 0.0 && v[r] > 0.0 {
-                        let (j, va) = diff_region(r);
-                        let w = v[r] / by_region[r];
-                        effect.0 += j * w;
-                        effect.1 += va * w;
-                    }
-                }
-                push((N_REGIONS, (1, program.to_string())), effect, s_p);
-            }
         }
         let (matched, unmatched, d) = pair.treated;
         if matched > 0.0 {
@@ -523,7 +633,7 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
 
     write_compare_csv(dir, &cells, years, start)?;
 
-    let n = plan.replicates;
+    let n = plan.pairs();
     let scenario_json = |s: usize, scn: &Scenario| {
         let mut o = vec![("scenario_name".to_string(), json!(scn.name))];
         if has_target {
@@ -535,6 +645,11 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
                 &format!("noncapital_sme_sales_{TARGET_YEAR}_trn_krw_"),
                 sales_2030[s].mean_ci(),
                 1e-12,
+            ));
+            o.extend(distance_to_target(
+                sales_start[s].mean(),
+                sales_2030[s].mean(),
+                (TARGET_YEAR - start) as f64,
             ));
         }
         object(o)
@@ -601,6 +716,27 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         o.extend(ci_json("survival_diff_", treated[4].mean_ci(), 1.0));
         object(o)
     };
+    let attribution_json = if plan.attribution.mode == attribution::Mode::None {
+        Value::Null
+    } else {
+        let runs = plan
+            .attribution
+            .coalitions(plan.pair_seed(0))
+            .len()
+            .saturating_sub(2);
+        write_text(&dir.join("attribution.csv"), &attr.csv(&plan.attribution))?;
+        attr.json(&plan.attribution, runs)
+    };
+    let uncertainty_json = match &plan.samples {
+        Some(samples) if has_target => {
+            write_text(
+                &dir.join("uncertainty.csv"),
+                &uncertainty_csv(samples, &by_sample, target_year, plan.replicates),
+            )?;
+            uncertainty_json(samples, &by_sample, target_year, start, plan.replicates)
+        }
+        _ => Value::Null,
+    };
     let out = json!({
         "baseline": scenario_json(0, &plan.baseline),
         "policy": scenario_json(1, &plan.policy),
@@ -610,9 +746,167 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         "leakage": leak_json,
         "treated_firms": treated_json,
         "per_bn_krw": per_bn_json,
+        "attribution": attribution_json,
+        "uncertainty": uncertainty_json,
     });
     crate::output::write_json(&dir.join("compare.json"), &out)?;
     Ok(out)
+}
+
+/// Distance to the target of a scenario: the shortfall of its mean 2030 value and the annual
+/// growth from the start year's mean that the target needs, against the growth achieved.
+fn distance_to_target(start_krw: f64, end_krw: f64, years: f64) -> Vec<(String, Value)> {
+    let rate = |to: f64| (to / start_krw).powf(1.0 / years) - 1.0;
+    let (needed, achieved) = (rate(TARGET_SALES_KRW), rate(end_krw));
+    vec![
+        (
+            "shortfall_trn_krw".to_string(),
+            json!((TARGET_SALES_KRW - end_krw) * 1e-12),
+        ),
+        ("growth_per_year_needed".to_string(), json!(needed)),
+        ("growth_per_year_achieved".to_string(), json!(achieved)),
+        (
+            "growth_per_year_still_needed_pp".to_string(),
+            json!(100.0 * (needed - achieved)),
+        ),
+    ]
+}
+
+/// Writes a small text table atomically.
+fn write_text(path: &Path, text: &str) -> Result<(), EnsembleError> {
+    let mut file = AtomicFile::create(path)?;
+    file.writer().write_all(text.as_bytes()).map_err(io(path))?;
+    Ok(file.commit()?)
+}
+
+/// One parameter sample's figures: mean non-capital SME sales per year and scenario
+/// (baseline, policy) over its seeds, and the seeds reaching the target.
+#[derive(Debug, Clone)]
+struct SampleAcc {
+    sales: [Vec<Welford>; 2],
+    reach: [u64; 2],
+}
+
+impl SampleAcc {
+    fn new(years: usize) -> Self {
+        SampleAcc {
+            sales: [
+                vec![Welford::default(); years],
+                vec![Welford::default(); years],
+            ],
+            reach: [0; 2],
+        }
+    }
+}
+
+/// `uncertainty.csv`: one row per parameter sample: its values, then 2030 sales of both
+/// scenarios (mean over seeds), the effect and the share of seeds reaching the target.
+fn uncertainty_csv(samples: &Samples, acc: &[SampleAcc], t: usize, replicates: u64) -> String {
+    let mut out = String::from("sample");
+    for k in &samples.keys {
+        out.push(',');
+        out.push_str(k);
+    }
+    out.push_str(",baseline_sales_2030_krw,policy_sales_2030_krw,effect_krw,p_reach_target_baseline,p_reach_target_policy\n");
+    for (i, (values, a)) in samples.values.iter().zip(acc).enumerate() {
+        let _ = write!(out, "{i}");
+        for v in values {
+            let _ = write!(out, ",{}", num(*v));
+        }
+        let (b, p) = (a.sales[0][t].mean(), a.sales[1][t].mean());
+        let _ = writeln!(
+            out,
+            ",{},{},{},{},{}",
+            num(b),
+            num(p),
+            num(p - b),
+            num(a.reach[0] as f64 / replicates as f64),
+            num(a.reach[1] as f64 / replicates as f64)
+        );
+    }
+    out
+}
+
+/// The `uncertainty` object of compare.json: P(target) and the effect over parameter and
+/// Monte Carlo uncertainty together, their spread across parameter samples (and the fan of
+/// non-capital sales per year), and the Spearman rank correlation of each parameter with the
+/// outcomes across samples.
+fn uncertainty_json(
+    samples: &Samples,
+    acc: &[SampleAcc],
+    t: usize,
+    start: i32,
+    replicates: u64,
+) -> Value {
+    let k = acc.len();
+    let policy_sales: Vec<f64> = acc.iter().map(|s| s.sales[1][t].mean()).collect();
+    let effect: Vec<f64> = acc
+        .iter()
+        .map(|s| s.sales[1][t].mean() - s.sales[0][t].mean())
+        .collect();
+    let p_policy: Vec<f64> = acc
+        .iter()
+        .map(|s| s.reach[1] as f64 / replicates as f64)
+        .collect();
+    let sorted = |v: &[f64], scale: f64| {
+        let mut out: Vec<f64> = v.iter().map(|x| x * scale).collect();
+        out.sort_by(f64::total_cmp);
+        out
+    };
+    let quantiles = |v: &[f64], scale: f64| {
+        let s = sorted(v, scale);
+        json!({
+            "p05": quantile_sorted(&s, 0.05),
+            "p50": quantile_sorted(&s, 0.5),
+            "p95": quantile_sorted(&s, 0.95),
+        })
+    };
+    let fan = |scenario: usize| -> Value {
+        let years = acc.first().map_or(0, |a| a.sales[scenario].len());
+        (0..years)
+            .map(|y| {
+                let v: Vec<f64> = acc.iter().map(|a| a.sales[scenario][y].mean()).collect();
+                let s = sorted(&v, 1e-12);
+                json!({
+                    "year": start + y as i32,
+                    "p05": quantile_sorted(&s, 0.05),
+                    "p25": quantile_sorted(&s, 0.25),
+                    "p50": quantile_sorted(&s, 0.5),
+                    "p75": quantile_sorted(&s, 0.75),
+                    "p95": quantile_sorted(&s, 0.95),
+                })
+            })
+            .collect()
+    };
+    let mut params: Vec<Value> = samples
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(j, key)| {
+            let x: Vec<f64> = samples.values.iter().map(|p| p[j]).collect();
+            json!({
+                "key": key,
+                "spearman_policy_sales": spearman(&x, &policy_sales),
+                "spearman_effect": spearman(&x, &effect),
+            })
+        })
+        .collect();
+    let strength = |v: &Value| v["spearman_policy_sales"].as_f64().unwrap_or(0.0).abs();
+    params.sort_by(|a, b| strength(b).total_cmp(&strength(a)));
+    let p_reach = |s: usize| {
+        acc.iter().map(|x| x.reach[s]).sum::<u64>() as f64 / (k as u64 * replicates) as f64
+    };
+    json!({
+        "samples": k,
+        "replicates_per_sample": replicates,
+        "p_reach_target_baseline": p_reach(0),
+        "p_reach_target_policy": p_reach(1),
+        "p_reach_target_policy_across_samples": quantiles(&p_policy, 1.0),
+        "policy_sales_trn_krw_across_samples": quantiles(&policy_sales, 1e-12),
+        "effect_trn_krw_across_samples": quantiles(&effect, 1e-12),
+        "noncapital_sme_sales_trn_krw_fan": {"baseline": fan(0), "policy": fan(1)},
+        "parameters_by_influence": params,
+    })
 }
 
 fn write_compare_csv(
@@ -710,9 +1004,8 @@ mod tests {
     }
 
     /// Per-bn-KRW arithmetic on a pair with hand-made spending and effects: extra spend is
-    /// policy minus baseline; regions divide their own effect by their own spend; programmes
-    /// are credited with their share of each region's effect; the national row divides the
-    /// whole-country effect (spillovers included) by the total.
+    /// policy minus baseline; regions divide their own effect by their own spend; the national
+    /// row divides the whole-country effect (spillovers included) by the total.
     #[test]
     fn per_bn_krw_divides_effects_by_extra_spending() {
         use crate::metrics::{ProgramRow, national_row};
@@ -750,7 +1043,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         prepare_staging(&dir.path().join("pairs")).unwrap();
         for i in 0..2 {
-            let text = pair_text(&baseline, &policy, (3, 1, [100.0, 1.0, 0.5]));
+            let text = pair_text(&baseline, &policy, &((3, 1, [100.0, 1.0, 0.5]), Vec::new()));
             write_staged(&pair_file(dir.path(), i), i, &text).unwrap();
         }
         let plan = ComparePlan {
@@ -758,6 +1051,8 @@ mod tests {
             policy: scn,
             replicates: 2,
             master_seed: 5,
+            attribution: Attribution::off(),
+            samples: None,
         };
         let json = assemble(dir.path(), &plan).unwrap();
         let rows = json["per_bn_krw"].as_array().unwrap();
@@ -770,15 +1065,14 @@ mod tests {
             .iter()
             .map(|r| (r["region"].to_string(), r["program"].to_string()))
             .collect();
-        assert_eq!(rows.len(), 5, "{names:?}");
+        // No proportional split by programme: programmes get counterfactual runs instead.
+        assert_eq!(rows.len(), 3, "{names:?}");
+        assert!(rows.iter().all(|r| r["program"] == "all"));
         close(&find("busan", "all")["jobs_mean"], 80.0 / 8.0);
         close(&find("busan", "all")["value_added_krw_mean"], 2e9 / 8.0);
         close(&find("gangwon", "all")["jobs_mean"], 10.0 / 0.5);
         close(&find("national", "all")["jobs_mean"], 60.0 / 8.5);
         close(&find("national", "all")["value_added_krw_mean"], 2e9 / 8.5);
-        close(&find("national", "smart_factory")["jobs_mean"], 40.0 / 4.0);
-        close(&find("national", "tips")["jobs_mean"], 50.0 / 4.5);
-        close(&find("national", "tips")["value_added_krw_mean"], 1e9 / 4.5);
         // Identical replicates: a zero-width CI.
         let b = find("busan", "all");
         assert_eq!(b["jobs_ci95_low"], b["jobs_ci95_high"]);
@@ -786,7 +1080,7 @@ mod tests {
             rows[0]["region"], "busan",
             "regions in id order, national last"
         );
-        assert_eq!(rows[2]["program"], "all", "`all` before the programmes");
+        assert_eq!(rows[2]["region"], "national");
         assert_eq!(json["treated_firms"]["sales_krw_diff_mean"], 100.0);
         assert_eq!(json["treated_firms"]["matched_firms_mean"], 3.0);
         close(

@@ -18,6 +18,7 @@
 //! callback per finished run for its progress bar. `store.rs` is the one file that touches
 //! the file system (staged run files and the assembled tables, written through `output::`).
 
+pub mod attribution;
 pub mod compare;
 pub mod design;
 pub mod stats;

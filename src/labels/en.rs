@@ -112,6 +112,14 @@ pub const LABELS: &[(&str, &str)] = &[
         "t.per_bn_programme",
         "Net jobs and value added per 1 bn KRW of spending, by programme",
     ),
+    (
+        "t.attribution",
+        "Per programme and 1 bn KRW: alone, marginal, Shapley",
+    ),
+    (
+        "t.uncertainty_fan",
+        "Non-capital SME sales over parameter uncertainty, and P(target)",
+    ),
     ("net_jobs", "Net jobs"),
     ("y.jobs_per_bn", "Jobs per 1 bn KRW spent"),
     ("value_added", "Value added"),

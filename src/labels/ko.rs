@@ -97,6 +97,14 @@ pub const LABELS: &[(&str, &str)] = &[
         "t.per_bn_programme",
         "지출 10억 원당 순 일자리와 부가가치, 사업별",
     ),
+    (
+        "t.attribution",
+        "사업별 지출 10억 원당 효과: 단독, 한계, 섀플리",
+    ),
+    (
+        "t.uncertainty_fan",
+        "모수 불확실성 아래 비수도권 중소기업 매출과 목표 달성 확률",
+    ),
     ("net_jobs", "순 일자리"),
     ("y.jobs_per_bn", "지출 10억 원당 일자리 (명)"),
     ("value_added", "부가가치"),

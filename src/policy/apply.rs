@@ -83,6 +83,8 @@ fn january(
 
     if let Some(h) = &policy.hub_cities {
         let fh = world.policy.funded[Program::HubCities as usize];
+        // Dose: the boosts hold at the reference money per hub-year (ODD 7.10.0).
+        let dh = policy.dose(h.cost_krw_per_hub_year * fh, h.reference_krw_per_hub_year);
         for r in 0..N_REGIONS {
             if !h.hubs[y][r] {
                 continue;
@@ -91,19 +93,23 @@ fn january(
                 .policy
                 .spend(Program::HubCities, r, h.cost_krw_per_hub_year * fh);
             let ps = &mut world.policy;
-            ps.startup_birth_mult[r] *= 1.0 + h.startup_birth_boost * fh;
-            ps.startup_quality_shift[r] += h.startup_quality_boost * fh;
-            ps.distance_factor[r] *= 1.0 - h.investor_distance_discount * fh;
+            ps.startup_birth_mult[r] *= 1.0 + h.startup_birth_boost * dh;
+            ps.startup_quality_shift[r] += h.startup_quality_boost * dh;
+            ps.distance_factor[r] *= 1.0 - (h.investor_distance_discount * dh).min(1.0);
             ps.startup_birth_flags[r] |= flag::HUB_CITY;
             let newly = y == 0 || !h.hubs[y - 1][r];
             if newly {
-                world.regions.amenity_15_39[r] += h.amenity_15_39_boost * fh;
+                world.regions.amenity_15_39[r] += h.amenity_15_39_boost * dh;
             }
         }
     }
 
     if let Some(sp) = &policy.startup_parks {
         let fp = world.policy.funded[Program::StartupParks as usize];
+        let dp = policy.dose(
+            sp.cost_krw_per_region_year * fp,
+            sp.reference_krw_per_region_year,
+        );
         for r in 0..N_REGIONS {
             if !sp.parks[y][r] {
                 continue;
@@ -111,7 +117,7 @@ fn january(
             world
                 .policy
                 .spend(Program::StartupParks, r, sp.cost_krw_per_region_year * fp);
-            world.policy.startup_birth_mult[r] *= 1.0 + sp.startup_birth_boost * fp;
+            world.policy.startup_birth_mult[r] *= 1.0 + sp.startup_birth_boost * dp;
             // Angel hub: money to the region's angels (none there: not spent).
             let angels: Vec<usize> = (0..world.investors.len())
                 .filter(|&k| {
@@ -226,9 +232,9 @@ fn january(
     }
 
     if let Some(o) = &policy.one_stop {
-        let fo = world.policy.funded[Program::OneStop as usize];
         let money = world.policy.left_krw[Program::OneStop as usize];
         let centres: f64 = o.centres.iter().sum();
+        let dose = policy.dose(money / centres.max(1.0), o.reference_krw_per_centre_year);
         world.policy.one_stop_progress_month = 0.0;
         if money > 0.0 && centres > 0.0 {
             for r in 0..N_REGIONS {
@@ -258,70 +264,81 @@ fn january(
             } else {
                 1.0
             };
-            world.policy.one_stop_progress_month = o.progress_boost_per_year * fo * coverage / 12.0;
+            world.policy.one_stop_progress_month =
+                o.progress_boost_per_year * dose * coverage / 12.0;
         }
     }
 
     if let Some(k) = &policy.key_industries {
-        let ps = &mut world.policy;
-        ps.drift_bonus_month = [[0.0; N_SECTORS]; N_REGIONS];
-        if y >= k.from_year_index {
-            let fk = ps.funded[Program::KeyIndustries as usize];
-            let pool = ps.left_krw[Program::KeyIndustries as usize];
-            let n_r: [f64; N_REGIONS] =
-                std::array::from_fn(|r| k.designation[r].iter().filter(|&&d| d > 0).count() as f64);
-            let n_total: f64 = n_r.iter().sum();
-            // Performance: growth of the region's SME sales in the last finished year.
-            let h = &ps.sales_by_year;
-            let growth: [f64; N_REGIONS] = std::array::from_fn(|r| {
-                if h.len() >= 2 && h[h.len() - 2][r] > 0.0 && h[h.len() - 1][r] > 0.0 {
-                    (h[h.len() - 1][r] / h[h.len() - 2][r]).ln()
-                } else {
-                    0.0
-                }
-            });
-            let mean_g = (0..N_REGIONS)
-                .filter(|&r| n_r[r] > 0.0)
-                .map(|r| growth[r] * n_r[r])
-                .sum::<f64>()
-                / n_total.max(1.0);
-            let weight: [f64; N_REGIONS] = std::array::from_fn(|r| {
-                n_r[r] * (k.performance_sensitivity * (growth[r] - mean_g)).exp()
-            });
-            let w_total: f64 = weight.iter().sum();
-            for r in 0..N_REGIONS {
-                if n_r[r] == 0.0 {
-                    continue;
-                }
-                let incentive = if w_total > 0.0 {
-                    pool * weight[r] / w_total
-                } else {
-                    0.0
-                };
-                // Incentive per designation relative to an equal split (1 on average).
-                let rel = if pool > 0.0 {
-                    (incentive / n_r[r]) / (pool / n_total)
-                } else {
-                    0.0
-                };
-                ps.spend(Program::KeyIndustries, r, incentive);
-                for s in 0..N_SECTORS {
-                    let base = match k.designation[r][s] {
-                        1 => k.main_gain_per_year,
-                        2 => k.future_gain_per_year,
-                        _ => continue,
-                    };
-                    let gain = base * fk + k.performance_gain_per_year * rel;
-                    ps.drift_bonus_month[r][s] = (gain / 12.0) as f32;
-                }
-            }
-            let fi = &world.firms;
-            for i in 0..fi.len() {
-                let (r, s) = (usize::from(fi.region[i]), usize::from(fi.sector[i]));
-                if fi.status[i] == status::SME && k.designation[r][s] > 0 {
-                    world.policy.acc[Program::KeyIndustries as usize][r].firms_treated += w;
-                }
-            }
+        key_industries(world, policy, k, w, y);
+    }
+}
+
+/// Key industries (ODD 7.10.9): the year's incentive pool is split among designated regions
+/// in proportion to their treated SMEs (SMEs in designated sectors) weighted by
+/// `exp(sensitivity x (growth - mean growth))`; each designated (region, sector) cell's drift
+/// is its gain at the reference incentive per firm times the dose of the region's incentive
+/// per treated firm.
+fn key_industries(
+    world: &mut World,
+    policy: &Policy,
+    k: &super::levers::KeyIndustries,
+    w: f64,
+    y: usize,
+) {
+    let ps = &mut world.policy;
+    ps.drift_bonus_month = [[0.0; N_SECTORS]; N_REGIONS];
+    if y < k.from_year_index {
+        return;
+    }
+    let pool = ps.left_krw[Program::KeyIndustries as usize];
+    let mut firms = [0.0; N_REGIONS];
+    let fi = &world.firms;
+    for i in 0..fi.len() {
+        let (r, s) = (usize::from(fi.region[i]), usize::from(fi.sector[i]));
+        if fi.status[i] == status::SME && k.designation[r][s] > 0 {
+            firms[r] += w;
+        }
+    }
+    let n_total: f64 = firms.iter().sum();
+    // Performance: growth of the region's SME sales in the last finished year.
+    let h = &ps.sales_by_year;
+    let growth: [f64; N_REGIONS] = std::array::from_fn(|r| {
+        if h.len() >= 2 && h[h.len() - 2][r] > 0.0 && h[h.len() - 1][r] > 0.0 {
+            (h[h.len() - 1][r] / h[h.len() - 2][r]).ln()
+        } else {
+            0.0
+        }
+    });
+    let mean_g = (0..N_REGIONS)
+        .filter(|&r| firms[r] > 0.0)
+        .map(|r| growth[r] * firms[r])
+        .sum::<f64>()
+        / n_total.max(1.0);
+    let weight: [f64; N_REGIONS] = std::array::from_fn(|r| {
+        firms[r] * (k.performance_sensitivity * (growth[r] - mean_g)).exp()
+    });
+    let w_total: f64 = weight.iter().sum();
+    for r in 0..N_REGIONS {
+        if firms[r] == 0.0 {
+            continue;
+        }
+        let incentive = if w_total > 0.0 {
+            pool * weight[r] / w_total
+        } else {
+            0.0
+        };
+        ps.spend(Program::KeyIndustries, r, incentive);
+        ps.acc[Program::KeyIndustries as usize][r].firms_treated += firms[r];
+        let dose = policy.dose(incentive / firms[r], k.reference_krw_per_firm_year);
+        for s in 0..N_SECTORS {
+            let base = match k.designation[r][s] {
+                1 => k.main_gain_per_year,
+                2 => k.future_gain_per_year,
+                _ => continue,
+            };
+            let gain = (base + k.performance_gain_per_year) * dose;
+            ps.drift_bonus_month[r][s] = (gain / 12.0) as f32;
         }
     }
 }
@@ -377,10 +394,15 @@ fn select_firms(
         cand.truncate(n);
     }
     cand.sort_by_key(|c| c.1);
-    let log_gain = (1.0 + sel.productivity_gain).ln() as f32;
+    // Dose: the gains hold at the reference money per firm (ODD 7.10.0).
+    let dose = scn
+        .policy
+        .dose(sel.cost_krw_per_firm, sel.reference_krw_per_firm);
+    let log_gain = (1.0 + sel.productivity_gain * dose).ln() as f32;
+    let tech_gain = (sel.tech_gain * dose) as f32;
     for &(_, i) in &cand {
         fi.log_scale[i] += log_gain;
-        fi.tech[i] = (fi.tech[i] + sel.tech_gain as f32).min(1.0);
+        fi.tech[i] = (fi.tech[i] + tech_gain).min(1.0);
         fi.flags[i] |= bit;
         let r = usize::from(fi.region[i]);
         world.policy.spend(p, r, sel.cost_krw_per_firm * weight);

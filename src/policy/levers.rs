@@ -8,10 +8,12 @@ use super::{N_PROGRAMS, Program};
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 
 /// All levers of a scenario; every one is off by default.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// Cap on the sum of all programmes' spending per year (real KRW), if any.
     pub budget_cap_krw_per_year: Option<f64>,
+    /// Elasticity of a programme's per-unit effect to its money per unit (see [`Policy::dose`]).
+    pub dose_elasticity: f64,
     pub hub_cities: Option<HubCities>,
     pub startup_parks: Option<StartupParks>,
     pub growth_fund: Option<GrowthFund>,
@@ -37,6 +39,7 @@ pub struct HubCities {
     pub startup_quality_boost: f64,
     pub investor_distance_discount: f64,
     pub amenity_15_39_boost: f64,
+    pub reference_krw_per_hub_year: f64,
 }
 
 /// Startup parks and angel-investment hubs per region.
@@ -48,6 +51,7 @@ pub struct StartupParks {
     pub startup_birth_boost: f64,
     /// Index of the investor kind that receives the angel-hub money.
     pub angel_kind: u8,
+    pub reference_krw_per_region_year: f64,
 }
 
 /// The regional growth fund: parent funds per region commit public money (plus private
@@ -94,6 +98,8 @@ pub struct Selection {
     /// `log_scale + sd * z` (growth-ready firms).
     pub rank_noise_sd: Option<f64>,
     pub budget_krw: Vec<f64>,
+    /// Money per firm at which `productivity_gain` and `tech_gain` hold.
+    pub reference_krw_per_firm: f64,
 }
 
 /// Local entrepreneurs (extra young founders, 90% outside the capital) and local creators.
@@ -116,6 +122,7 @@ pub struct OneStop {
     pub advisors: f64,
     pub startups_per_advisor: f64,
     pub progress_boost_per_year: f64,
+    pub reference_krw_per_centre_year: f64,
 }
 
 /// Regional key-industry designations with performance-based incentives.
@@ -129,6 +136,8 @@ pub struct KeyIndustries {
     pub incentive_krw: Vec<f64>,
     pub performance_gain_per_year: f64,
     pub performance_sensitivity: f64,
+    /// Incentive per treated SME and year at which the gains hold.
+    pub reference_krw_per_firm_year: f64,
 }
 
 /// Whether a shock cuts demand (sales and labour demand) or supply (sales only).
@@ -151,7 +160,41 @@ pub struct Shock {
     pub size: f64,
 }
 
+/// The default [`Policy::dose_elasticity`]: halving the money per unit keeps 71% of the
+/// effect, doubling it gives 141% (ODD 7.10.0; an assumption).
+pub const DOSE_ELASTICITY: f64 = 0.5;
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            budget_cap_krw_per_year: None,
+            dose_elasticity: DOSE_ELASTICITY,
+            hub_cities: None,
+            startup_parks: None,
+            growth_fund: None,
+            tips: None,
+            smart_factories: [None, None, None],
+            jump_up: None,
+            local_entrepreneurs: None,
+            one_stop: None,
+            key_industries: None,
+            ai_supply_chains: None,
+            shocks: Vec::new(),
+        }
+    }
+}
+
 impl Policy {
+    /// How much of a per-unit effect `money_krw` per unit buys when the effect size holds at
+    /// `reference_krw`: `(money / reference)^dose_elasticity` (1 at the reference; concave, so
+    /// doubling the money per unit less than doubles the effect; 0 without money).
+    pub fn dose(&self, money_krw: f64, reference_krw: f64) -> f64 {
+        if money_krw <= 0.0 || reference_krw <= 0.0 {
+            return 0.0;
+        }
+        (money_krw / reference_krw).powf(self.dose_elasticity)
+    }
+
     /// Whether any lever is configured.
     pub fn is_active(&self) -> bool {
         self.active_programs().iter().any(|&a| a) || !self.shocks.is_empty()

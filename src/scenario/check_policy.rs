@@ -151,6 +151,21 @@ fn kind_index(c: &mut Checker, raw: &RawScenario, key: &str, name: &str) -> u8 {
     }
 }
 
+/// Default money per unit at which a lever's effect sizes hold (the 2026 work plan's unit
+/// costs; ODD 6.11).
+const DEFAULT_REFERENCE_KRW_PER_HUB_YEAR: f64 = 50e9;
+const DEFAULT_REFERENCE_KRW_PER_PARK_YEAR: f64 = 5e9;
+const DEFAULT_REFERENCE_KRW_PER_FIRM: f64 = 150e6;
+const DEFAULT_REFERENCE_KRW_PER_CENTRE_YEAR: f64 = 30e9 / 17.0;
+const DEFAULT_REFERENCE_KRW_PER_KEY_FIRM_YEAR: f64 = 0.43e6;
+
+/// An optional money reference: the default when absent; must be > 0.
+fn reference(c: &mut Checker, key: &str, value: Option<f64>, default: f64) -> f64 {
+    let v = value.unwrap_or(default);
+    c.range(key, v, 1.0, 1e15);
+    v
+}
+
 fn selection(c: &mut Checker, h: &Horizon, key: &str, s: &RawSelection) -> Selection {
     let k = |n: &str| format!("{key}.{n}");
     c.nonneg(&k("cost_krw_per_firm"), s.cost_krw_per_firm);
@@ -165,6 +180,12 @@ fn selection(c: &mut Checker, h: &Horizon, key: &str, s: &RawSelection) -> Selec
         c.push(&k("sectors"), "needs at least one eligible sector".into());
     }
     Selection {
+        reference_krw_per_firm: reference(
+            c,
+            &k("reference_krw_per_firm"),
+            s.reference_krw_per_firm,
+            DEFAULT_REFERENCE_KRW_PER_FIRM,
+        ),
         count: h.values(c, &k("count_by_year"), &s.count_by_year, 0.0, false),
         cost_krw_per_firm: s.cost_krw_per_firm,
         productivity_gain: s.productivity_gain,
@@ -193,6 +214,10 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
         c.nonneg("policy.budget_cap_krw_per_year", cap);
         out.budget_cap_krw_per_year = Some(cap);
     }
+    if let Some(e) = p.dose_elasticity {
+        c.range("policy.dose_elasticity", e, 0.0, 1.0);
+        out.dose_elasticity = e;
+    }
     if let Some(x) = &p.hub_cities {
         let k = |n: &str| format!("policy.hub_cities.{n}");
         c.nonneg(&k("cost_krw_per_hub_year"), x.cost_krw_per_hub_year);
@@ -215,6 +240,12 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
             startup_quality_boost: x.startup_quality_boost,
             investor_distance_discount: x.investor_distance_discount,
             amenity_15_39_boost: x.amenity_15_39_boost,
+            reference_krw_per_hub_year: reference(
+                c,
+                &k("reference_krw_per_hub_year"),
+                x.reference_krw_per_hub_year,
+                DEFAULT_REFERENCE_KRW_PER_HUB_YEAR,
+            ),
         });
     }
     if let Some(x) = &p.startup_parks {
@@ -228,6 +259,12 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
             angel_krw_per_region_year: x.angel_krw_per_region_year,
             startup_birth_boost: x.startup_birth_boost,
             angel_kind: kind_index(c, raw, &k("angel_kind"), &x.angel_kind),
+            reference_krw_per_region_year: reference(
+                c,
+                &k("reference_krw_per_region_year"),
+                x.reference_krw_per_region_year,
+                DEFAULT_REFERENCE_KRW_PER_PARK_YEAR,
+            ),
         });
     }
     if let Some(x) = &p.growth_fund {
@@ -345,6 +382,12 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
             advisors: x.advisors,
             startups_per_advisor: x.startups_per_advisor,
             progress_boost_per_year: x.progress_boost_per_year,
+            reference_krw_per_centre_year: reference(
+                c,
+                &k("reference_krw_per_centre_year"),
+                x.reference_krw_per_centre_year,
+                DEFAULT_REFERENCE_KRW_PER_CENTRE_YEAR,
+            ),
         });
     }
     if let Some(x) = &p.key_industries {
@@ -389,6 +432,12 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
             ),
             performance_gain_per_year: x.performance_gain_per_year,
             performance_sensitivity: x.performance_sensitivity,
+            reference_krw_per_firm_year: reference(
+                c,
+                &k("reference_krw_per_firm_year"),
+                x.reference_krw_per_firm_year,
+                DEFAULT_REFERENCE_KRW_PER_KEY_FIRM_YEAR,
+            ),
         });
     }
     for (i, s) in p.shocks.iter().enumerate() {

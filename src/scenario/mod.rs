@@ -8,6 +8,7 @@ mod check_policy;
 mod error;
 mod load;
 mod raw;
+pub mod uncertainty;
 mod validate;
 
 pub use error::{Problem, ScenarioError};

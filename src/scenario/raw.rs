@@ -233,6 +233,9 @@ pub struct RawPolicy {
     /// Cap on the sum of all programmes' spending per year (real KRW).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_cap_krw_per_year: Option<f64>,
+    /// Elasticity of a programme's per-unit effect to its money per unit (ODD 7.10.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_elasticity: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_cities: Option<RawHubCities>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -267,6 +270,9 @@ pub struct RawHubCities {
     pub startup_quality_boost: f64,
     pub investor_distance_discount: f64,
     pub amenity_15_39_boost: f64,
+    /// Money per hub-year at which the boosts hold (dose-response, ODD 7.10.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_krw_per_hub_year: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -277,6 +283,9 @@ pub struct RawStartupParks {
     pub angel_krw_per_region_year: f64,
     pub startup_birth_boost: f64,
     pub angel_kind: String,
+    /// Park money per region-year at which the birth boost holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_krw_per_region_year: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -334,6 +343,9 @@ pub struct RawSelection {
     pub rank_noise_sd: Option<f64>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub budget_krw_by_year: YearMap<f64>,
+    /// Money per firm at which the gains hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_krw_per_firm: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -358,6 +370,9 @@ pub struct RawOneStop {
     /// Startups one advisor can serve; fewer advisors than needed dilute the boost.
     pub startups_per_advisor: f64,
     pub progress_boost_per_year: f64,
+    /// Money per centre-year at which the progress boost holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_krw_per_centre_year: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -372,6 +387,9 @@ pub struct RawKeyIndustries {
     pub incentive_krw_by_year: YearMap<f64>,
     pub performance_gain_per_year: f64,
     pub performance_sensitivity: f64,
+    /// Incentive per treated SME and year at which the gains hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_krw_per_firm_year: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -485,4 +485,25 @@ fn work_plan_comparison_reports_spending_effects_and_treated_firms() {
     assert!(t["sales_krw_diff_mean"].as_f64().unwrap() > 0.0, "{t}");
     assert!(t["employees_diff_mean"].as_f64().unwrap() > 0.0, "{t}");
     assert!(t["survival_diff_mean"].as_f64().unwrap() >= -0.01, "{t}");
+    // Programmes get counterfactual runs (oat+loo by default): the growth fund and startup
+    // parks (same 14 regions) no longer share the proportional split's figure.
+    let a = &json["attribution"];
+    assert_eq!(a["mode"], "oat+loo");
+    assert_eq!(a["programmes"].as_array().unwrap().len(), 8);
+    let per_bn = |name: &str| {
+        a["by_programme"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["programme"] == name)
+            .unwrap()["jobs"]["standalone_per_bn_krw"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (per_bn("growth_fund") - per_bn("startup_parks")).abs() > 0.1,
+        "{} vs {}",
+        per_bn("growth_fund"),
+        per_bn("startup_parks")
+    );
 }

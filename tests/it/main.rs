@@ -10,6 +10,9 @@
 //!   and the yearly cap hold; impossible schedules are rejected.
 //! - `dynamics`: firm dynamics respond to performance: business stealing, shocks kill
 //!   established firms, markets refill, the spin-up's hand-over.
+//! - `dose`: halving a programme's money lowers its effect, doubling it less than doubles it.
+//! - `attribution`: compare's programme decomposition (Shapley adds up; stand-alone equals a
+//!   separate comparison) and `--uncertainty` (shared samples, parameter ranking, bad input).
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
 //! - `target`: `regsim target`: what a lever scales, the bisection's bracket, refusals.
@@ -17,8 +20,10 @@
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
 
+mod attribution;
 mod cli;
 mod determinism;
+mod dose;
 mod dynamics;
 mod ensemble;
 mod invariants;
