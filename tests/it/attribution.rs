@@ -231,7 +231,7 @@ fn uncertainty_samples_are_shared_and_rank_the_parameters() {
     let table = dir.path().join("u.toml");
     fs::write(
         &table,
-        "[uncertainty.firms]\nexit_hazard_mature_per_year = { dist = \"uniform\", low = 0.01, high = 0.04 }\n\
+        "[uncertainty]\ninflation_per_year = { dist = \"uniform\", low = 0.0, high = 0.04 }\n\
          [uncertainty.labour]\nwage_growth_per_year = { dist = \"normal\", mean = 0.01, sd = 0.002, low = 0.005, high = 0.015 }\n\
          [uncertainty.policy.growth_fund]\nlocal_share = { dist = \"uniform\", low = 0.4, high = 0.8 }\n",
     )
@@ -249,12 +249,9 @@ fn uncertainty_samples_are_shared_and_rank_the_parameters() {
     assert!((0.0..=1.0).contains(&p));
     let params = u["parameters_by_influence"].as_array().unwrap();
     assert_eq!(params.len(), 3);
-    // The mature exit hazard moves 2030 sales far more than the other two (and lowers them).
-    assert_eq!(
-        params[0]["key"], "firms.exit_hazard_mature_per_year",
-        "{params:?}"
-    );
-    assert!(params[0]["spearman_policy_sales"].as_f64().unwrap() < -0.8);
+    // Inflation moves 2030 (nominal) sales far more than the other two (and raises them).
+    assert_eq!(params[0]["key"], "inflation_per_year", "{params:?}");
+    assert!(params[0]["spearman_policy_sales"].as_f64().unwrap() > 0.8);
     // The sampled values are in the definition, so --resume checks them.
     let def: Value =
         serde_json::from_str(&fs::read_to_string(out.join("pairs.json")).unwrap()).unwrap();

@@ -10,10 +10,13 @@ use std::path::Path;
 
 /// Non-capital SME sales summed over 2026-2030 (real KRW).
 fn noncapital_sales(r: &RunResult) -> f64 {
-    r.national
+    // All firms' sales (SMEs and mid-sized), so a treated firm growing out of SME status
+    // does not count as a loss (at small scales one such agent moves the SME total by
+    // trillions of KRW).
+    r.regions
         .iter()
-        .filter(|x| x.year >= 2026)
-        .map(|x| x.noncapital_sme_sales_krw)
+        .filter(|x| x.region != "capital")
+        .map(|x| x.sales_krw)
         .sum()
 }
 
