@@ -4,7 +4,7 @@
 
 use super::with_threads;
 use anyhow::{Result, bail};
-use regsim::ensemble::compare::{ComparePlan, assemble, pending_pairs, run_compare};
+use regsim::ensemble::compare::{ComparePlan, assemble, pending_pairs_among, run_compare};
 use regsim::ensemble::replicate_seed;
 use regsim::output::{build_info, prepare_dir, write_json};
 use regsim::scenario::Scenario;
@@ -46,6 +46,8 @@ pub struct CompareArgs {
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
 }
 
 /// What a resumed comparison must share with the first run: the resolved scenario.
@@ -61,7 +63,22 @@ fn scenario_json(scn: &Scenario) -> Value {
     })
 }
 
-pub fn run(args: CompareArgs) -> Result<()> {
+/// A comparison resolved from its arguments: the plan, the folder and the definition its
+/// `pairs.json` holds (what `--resume`, every shard and `merge` must share).
+pub struct Prepared {
+    pub plan: ComparePlan,
+    pub out: PathBuf,
+    pub definition: Value,
+}
+
+impl Prepared {
+    pub fn definition_file(&self) -> PathBuf {
+        self.out.join("pairs.json")
+    }
+}
+
+/// Loads both scenarios and builds the definition; touches no file.
+pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
     if args.replicates == 0 {
         bail!("--replicates 0: allowed: 1 or more");
     }
@@ -90,52 +107,117 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let definition = json!({
         "regsim_version": version,
         "git_commit": commit,
+        "baseline_file": super::shard::absolute(&args.baseline),
+        "policy_file": super::shard::absolute(&args.policy),
         "baseline": plan_scenario(&baseline),
         "policy": plan_scenario(&policy),
         "sets": sets,
         "replicates": args.replicates,
         "seed": seed,
     });
-    let definition_file = out.join("pairs.json");
-    if args.resume {
-        super::check_definition(&out, &definition_file, &definition, "comparison")?;
-    } else {
-        prepare_dir(&out, args.force)?;
-        let staging = out.join("pairs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)?;
-        }
-    }
-    write_json(&definition_file, &definition)?;
     let plan = ComparePlan {
         baseline,
         policy,
         replicates: args.replicates,
         master_seed: seed,
     };
+    Ok(Prepared {
+        plan,
+        out,
+        definition,
+    })
+}
+
+/// The arguments that rebuild the comparison a `pairs.json` describes (for `regsim merge`).
+pub fn args_from_definition(def: &Value) -> Option<Vec<String>> {
+    let mut argv = vec![
+        def["baseline_file"].as_str()?.to_string(),
+        def["policy_file"].as_str()?.to_string(),
+    ];
+    for v in def["sets"].as_array()? {
+        argv.extend(["--set".to_string(), v.as_str()?.to_string()]);
+    }
+    argv.extend([
+        "--replicates".into(),
+        def["replicates"].as_u64()?.to_string(),
+    ]);
+    argv.extend(["--seed".into(), def["seed"].as_u64()?.to_string()]);
+    Some(argv)
+}
+
+/// Makes `out` ready for a comparison on one machine (or for `regsim slurm`), as
+/// `sweep::open_folder` does, and writes `pairs.json`.
+pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
+    let out = &p.out;
+    if resume {
+        super::check_definition(out, &p.definition_file(), &p.definition, "comparison")?;
+    } else {
+        prepare_dir(out, force)?;
+        let staging = out.join("pairs");
+        if staging.is_dir() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+    }
+    write_json(&p.definition_file(), &p.definition)?;
+    Ok(())
+}
+
+pub fn run(args: CompareArgs) -> Result<()> {
+    let p = prepare(&args)?;
+    let shard = args.shard.resolve()?;
+    let out = &p.out;
+    if shard.is_some() {
+        super::shard::claim_folder(out, &p.definition_file(), &p.definition, "comparison")?;
+    } else {
+        open_folder(&p, args.resume, args.force)?;
+    }
+    let plan = &p.plan;
     let started = Instant::now();
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let pending = pending_pairs(&out, &plan, args.resume)?;
-    if args.resume {
+    let mine: Vec<u64> = match shard {
+        Some(s) => s.ids(args.replicates).collect(),
+        None => (0..args.replicates).collect(),
+    };
+    let pending = pending_pairs_among(out, plan, mine.iter().copied(), args.resume)?;
+    if args.resume || shard.is_some() {
         eprintln!(
-            "{}: {} of {} pairs staged, {} to run",
+            "{}: {}{} of {} pairs staged, {} to run",
             out.display(),
-            args.replicates - pending.len() as u64,
-            args.replicates,
+            shard.map(|s| format!("shard {s}: ")).unwrap_or_default(),
+            mine.len() - pending.len(),
+            mine.len(),
             pending.len()
         );
     }
     let bar = super::progress_bar(pending.len() as u64, "pairs");
     bar.set_message(format!("{} vs {}", plan.baseline.name, plan.policy.name));
     with_threads(args.threads, || {
-        run_compare(&out, &plan, &pending, &|| bar.inc(1))
+        run_compare(out, plan, &pending, &|| bar.inc(1))
     })??;
     bar.finish_and_clear();
-    let figures = assemble(&out, &plan)?;
+    if let Some(s) = shard {
+        super::shard::staged_note(out, s, pending.len(), "pairs", started);
+        return Ok(());
+    }
+    finish(&p, args.threads, args.no_charts, pending.len(), started)
+}
+
+/// Assembles `compare.csv` and `compare.json` from the staged pairs (all present), writes the
+/// manifest, prints the planner's table, and renders charts and the report unless `no_charts`.
+pub fn finish(
+    p: &Prepared,
+    threads: Option<usize>,
+    no_charts: bool,
+    run_now: usize,
+    started: Instant,
+) -> Result<()> {
+    let (out, plan) = (&p.out, &p.plan);
+    let figures = assemble(out, plan)?;
     let wall = started.elapsed().as_secs_f64();
-    let seeds: Vec<u64> = (0..args.replicates)
+    let seed = plan.master_seed;
+    let seeds: Vec<u64> = (0..plan.replicates)
         .map(|i| replicate_seed(seed, i))
         .collect();
+    let (version, commit) = build_info();
     let manifest = json!({
         "regsim_version": version,
         "git_commit": commit,
@@ -144,9 +226,9 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "policy": scenario_json(&plan.policy),
         "master_seed": seed,
         "seeds": seeds,
-        "replicates": args.replicates,
+        "replicates": plan.replicates,
         "scale": plan.baseline.scale,
-        "threads": threads,
+        "threads": threads.unwrap_or_else(rayon::current_num_threads),
         "start_year": plan.baseline.start_year,
         "end_year": plan.baseline.end_year,
         "wall_time_s": (wall * 1000.0).round() / 1000.0,
@@ -154,16 +236,15 @@ pub fn run(args: CompareArgs) -> Result<()> {
     });
     write_json(&out.join("manifest.json"), &manifest)?;
     eprintln!(
-        "{} vs {} seed {seed}: {} pairs ({} run now) in {wall:.1} s -> {}",
+        "{} vs {} seed {seed}: {} pairs ({run_now} run now) in {wall:.1} s -> {}",
         plan.baseline.name,
         plan.policy.name,
-        args.replicates,
-        pending.len(),
+        plan.replicates,
         out.display()
     );
     print!("{}", planner_table(&figures));
-    if !args.no_charts {
-        super::charts_and_report(&out)?;
+    if !no_charts {
+        super::charts_and_report(out)?;
     }
     Ok(())
 }

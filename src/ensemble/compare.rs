@@ -234,8 +234,18 @@ pub fn pending_pairs(
     plan: &ComparePlan,
     resume: bool,
 ) -> Result<Vec<u64>, EnsembleError> {
+    pending_pairs_among(dir, plan, 0..plan.replicates, resume)
+}
+
+/// [`pending_pairs`] among `replicates` only (a shard's pairs, or all before a merge).
+pub fn pending_pairs_among(
+    dir: &Path,
+    plan: &ComparePlan,
+    replicates: impl IntoIterator<Item = u64>,
+    resume: bool,
+) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
-    for i in 0..plan.replicates {
+    for i in replicates {
         if !resume || read_staged(&pair_file(dir, i), i, |b| valid_pair(b, plan.years()))?.is_none()
         {
             out.push(i);

@@ -20,6 +20,7 @@
 
 pub mod compare;
 pub mod design;
+pub mod shard;
 pub mod stats;
 mod store;
 pub mod sweep;

@@ -185,12 +185,20 @@ fn read_run(dir: &Path, plan: &SweepPlan, key: &RunKey) -> Result<Option<String>
 /// The runs still to do: all of them, or with `resume` those whose staged file is missing or
 /// damaged (a damaged file is recomputed, never trusted).
 pub fn pending_runs(dir: &Path, plan: &SweepPlan, resume: bool) -> Result<Vec<u64>, EnsembleError> {
-    if !resume {
-        return Ok((0..plan.runs()).collect());
-    }
+    pending_among(dir, plan, 0..plan.runs(), resume)
+}
+
+/// [`pending_runs`] among `ids` only (a shard's runs; or every run, to find the missing ones
+/// before a merge).
+pub fn pending_among(
+    dir: &Path,
+    plan: &SweepPlan,
+    ids: impl IntoIterator<Item = u64>,
+    resume: bool,
+) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
-    for id in 0..plan.runs() {
-        if read_run(dir, plan, &plan.key(id))?.is_none() {
+    for id in ids {
+        if !resume || read_run(dir, plan, &plan.key(id))?.is_none() {
             out.push(id);
         }
     }
