@@ -10,6 +10,10 @@
 //!   and the yearly cap hold; impossible schedules are rejected.
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
+//! - `shards`: `--shard K/N` + `regsim merge` give the single-machine tables byte for byte;
+//!   merge names missing runs; `regsim slurm` scripts.
+//! - `slurm`: a real 4-task Slurm array (and a cancelled, resubmitted task) against the
+//!   single-machine sweep; opt-in with REGSIM_SLURM_TESTS=1 (`.ci/run` sets it).
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -22,6 +26,8 @@ mod levers;
 mod plausibility;
 mod precision;
 mod scenario_errors;
+mod shards;
+mod slurm;
 mod validation;
 
 use regsim::scenario::Scenario;
