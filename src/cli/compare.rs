@@ -6,7 +6,7 @@ use super::with_threads;
 use anyhow::{Result, bail};
 use regsim::ensemble::compare::{ComparePlan, assemble, pending_pairs_among, run_compare};
 use regsim::ensemble::replicate_seed;
-use regsim::output::{build_info, prepare_dir, write_json};
+use regsim::output::{build_info, write_json};
 use regsim::scenario::Scenario;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -145,21 +145,19 @@ pub fn args_from_definition(def: &Value) -> Option<Vec<String>> {
     Some(argv)
 }
 
-/// Makes `out` ready for a comparison on one machine (or for `regsim slurm`), as
-/// `sweep::open_folder` does, and writes `pairs.json`.
+/// Makes `out` ready for this comparison on one machine (or for `regsim slurm`); writes
+/// `pairs.json`.
 pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
-    let out = &p.out;
-    if resume {
-        super::check_definition(out, &p.definition_file(), &p.definition, "comparison")?;
-    } else {
-        prepare_dir(out, force)?;
-        let staging = out.join("pairs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)?;
-        }
-    }
-    write_json(&p.definition_file(), &p.definition)?;
-    Ok(())
+    let file = p.definition_file();
+    super::shard::open_folder(
+        &p.out,
+        &file,
+        &p.definition,
+        "pairs",
+        "comparison",
+        resume,
+        force,
+    )
 }
 
 pub fn run(args: CompareArgs) -> Result<()> {

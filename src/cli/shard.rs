@@ -1,10 +1,11 @@
-//! `--shard K/N` and `--shard-from-slurm` for `sweep` and `compare`: the flags, and the rules a
-//! shard follows in the shared output folder (claim it with the ensemble's definition once,
-//! refuse a folder made by another ensemble, stage only, never assemble).
+//! `--shard K/N` and `--shard-from-slurm` for `sweep` and `compare`: the flags, and the rules
+//! for an ensemble's output folder: a whole run opens it (empty, or `--force`, or `--resume` of
+//! the same definition); a shard claims it with the definition once, refuses a folder made by
+//! another ensemble, stages only and never assembles.
 
 use anyhow::{Context, Result, bail};
 use regsim::ensemble::shard::Shard;
-use regsim::output::create_json_once;
+use regsim::output::{create_json_once, prepare_dir, write_json};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Instant;
@@ -42,6 +43,32 @@ pub fn absolute(path: &Path) -> String {
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
         .to_string()
+}
+
+/// Makes `out` ready for a whole ensemble on one machine (or for `regsim slurm`): with
+/// `resume`, checks that it holds the same ensemble; else requires it empty (or `force`) and
+/// clears the old staged runs in `staging`. Then writes the definition `file`.
+pub fn open_folder(
+    out: &Path,
+    file: &Path,
+    definition: &Value,
+    staging: &str,
+    what: &str,
+    resume: bool,
+    force: bool,
+) -> Result<()> {
+    if resume {
+        super::check_definition(out, file, definition, what)?;
+    } else {
+        prepare_dir(out, force)?;
+        let staging = out.join(staging);
+        if staging.is_dir() {
+            std::fs::remove_dir_all(&staging)
+                .with_context(|| format!("{}: cannot clear", staging.display()))?;
+        }
+    }
+    write_json(file, definition)?;
+    Ok(())
 }
 
 /// Makes `out` a shard's folder: creates it, writes `file` (the ensemble's definition) if no

@@ -2,10 +2,10 @@
 //! manifest.json, sweep.json (the definition `--resume` checks) and the staged `runs/`.
 
 use super::{ScenarioArgs, load, with_threads};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use regsim::ensemble::design::{Design, Vary, points};
 use regsim::ensemble::sweep::{SweepPlan, assemble, pending_among, run_sweep, write_runs_parquet};
-use regsim::output::{build_info, prepare_dir, write_json};
+use regsim::output::{build_info, write_json};
 use regsim::scenario::Scenario;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -173,23 +173,10 @@ pub fn args_from_definition(def: &Value) -> Option<Vec<String>> {
     Some(argv)
 }
 
-/// Makes `out` ready for a sweep on one machine (or for `regsim slurm`): with `resume`, checks
-/// that it holds the same sweep; else requires it empty (or `force`) and clears old staged
-/// runs. Then writes `sweep.json`.
+/// Makes `out` ready for this sweep on one machine (or for `regsim slurm`); writes `sweep.json`.
 pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
-    let out = &p.out;
-    if resume {
-        super::check_definition(out, &p.definition_file(), &p.definition, "sweep")?;
-    } else {
-        prepare_dir(out, force)?;
-        let staging = out.join("runs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)
-                .with_context(|| format!("{}: cannot clear", staging.display()))?;
-        }
-    }
-    write_json(&p.definition_file(), &p.definition)?;
-    Ok(())
+    let file = p.definition_file();
+    super::shard::open_folder(&p.out, &file, &p.definition, "runs", "sweep", resume, force)
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {

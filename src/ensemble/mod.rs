@@ -7,6 +7,8 @@
 //! since assembly reads the files in run-id order, the final tables do not depend on thread
 //! count, completion order or interruptions: they are byte-identical to an uninterrupted
 //! sweep's. Memory stays flat: a run's `World` is dropped as soon as its rows are staged.
+//! The same files let independent processes share an ensemble: a shard (`shard.rs`) stages
+//! only its runs into the shared folder, and assembly later reads them all, in the same order.
 //!
 //! **Invariant:** replicate `i`'s seed is [`replicate_seed`]`(master, i)`, a pure function of
 //! the master seed and `i`: the same run gives the same rows whether the ensemble has 10 or

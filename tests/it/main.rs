@@ -45,6 +45,20 @@ pub fn baseline(sets: &[&str]) -> Scenario {
     Scenario::load(&baseline_path(), &sets).expect("baseline loads")
 }
 
+/// A policy file in `dir`: the baseline with `firms.exit_loss_months = 8`, named `exit8`.
+pub fn exit8_policy(dir: &Path) -> PathBuf {
+    let policy = dir.join("exit8.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "extends = {:?}\nname = \"exit8\"\n[firms]\nexit_loss_months = 8\n",
+            baseline_path().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    policy
+}
+
 /// Runs the regsim binary.
 pub fn regsim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsim"));

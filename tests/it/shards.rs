@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 /// 2 points x 4 replicates = 8 runs at 0.001 agents per firm, 2025-2026.
-fn sweep_args(out: &Path) -> Vec<String> {
+pub fn sweep_args(out: &Path) -> Vec<String> {
     [
         "sweep",
         baseline_path().to_str().unwrap(),
@@ -30,7 +30,7 @@ fn sweep_args(out: &Path) -> Vec<String> {
     .to_vec()
 }
 
-fn run(args: &[String], extra: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn run(args: &[String], extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
     all.extend(extra);
     regsim(&all, env)
@@ -133,15 +133,7 @@ fn resume_of_one_shard_recomputes_only_its_missing_runs() {
 #[test]
 fn sharded_comparison_merges_to_the_single_machine_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("exit8.toml");
-    fs::write(
-        &policy,
-        format!(
-            "extends = {:?}\nname = \"exit8\"\n[firms]\nexit_loss_months = 8\n",
-            baseline_path().to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let policy = super::exit8_policy(dir.path());
     let args = |out: &Path| -> Vec<String> {
         [
             "compare",

@@ -8,8 +8,10 @@
 //! otherwise each test prints a SKIPPED note saying why and returns. With the variable set, a
 //! cluster that does not answer is a failure, not a skip.
 
-use super::{baseline_path, regsim, stderr};
+use super::shards::sweep_args;
+use super::stderr;
 use std::fs;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -20,7 +22,10 @@ const TIMEOUT: Duration = Duration::from_secs(600);
 /// Whether to run; prints why not.
 fn cluster(test: &str) -> bool {
     if std::env::var("REGSIM_SLURM_TESTS").as_deref() != Ok("1") {
-        eprintln!(
+        // Straight to the stderr handle: libtest captures `eprintln!` of passing tests, and
+        // a skip must show in the plain `cargo test` output.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED {test}: REGSIM_SLURM_TESTS is not 1 (bash .ci/slurm-up starts a one-node cluster; .ci/run sets it)"
         );
         return false;
@@ -32,31 +37,8 @@ fn cluster(test: &str) -> bool {
     }
 }
 
-/// 2 points x 4 replicates = 8 runs at 0.001 agents per firm, 2025-2026.
-fn sweep_args(out: &Path) -> Vec<String> {
-    [
-        "sweep",
-        baseline_path().to_str().unwrap(),
-        "--scale",
-        "0.001",
-        "--set",
-        "end_year=2026",
-        "--replicates",
-        "4",
-        "--vary",
-        "firms.exit_loss_months=4,8",
-        "--no-charts",
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
 fn run(args: &[String], extra: &[&str]) -> Output {
-    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
-    all.extend(extra);
-    let o = regsim(&all, &[]);
+    let o = super::shards::run(args, extra, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     o
 }
