@@ -105,6 +105,17 @@ fn scancel(id: &str) {
     let _ = Command::new("scancel").arg(id).status();
 }
 
+/// Cancels its jobs when dropped, so a failing test leaves nothing queued.
+struct CancelOnDrop(Vec<String>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        for id in &self.0 {
+            scancel(id);
+        }
+    }
+}
+
 #[test]
 fn four_task_array_merges_to_the_single_machine_sweep() {
     if !cluster("four_task_array_merges_to_the_single_machine_sweep") {
@@ -118,6 +129,7 @@ fn four_task_array_merges_to_the_single_machine_sweep() {
     let o = run(&args, &["--tasks", "4", "--time", "00:10:00", "--submit"]);
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let (array_id, merge_id) = (job_id(&stdout, "array job"), job_id(&stdout, "merge job"));
+    let _guard = CancelOnDrop(vec![array_id.clone(), merge_id.clone()]);
     assert!(
         stdout.contains(&format!("squeue -j {array_id},{merge_id}")),
         "{stdout}"
@@ -162,6 +174,7 @@ fn cancelled_task_resubmitted_alone_merges_to_the_single_machine_sweep() {
         .unwrap()
         .to_string();
     assert!(!blocker.is_empty(), "blocker job not submitted");
+    let mut guard = CancelOnDrop(vec![blocker.clone()]);
     wait_until("the blocker to run", &array, || {
         queued(&blocker).iter().any(|l| l.ends_with("RUNNING"))
     });
@@ -170,6 +183,7 @@ fn cancelled_task_resubmitted_alone_merges_to_the_single_machine_sweep() {
     let o = run(&args, &["--tasks", "4", "--time", "00:10:00", "--submit"]);
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let (array_id, merge_id) = (job_id(&stdout, "array job"), job_id(&stdout, "merge job"));
+    guard.0.extend([array_id.clone(), merge_id.clone()]);
     scancel(&format!("{array_id}_2"));
     scancel(&blocker);
     wait_until("the first array", &array, || queued(&array_id).is_empty());
@@ -192,6 +206,7 @@ fn cancelled_task_resubmitted_alone_merges_to_the_single_machine_sweep() {
         "{stdout}"
     );
     let (again, merge_id) = (job_id(&stdout, "array job"), job_id(&stdout, "merge job"));
+    guard.0.extend([again.clone(), merge_id.clone()]);
     assert!(
         stdout.contains(&format!("array job {again}: tasks 2 ")),
         "{stdout}"
