@@ -128,23 +128,6 @@ pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
     })
 }
 
-/// The arguments that rebuild the comparison a `pairs.json` describes (for `regsim merge`).
-pub fn args_from_definition(def: &Value) -> Option<Vec<String>> {
-    let mut argv = vec![
-        def["baseline_file"].as_str()?.to_string(),
-        def["policy_file"].as_str()?.to_string(),
-    ];
-    for v in def["sets"].as_array()? {
-        argv.extend(["--set".to_string(), v.as_str()?.to_string()]);
-    }
-    argv.extend([
-        "--replicates".into(),
-        def["replicates"].as_u64()?.to_string(),
-    ]);
-    argv.extend(["--seed".into(), def["seed"].as_u64()?.to_string()]);
-    Some(argv)
-}
-
 /// Makes `out` ready for this comparison on one machine (or for `regsim slurm`); writes
 /// `pairs.json`.
 pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {

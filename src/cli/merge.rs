@@ -38,7 +38,7 @@ pub fn run(args: MergeArgs) -> Result<()> {
     let pairs_file = dir.join("pairs.json");
     if sweep_file.exists() {
         let def = read_definition(&sweep_file)?;
-        let argv = sweep::args_from_definition(&def).ok_or_else(|| malformed(&sweep_file))?;
+        let argv = sweep_argv(&def).ok_or_else(|| malformed(&sweep_file))?;
         let a: SweepArgs = rebuild("sweep", argv, dir, &sweep_file)?;
         let p = sweep::prepare(&a)?;
         super::check_definition(dir, &sweep_file, &p.definition, "sweep")?;
@@ -53,7 +53,7 @@ pub fn run(args: MergeArgs) -> Result<()> {
             );
         }
         let def = read_definition(&pairs_file)?;
-        let argv = compare::args_from_definition(&def).ok_or_else(|| malformed(&pairs_file))?;
+        let argv = compare_argv(&def).ok_or_else(|| malformed(&pairs_file))?;
         let a: CompareArgs = rebuild("compare", argv, dir, &pairs_file)?;
         let p = compare::prepare(&a)?;
         super::check_definition(dir, &pairs_file, &p.definition, "comparison")?;
@@ -66,6 +66,45 @@ pub fn run(args: MergeArgs) -> Result<()> {
             dir.display()
         )
     }
+}
+
+/// The arguments that rebuild the sweep a `sweep.json` describes (keys as `sweep::prepare`
+/// writes them; `sets` already holds `--scale` as `scale=...`).
+fn sweep_argv(def: &Value) -> Option<Vec<String>> {
+    let mut argv = vec![def["scenario_file"].as_str()?.to_string()];
+    for (flag, key) in [("--set", "sets"), ("--vary", "vary")] {
+        for v in def[key].as_array()? {
+            argv.extend([flag.to_string(), v.as_str()?.to_string()]);
+        }
+    }
+    argv.extend(["--design".into(), def["design"].as_str()?.to_string()]);
+    if let Some(n) = def["samples"].as_u64() {
+        argv.extend(["--samples".into(), n.to_string()]);
+    }
+    argv.extend(replicates_and_seed(def)?);
+    Some(argv)
+}
+
+/// The arguments that rebuild the comparison a `pairs.json` describes.
+fn compare_argv(def: &Value) -> Option<Vec<String>> {
+    let mut argv = vec![
+        def["baseline_file"].as_str()?.to_string(),
+        def["policy_file"].as_str()?.to_string(),
+    ];
+    for v in def["sets"].as_array()? {
+        argv.extend(["--set".to_string(), v.as_str()?.to_string()]);
+    }
+    argv.extend(replicates_and_seed(def)?);
+    Some(argv)
+}
+
+fn replicates_and_seed(def: &Value) -> Option<[String; 4]> {
+    Some([
+        "--replicates".into(),
+        def["replicates"].as_u64()?.to_string(),
+        "--seed".into(),
+        def["seed"].as_u64()?.to_string(),
+    ])
 }
 
 fn read_definition(file: &Path) -> Result<Value> {

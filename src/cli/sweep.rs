@@ -153,26 +153,6 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared> {
     })
 }
 
-/// The arguments that rebuild the sweep a `sweep.json` describes (for `regsim merge`).
-pub fn args_from_definition(def: &Value) -> Option<Vec<String>> {
-    let mut argv = vec![def["scenario_file"].as_str()?.to_string()];
-    for (flag, key) in [("--set", "sets"), ("--vary", "vary")] {
-        for v in def[key].as_array()? {
-            argv.extend([flag.to_string(), v.as_str()?.to_string()]);
-        }
-    }
-    argv.extend(["--design".into(), def["design"].as_str()?.to_string()]);
-    if let Some(n) = def["samples"].as_u64() {
-        argv.extend(["--samples".into(), n.to_string()]);
-    }
-    argv.extend([
-        "--replicates".into(),
-        def["replicates"].as_u64()?.to_string(),
-    ]);
-    argv.extend(["--seed".into(), def["seed"].as_u64()?.to_string()]);
-    Some(argv)
-}
-
 /// Makes `out` ready for this sweep on one machine (or for `regsim slurm`); writes `sweep.json`.
 pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
     let file = p.definition_file();
