@@ -5,7 +5,7 @@
 use super::with_threads;
 use anyhow::{Result, bail};
 use regsim::ensemble::compare::{ComparePlan, assemble, pending_pairs_among, run_compare};
-use regsim::ensemble::replicate_seed;
+use regsim::ensemble::{Staging, replicate_seed};
 use regsim::output::{build_info, write_json};
 use regsim::scenario::Scenario;
 use serde_json::{Value, json};
@@ -169,10 +169,15 @@ pub fn run(args: CompareArgs) -> Result<()> {
             pending.len()
         );
     }
+    // Shards share the staging folder: none may remove another's temporary files.
+    let staging = match shard {
+        Some(_) => Staging::Shared,
+        None => Staging::Exclusive,
+    };
     let bar = super::progress_bar(pending.len() as u64, "pairs");
     bar.set_message(format!("{} vs {}", plan.baseline.name, plan.policy.name));
     with_threads(args.threads, || {
-        run_compare(out, plan, &pending, &|| bar.inc(1))
+        run_compare(out, plan, &pending, staging, &|| bar.inc(1))
     })??;
     bar.finish_and_clear();
     if let Some(s) = shard {

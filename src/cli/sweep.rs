@@ -3,6 +3,7 @@
 
 use super::{ScenarioArgs, load, with_threads};
 use anyhow::{Result, bail};
+use regsim::ensemble::Staging;
 use regsim::ensemble::design::{Design, Vary, points};
 use regsim::ensemble::sweep::{SweepPlan, assemble, pending_among, run_sweep, write_runs_parquet};
 use regsim::output::{build_info, write_json};
@@ -186,6 +187,11 @@ pub fn run(args: SweepArgs) -> Result<()> {
             pending.len()
         );
     }
+    // Shards share the staging folder: none may remove another's temporary files.
+    let staging = match shard {
+        Some(_) => Staging::Shared,
+        None => Staging::Exclusive,
+    };
     let bar = super::progress_bar(pending.len() as u64, "runs");
     bar.set_message(format!(
         "{} x {} replicates",
@@ -193,7 +199,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         args.replicates
     ));
     with_threads(args.threads, || {
-        run_sweep(out, plan, &pending, &|| bar.inc(1))
+        run_sweep(out, plan, &pending, staging, &|| bar.inc(1))
     })??;
     bar.finish_and_clear();
     if let Some(s) = shard {

@@ -17,7 +17,9 @@
 //! observers hold one map entry per treated firm of the pair in flight.
 
 use super::stats::{MeanCi, Welford};
-use super::store::{EnsembleError, io, num, parse_num, prepare_staging, read_staged, write_staged};
+use super::store::{
+    EnsembleError, Staging, io, num, open_staging, parse_num, read_staged, write_staged,
+};
 use super::{replicate_seed, run_parallel};
 use crate::metrics::{NATIONAL_EXTRA, NationalRow, REGION_METRICS};
 use crate::model::geo::{CAPITAL, N_REGIONS, REGION_IDS};
@@ -255,14 +257,15 @@ pub fn pending_pairs_among(
 }
 
 /// Runs the pairs of `replicates` in parallel in the caller's pool, staging each as it
-/// finishes; `on_done` is called once per staged pair.
+/// finishes; `on_done` is called once per staged pair. `staging`: as for `run_sweep`.
 pub fn run_compare(
     dir: &Path,
     plan: &ComparePlan,
     replicates: &[u64],
+    staging: Staging,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(), EnsembleError> {
-    prepare_staging(&dir.join("pairs"))?;
+    open_staging(&dir.join("pairs"), staging)?;
     run_parallel(replicates, |&i| {
         let seed = replicate_seed(plan.master_seed, i);
         let (baseline, policy, effect) = run_pair(plan, seed);
@@ -758,7 +761,7 @@ mod tests {
         baseline.programs = vec![row(2025, "tips", "gangwon", 0.5e9)];
 
         let dir = tempfile::tempdir().unwrap();
-        prepare_staging(&dir.path().join("pairs")).unwrap();
+        open_staging(&dir.path().join("pairs"), Staging::Exclusive).unwrap();
         for i in 0..2 {
             let text = pair_text(&baseline, &policy, (3, 1, [100.0, 1.0, 0.5]));
             write_staged(&pair_file(dir.path(), i), i, &text).unwrap();

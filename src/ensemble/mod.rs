@@ -29,7 +29,7 @@ pub mod sweep;
 
 use rayon::prelude::*;
 
-pub use store::EnsembleError;
+pub use store::{EnsembleError, Staging};
 
 /// The seed of replicate `i`: the `i`-th output (0-based) of a SplitMix64 generator seeded with
 /// the master seed, i.e. the SplitMix64 finaliser of `master + (i + 1) * 0x9E3779B97F4A7C15`.

@@ -13,7 +13,7 @@
 //! is read once per year for that; nothing is held across years or points.
 
 use super::store::{
-    EnsembleError, csv_field, io, num, parse_num, prepare_staging, read_staged, write_staged,
+    EnsembleError, Staging, csv_field, io, num, open_staging, parse_num, read_staged, write_staged,
 };
 use super::{replicate_seed, run_parallel};
 use crate::metrics::{NationalRow, REGION_METRICS};
@@ -206,14 +206,16 @@ pub fn pending_among(
 }
 
 /// Runs `run_ids` in parallel in the caller's rayon pool, staging each run as it finishes;
-/// `on_done` is called once per staged run (for a progress bar).
+/// `on_done` is called once per staged run (for a progress bar). `staging` says whether other
+/// processes (shards) stage into `dir` at the same time.
 pub fn run_sweep(
     dir: &Path,
     plan: &SweepPlan,
     run_ids: &[u64],
+    staging: Staging,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(), EnsembleError> {
-    prepare_staging(&dir.join("runs"))?;
+    open_staging(&dir.join("runs"), staging)?;
     run_parallel(run_ids, |&id| {
         let key = plan.key(id);
         let result = simulate_plain(&plan.scenarios[key.point as usize], key.seed);

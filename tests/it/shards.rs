@@ -286,3 +286,25 @@ fn slurm_scripts_pass_the_arguments_through_and_submit_needs_sbatch() {
         "sbatch: not found",
     );
 }
+
+/// Regression: a starting shard removed the `.tmp-*` files in `runs/` as leftovers of a
+/// killed process, but they were another shard's files being written (its rename then failed:
+/// `run-000002.csv: No such file or directory`, seen on the 4-task Slurm array).
+#[test]
+fn a_shard_leaves_other_shards_temporary_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let args = sweep_args(&out);
+    ok(&run(&args, &["--shard", "0/2"], &[]));
+    let in_flight = out.join("runs/.tmp-another-shard");
+    fs::write(&in_flight, "half a run").unwrap();
+    ok(&run(&args, &["--shard", "1/2"], &[]));
+    ok(&run(&args, &["--resume", "--shard", "1/2"], &[]));
+    assert!(
+        in_flight.exists(),
+        "a shard removed another's temporary file"
+    );
+    // A whole (unsharded) --resume owns the folder and clears leftovers.
+    ok(&run(&args, &["--resume"], &[]));
+    assert!(!in_flight.exists());
+}
