@@ -468,7 +468,14 @@ fn write_and_submit(job: &Job, o: &SlurmOpts, passthrough: Vec<String>) -> Resul
         Some(id)
     };
     let merge_id = match &dependency {
-        Some(id) => sbatch(&[&format!("--dependency=afterok:{id}")], &merge_file)?,
+        Some(id) => sbatch(&[&format!("--dependency=afterok:{id}")], &merge_file).with_context(
+            || {
+                format!(
+                    "array job {id} is submitted but its merge job is not (submit it: sbatch --dependency=afterok:{id} {})",
+                    merge_file.display()
+                )
+            },
+        )?,
         None => sbatch(&[], &merge_file)?,
     };
     match &dependency {
