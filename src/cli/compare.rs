@@ -6,9 +6,9 @@
 use super::with_threads;
 use anyhow::{Result, bail};
 use regsim::ensemble::attribution::{Attribution, Mode, programmes};
-use regsim::ensemble::compare::{ComparePlan, Samples, assemble, pending_pairs, run_compare};
-use regsim::ensemble::replicate_seed;
-use regsim::output::{build_info, prepare_dir, write_json};
+use regsim::ensemble::compare::{ComparePlan, Samples, assemble, pending_pairs_among, run_compare};
+use regsim::ensemble::{Staging, replicate_seed};
+use regsim::output::{build_info, write_json};
 use regsim::scenario::Scenario;
 use regsim::scenario::uncertainty::Uncertainty;
 use serde_json::{Value, json};
@@ -51,6 +51,8 @@ pub struct CompareArgs {
     pub no_charts: bool,
     #[command(flatten)]
     pub lang: super::LangArg,
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
     /// Programme decomposition: auto (oat with 2+ programmes), none, oat (each programme
     /// alone and the package without each: 2p extra runs per replicate) or shapley (every
     /// coalition when affordable, else sampled orderings).
@@ -150,7 +152,22 @@ fn scenario_json(scn: &Scenario) -> Value {
     })
 }
 
-pub fn run(args: CompareArgs) -> Result<()> {
+/// A comparison resolved from its arguments: the plan, the folder and the definition its
+/// `pairs.json` holds (what `--resume`, every shard and `merge` must share).
+pub struct Prepared {
+    pub plan: ComparePlan,
+    pub out: PathBuf,
+    pub definition: Value,
+}
+
+impl Prepared {
+    pub fn definition_file(&self) -> PathBuf {
+        self.out.join("pairs.json")
+    }
+}
+
+/// Loads both scenarios and builds the definition; touches no file.
+pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
     if args.replicates == 0 {
         bail!("--replicates 0: allowed: 1 or more");
     }
@@ -178,7 +195,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{}-vs-{}-seed{seed}", baseline.name, policy.name))
     });
-    let samples = load_samples(&args, &sets, &baseline, &policy, seed)?;
+    let samples = load_samples(args, &sets, &baseline, &policy, seed)?;
     let attribution = if samples.is_some() {
         if args.attribution != "auto" && args.attribution != "none" {
             bail!(
@@ -207,6 +224,8 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let definition = json!({
         "regsim_version": version,
         "git_commit": commit,
+        "baseline_file": super::shard::absolute(&args.baseline),
+        "policy_file": super::shard::absolute(&args.policy),
         "baseline": plan_scenario(&baseline),
         "policy": plan_scenario(&policy),
         "sets": sets,
@@ -215,18 +234,10 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "attribution": attribution.mode.name(),
         "permutations": args.permutations,
         "uncertainty": samples.as_ref().map(|s| json!({"keys": s.keys, "values": s.values})),
+        "uncertainty_file": args.uncertainty.as_deref().map(super::shard::absolute),
+        "samples": args.samples,
+        "attribution_request": args.attribution,
     });
-    let definition_file = out.join("pairs.json");
-    if args.resume {
-        super::check_definition(&out, &definition_file, &definition, "comparison")?;
-    } else {
-        prepare_dir(&out, args.force)?;
-        let staging = out.join("pairs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)?;
-        }
-    }
-    write_json(&definition_file, &definition)?;
     let plan = ComparePlan {
         baseline,
         policy,
@@ -235,6 +246,38 @@ pub fn run(args: CompareArgs) -> Result<()> {
         attribution,
         samples,
     };
+    Ok(Prepared {
+        plan,
+        out,
+        definition,
+    })
+}
+
+/// Makes `out` ready for this comparison on one machine (or for `regsim slurm`); writes
+/// `pairs.json`.
+pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
+    let file = p.definition_file();
+    super::shard::open_folder(
+        &p.out,
+        &file,
+        &p.definition,
+        "pairs",
+        "comparison",
+        resume,
+        force,
+    )
+}
+
+pub fn run(args: CompareArgs) -> Result<()> {
+    let p = prepare(&args)?;
+    let shard = args.shard.resolve()?;
+    let out = &p.out;
+    if shard.is_some() {
+        super::shard::claim_folder(out, &p.definition_file(), &p.definition, "comparison")?;
+    } else {
+        open_folder(&p, args.resume, args.force)?;
+    }
+    let plan = &p.plan;
     let runs_per_pair = 2 + plan
         .attribution
         .coalitions(plan.pair_seed(0))
@@ -256,26 +299,61 @@ pub fn run(args: CompareArgs) -> Result<()> {
         plan.pairs() * runs_per_pair as u64
     );
     let started = Instant::now();
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let pending = pending_pairs(&out, &plan, args.resume)?;
-    if args.resume {
+    let mine: Vec<u64> = match shard {
+        Some(s) => s.ids(plan.pairs()).collect(),
+        None => (0..plan.pairs()).collect(),
+    };
+    let pending = pending_pairs_among(out, plan, mine.iter().copied(), args.resume)?;
+    if args.resume || shard.is_some() {
         eprintln!(
-            "{}: {} of {} pairs staged, {} to run",
+            "{}: {}{} of {} pairs staged, {} to run",
             out.display(),
-            plan.pairs() - pending.len() as u64,
-            plan.pairs(),
+            shard.map(|s| format!("shard {s}: ")).unwrap_or_default(),
+            mine.len() - pending.len(),
+            mine.len(),
             pending.len()
         );
     }
+    // Shards share the staging folder: none may remove another's temporary files.
+    let staging = match shard {
+        Some(_) => Staging::Shared,
+        None => Staging::Exclusive,
+    };
     let bar = super::progress_bar(pending.len() as u64, "pairs");
     bar.set_message(format!("{} vs {}", plan.baseline.name, plan.policy.name));
     with_threads(args.threads, || {
-        run_compare(&out, &plan, &pending, &|| bar.inc(1))
+        run_compare(out, plan, &pending, staging, &|| bar.inc(1))
     })??;
     bar.finish_and_clear();
-    let figures = assemble(&out, &plan)?;
+    if let Some(s) = shard {
+        super::shard::staged_note(out, s, pending.len(), "pairs", started);
+        return Ok(());
+    }
+    finish(
+        &p,
+        args.threads,
+        args.no_charts,
+        args.lang,
+        pending.len(),
+        started,
+    )
+}
+
+/// Assembles `compare.csv` and `compare.json` from the staged pairs (all present), writes the
+/// manifest, prints the planner's table, and renders charts and the report unless `no_charts`.
+pub fn finish(
+    p: &Prepared,
+    threads: Option<usize>,
+    no_charts: bool,
+    lang: super::LangArg,
+    run_now: usize,
+    started: Instant,
+) -> Result<()> {
+    let (out, plan) = (&p.out, &p.plan);
+    let figures = assemble(out, plan)?;
     let wall = started.elapsed().as_secs_f64();
-    let seeds: Vec<u64> = (0..args.replicates)
+    let seed = plan.master_seed;
+    let seeds: Vec<u64> = (0..plan.replicates)
         .map(|i| replicate_seed(seed, i))
         .collect();
     let mut files = vec!["compare.csv", "compare.json", "pairs.json"];
@@ -285,6 +363,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     if plan.samples.is_some() {
         files.push("uncertainty.csv");
     }
+    let (version, commit) = build_info();
     let manifest = json!({
         "regsim_version": version,
         "git_commit": commit,
@@ -293,29 +372,28 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "policy": scenario_json(&plan.policy),
         "master_seed": seed,
         "seeds": seeds,
-        "replicates": args.replicates,
+        "replicates": plan.replicates,
         "scale": plan.baseline.scale,
-        "threads": threads,
+        "threads": threads.unwrap_or_else(rayon::current_num_threads),
         "start_year": plan.baseline.start_year,
         "end_year": plan.baseline.end_year,
         "wall_time_s": (wall * 1000.0).round() / 1000.0,
         "attribution": plan.attribution.mode.name(),
-        "uncertainty_file": args.uncertainty.as_ref().map(|f| f.display().to_string()),
+        "uncertainty_file": p.definition["uncertainty_file"],
         "samples": plan.samples.as_ref().map(|s| s.values.len()),
         "files": files,
     });
     write_json(&out.join("manifest.json"), &manifest)?;
     eprintln!(
-        "{} vs {} seed {seed}: {} pairs ({} run now) in {wall:.1} s -> {}",
+        "{} vs {} seed {seed}: {} pairs ({run_now} run now) in {wall:.1} s -> {}",
         plan.baseline.name,
         plan.policy.name,
         plan.pairs(),
-        pending.len(),
         out.display()
     );
     print!("{}", planner_table(&figures));
-    if !args.no_charts {
-        super::charts_and_report(&out, args.lang)?;
+    if !no_charts {
+        super::charts_and_report(out, lang)?;
     }
     Ok(())
 }

@@ -3,7 +3,10 @@
 
 mod bench;
 mod compare;
+mod merge;
 mod run;
+mod shard;
+mod slurm;
 mod sweep;
 mod target;
 mod validate;
@@ -43,6 +46,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Compare a policy scenario with a baseline on paired replicates (same seeds).
     Compare(compare::CompareArgs),
+    /// Assemble a sharded sweep's or comparison's tables once every shard has staged its runs.
+    Merge(merge::MergeArgs),
+    /// Write (and with --submit, submit) a Slurm job array and merge job for a sweep or comparison.
+    Slurm(slurm::SlurmArgs),
     /// Time a run per phase and thread count; append the figures to bench.csv.
     Bench(bench::BenchArgs),
     /// Compare a scenario (normally the baseline) with published figures; exit 1 if a target fails.
@@ -138,6 +145,8 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Slurm(args) => slurm::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Target(args) => target::run(args),
         Command::Chart { dir, lang } => {
@@ -236,7 +245,7 @@ pub fn check_definition(
             .map(|(k, _)| k.clone())
             .collect();
         anyhow::bail!(
-            "{}: made by a different {what} (differs in: {}); --resume needs the same scenarios, --set, --scale, --replicates, --seed and regsim build as the first run",
+            "{}: made by a different {what} (differs in: {}); --resume, --shard and merge need the same scenarios, --set, --scale, --replicates, --seed and regsim build as the first run",
             out.display(),
             differ.join(", ")
         );

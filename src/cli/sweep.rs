@@ -2,10 +2,12 @@
 //! manifest.json, sweep.json (the definition `--resume` checks) and the staged `runs/`.
 
 use super::{ScenarioArgs, load, with_threads};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use regsim::ensemble::Staging;
 use regsim::ensemble::design::{Design, Vary, points};
-use regsim::ensemble::sweep::{SweepPlan, assemble, pending_runs, run_sweep, write_runs_parquet};
-use regsim::output::{build_info, prepare_dir, write_json};
+use regsim::ensemble::sweep::{SweepPlan, assemble, pending_among, run_sweep, write_runs_parquet};
+use regsim::output::{build_info, write_json};
+use regsim::scenario::Scenario;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -49,6 +51,8 @@ pub struct SweepArgs {
     pub no_charts: bool,
     #[command(flatten)]
     pub lang: super::LangArg,
+    #[command(flatten)]
+    pub shard: super::shard::ShardArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,7 +72,25 @@ pub fn value_json(text: &str) -> Value {
     }
 }
 
-pub fn run(args: SweepArgs) -> Result<()> {
+/// A sweep resolved from its arguments: the plan, the folder and the definition its
+/// `sweep.json` holds (what `--resume`, every shard and `merge` must share).
+pub struct Prepared {
+    pub plan: SweepPlan,
+    pub base: Scenario,
+    pub out: PathBuf,
+    pub definition: Value,
+    design: &'static str,
+    points_json: Vec<Value>,
+}
+
+impl Prepared {
+    pub fn definition_file(&self) -> PathBuf {
+        self.out.join("sweep.json")
+    }
+}
+
+/// Loads the scenario of every point and builds the definition; touches no file.
+pub fn prepare(args: &SweepArgs) -> Result<Prepared> {
     if args.replicates == 0 {
         bail!("--replicates 0: allowed: 1 or more");
     }
@@ -114,6 +136,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let definition = json!({
         "regsim_version": version,
         "git_commit": commit,
+        "scenario_file": super::shard::absolute(&args.scenario.scenario),
         "scenario": base.raw,
         "sets": sets,
         "vary": args.vary,
@@ -123,31 +146,54 @@ pub fn run(args: SweepArgs) -> Result<()> {
         "replicates": args.replicates,
         "seed": seed,
     });
-    let definition_file = out.join("sweep.json");
-    if args.resume {
-        super::check_definition(&out, &definition_file, &definition, "sweep")?;
-    } else {
-        prepare_dir(&out, args.force)?;
-        let staging = out.join("runs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)
-                .with_context(|| format!("{}: cannot clear", staging.display()))?;
-        }
-    }
-    write_json(&definition_file, &definition)?;
+    Ok(Prepared {
+        plan,
+        base,
+        out,
+        definition,
+        design: design.name(),
+        points_json,
+    })
+}
 
+/// Makes `out` ready for this sweep on one machine (or for `regsim slurm`); writes `sweep.json`.
+pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
+    let file = p.definition_file();
+    super::shard::open_folder(&p.out, &file, &p.definition, "runs", "sweep", resume, force)
+}
+
+pub fn run(args: SweepArgs) -> Result<()> {
+    let p = prepare(&args)?;
+    let shard = args.shard.resolve()?;
+    let out = &p.out;
+    if shard.is_some() {
+        super::shard::claim_folder(out, &p.definition_file(), &p.definition, "sweep")?;
+    } else {
+        open_folder(&p, args.resume, args.force)?;
+    }
+    let plan = &p.plan;
     let started = Instant::now();
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let pending = pending_runs(&out, &plan, args.resume)?;
     let total = plan.runs();
-    if args.resume {
+    let mine: Vec<u64> = match shard {
+        Some(s) => s.ids(total).collect(),
+        None => (0..total).collect(),
+    };
+    let pending = pending_among(out, plan, mine.iter().copied(), args.resume)?;
+    if args.resume || shard.is_some() {
         eprintln!(
-            "{}: {} of {total} runs staged, {} to run",
+            "{}: {}{} of {} runs staged, {} to run",
             out.display(),
-            total - pending.len() as u64,
+            shard.map(|s| format!("shard {s}: ")).unwrap_or_default(),
+            mine.len() - pending.len(),
+            mine.len(),
             pending.len()
         );
     }
+    // Shards share the staging folder: none may remove another's temporary files.
+    let staging = match shard {
+        Some(_) => Staging::Shared,
+        None => Staging::Exclusive,
+    };
     let bar = super::progress_bar(pending.len() as u64, "runs");
     bar.set_message(format!(
         "{} x {} replicates",
@@ -155,16 +201,45 @@ pub fn run(args: SweepArgs) -> Result<()> {
         args.replicates
     ));
     with_threads(args.threads, || {
-        run_sweep(&out, &plan, &pending, &|| bar.inc(1))
+        run_sweep(out, plan, &pending, staging, &|| bar.inc(1))
     })??;
     bar.finish_and_clear();
-    assemble(&out, &plan)?;
+    if let Some(s) = shard {
+        super::shard::staged_note(out, s, pending.len(), "runs", started);
+        return Ok(());
+    }
+    finish(
+        &p,
+        args.format,
+        args.threads,
+        args.no_charts,
+        args.lang,
+        pending.len(),
+        started,
+    )
+}
+
+/// Assembles the tables from the staged runs (all present), writes the manifest, prints the
+/// summary line, and renders charts and the report unless `no_charts`.
+pub fn finish(
+    p: &Prepared,
+    format: Format,
+    threads: Option<usize>,
+    no_charts: bool,
+    lang: super::LangArg,
+    run_now: usize,
+    started: Instant,
+) -> Result<()> {
+    let (out, plan, base) = (&p.out, &p.plan, &p.base);
+    assemble(out, plan)?;
     let mut files = vec!["runs.csv", "summary.csv", "sweep.json"];
-    if args.format == Format::Parquet {
-        write_runs_parquet(&out, &plan)?;
+    if format == Format::Parquet {
+        write_runs_parquet(out, plan)?;
         files.push("runs.parquet");
     }
     let wall = started.elapsed().as_secs_f64();
+    let (version, commit) = build_info();
+    let seed = plan.master_seed;
     let manifest = json!({
         "regsim_version": version,
         "git_commit": commit,
@@ -173,28 +248,28 @@ pub fn run(args: SweepArgs) -> Result<()> {
         "scenario_file": base.file.display().to_string(),
         "seed": seed,
         "scale": base.scale,
-        "threads": threads,
+        "threads": threads.unwrap_or_else(rayon::current_num_threads),
         "start_year": base.start_year,
         "end_year": base.end_year,
         "wall_time_s": (wall * 1000.0).round() / 1000.0,
         "scenario": base.raw,
-        "replicates": args.replicates,
-        "design": design.name(),
-        "varied_keys": keys,
-        "points": points_json,
+        "replicates": plan.replicates,
+        "design": p.design,
+        "varied_keys": plan.varied_keys,
+        "points": p.points_json,
         "files": files,
     });
     write_json(&out.join("manifest.json"), &manifest)?;
     eprintln!(
-        "{} sweep seed {seed}: {} points x {} replicates = {total} runs ({} run now) in {wall:.1} s -> {}",
+        "{} sweep seed {seed}: {} points x {} replicates = {} runs ({run_now} run now) in {wall:.1} s -> {}",
         base.name,
         plan.points.len(),
-        args.replicates,
-        pending.len(),
+        plan.replicates,
+        plan.runs(),
         out.display()
     );
-    if !args.no_charts {
-        super::charts_and_report(&out, args.lang)?;
+    if !no_charts {
+        super::charts_and_report(out, lang)?;
     }
     Ok(())
 }

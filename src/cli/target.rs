@@ -156,7 +156,15 @@ pub fn run(args: TargetArgs) -> Result<()> {
     };
     let at = out.join("at-multiplier");
     let ids: Vec<u64> = (0..args.replicates).collect();
-    with_threads(args.threads, || run_compare(&at, &plan, &ids, &|| ()))??;
+    with_threads(args.threads, || {
+        run_compare(
+            &at,
+            &plan,
+            &ids,
+            regsim::ensemble::Staging::Exclusive,
+            &|| (),
+        )
+    })??;
     let compare = assemble(&at, &plan)?;
     std::fs::remove_dir_all(at.join("pairs"))?;
     let national_all = compare

@@ -20,7 +20,9 @@
 
 use super::attribution::{self, Attribution, Coalition};
 use super::stats::{MeanCi, Welford, quantile_sorted, spearman};
-use super::store::{EnsembleError, io, num, parse_num, prepare_staging, read_staged, write_staged};
+use super::store::{
+    EnsembleError, Staging, io, num, open_staging, parse_num, read_staged, write_staged,
+};
 use super::{replicate_seed, run_parallel};
 use crate::metrics::{NATIONAL_EXTRA, NationalRow, REGION_METRICS};
 use crate::model::geo::{CAPITAL, N_REGIONS, REGION_IDS};
@@ -329,8 +331,18 @@ pub fn pending_pairs(
     plan: &ComparePlan,
     resume: bool,
 ) -> Result<Vec<u64>, EnsembleError> {
+    pending_pairs_among(dir, plan, 0..plan.pairs(), resume)
+}
+
+/// [`pending_pairs`] among `replicates` only (a shard's pairs, or all before a merge).
+pub fn pending_pairs_among(
+    dir: &Path,
+    plan: &ComparePlan,
+    replicates: impl IntoIterator<Item = u64>,
+    resume: bool,
+) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
-    for i in 0..plan.pairs() {
+    for i in replicates {
         if !resume || read_staged(&pair_file(dir, i), i, valid_pair_of(plan, i))?.is_none() {
             out.push(i);
         }
@@ -339,14 +351,15 @@ pub fn pending_pairs(
 }
 
 /// Runs the pairs of `replicates` in parallel in the caller's pool, staging each as it
-/// finishes; `on_done` is called once per staged pair.
+/// finishes; `on_done` is called once per staged pair. `staging`: as for `run_sweep`.
 pub fn run_compare(
     dir: &Path,
     plan: &ComparePlan,
     replicates: &[u64],
+    staging: Staging,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(), EnsembleError> {
-    prepare_staging(&dir.join("pairs"))?;
+    open_staging(&dir.join("pairs"), staging)?;
     run_parallel(replicates, |&i| {
         let (baseline, policy, extra) = run_pair(plan, i);
         let text = pair_text(&baseline, &policy, &extra);
@@ -1041,7 +1054,7 @@ mod tests {
         baseline.programs = vec![row(2025, "tips", "gangwon", 0.5e9)];
 
         let dir = tempfile::tempdir().unwrap();
-        prepare_staging(&dir.path().join("pairs")).unwrap();
+        open_staging(&dir.path().join("pairs"), Staging::Exclusive).unwrap();
         for i in 0..2 {
             let text = pair_text(&baseline, &policy, &((3, 1, [100.0, 1.0, 0.5]), Vec::new()));
             write_staged(&pair_file(dir.path(), i), i, &text).unwrap();

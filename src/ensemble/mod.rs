@@ -7,6 +7,8 @@
 //! since assembly reads the files in run-id order, the final tables do not depend on thread
 //! count, completion order or interruptions: they are byte-identical to an uninterrupted
 //! sweep's. Memory stays flat: a run's `World` is dropped as soon as its rows are staged.
+//! The same files let independent processes share an ensemble: a shard (`shard.rs`) stages
+//! only its runs into the shared folder, and assembly later reads them all, in the same order.
 //!
 //! **Invariant:** replicate `i`'s seed is [`replicate_seed`]`(master, i)`, a pure function of
 //! the master seed and `i`: the same run gives the same rows whether the ensemble has 10 or
@@ -21,6 +23,7 @@
 pub mod attribution;
 pub mod compare;
 pub mod design;
+pub mod shard;
 pub mod stats;
 mod store;
 pub mod sweep;
@@ -28,7 +31,7 @@ pub mod target;
 
 use rayon::prelude::*;
 
-pub use store::EnsembleError;
+pub use store::{EnsembleError, Staging};
 
 /// The seed of replicate `i`: the `i`-th output (0-based) of a SplitMix64 generator seeded with
 /// the master seed, i.e. the SplitMix64 finaliser of `master + (i + 1) * 0x9E3779B97F4A7C15`.

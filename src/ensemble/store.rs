@@ -46,6 +46,25 @@ pub(crate) fn prepare_staging(dir: &Path) -> Result<(), EnsembleError> {
     Ok(())
 }
 
+/// Creates the staging folder; with [`Staging::Exclusive`] also removes the temporary files a
+/// killed process left behind. With [`Staging::Shared`] other processes (shards) may be
+/// writing there right now, and their temporary files are not ours to remove.
+pub(crate) fn open_staging(dir: &Path, staging: Staging) -> Result<(), EnsembleError> {
+    match staging {
+        Staging::Exclusive => prepare_staging(dir),
+        Staging::Shared => std::fs::create_dir_all(dir).map_err(io(dir)),
+    }
+}
+
+/// Who writes into an ensemble's staging folder while a run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staging {
+    /// This process only (a whole sweep or comparison, or `--resume`).
+    Exclusive,
+    /// Several processes at once (the shards of one ensemble).
+    Shared,
+}
+
 /// Writes a staged file: `body` (complete lines) then the trailer.
 pub(crate) fn write_staged(path: &Path, id: u64, body: &str) -> Result<(), EnsembleError> {
     let lines = body.lines().count();

@@ -13,7 +13,7 @@
 //! is read once per year for that; nothing is held across years or points.
 
 use super::store::{
-    EnsembleError, csv_field, io, num, parse_num, prepare_staging, read_staged, write_staged,
+    EnsembleError, Staging, csv_field, io, num, open_staging, parse_num, read_staged, write_staged,
 };
 use super::{replicate_seed, run_parallel};
 use crate::metrics::{NationalRow, REGION_METRICS};
@@ -185,12 +185,20 @@ fn read_run(dir: &Path, plan: &SweepPlan, key: &RunKey) -> Result<Option<String>
 /// The runs still to do: all of them, or with `resume` those whose staged file is missing or
 /// damaged (a damaged file is recomputed, never trusted).
 pub fn pending_runs(dir: &Path, plan: &SweepPlan, resume: bool) -> Result<Vec<u64>, EnsembleError> {
-    if !resume {
-        return Ok((0..plan.runs()).collect());
-    }
+    pending_among(dir, plan, 0..plan.runs(), resume)
+}
+
+/// [`pending_runs`] among `ids` only (a shard's runs; or every run, to find the missing ones
+/// before a merge).
+pub fn pending_among(
+    dir: &Path,
+    plan: &SweepPlan,
+    ids: impl IntoIterator<Item = u64>,
+    resume: bool,
+) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
-    for id in 0..plan.runs() {
-        if read_run(dir, plan, &plan.key(id))?.is_none() {
+    for id in ids {
+        if !resume || read_run(dir, plan, &plan.key(id))?.is_none() {
             out.push(id);
         }
     }
@@ -198,14 +206,16 @@ pub fn pending_runs(dir: &Path, plan: &SweepPlan, resume: bool) -> Result<Vec<u6
 }
 
 /// Runs `run_ids` in parallel in the caller's rayon pool, staging each run as it finishes;
-/// `on_done` is called once per staged run (for a progress bar).
+/// `on_done` is called once per staged run (for a progress bar). `staging` says whether other
+/// processes (shards) stage into `dir` at the same time.
 pub fn run_sweep(
     dir: &Path,
     plan: &SweepPlan,
     run_ids: &[u64],
+    staging: Staging,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<(), EnsembleError> {
-    prepare_staging(&dir.join("runs"))?;
+    open_staging(&dir.join("runs"), staging)?;
     run_parallel(run_ids, |&id| {
         let key = plan.key(id);
         let result = simulate_plain(&plan.scenarios[key.point as usize], key.seed);

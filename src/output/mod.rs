@@ -169,6 +169,26 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), OutputErro
     write_bytes(path, text.as_bytes())
 }
 
+/// Writes pretty JSON to `path` only if no file is there yet: a temporary file linked into
+/// place without replacing, so of several processes racing to create it (the shards of one
+/// ensemble) exactly one succeeds and none sees a half-written file. Returns whether this call
+/// created it.
+pub fn create_json_once<T: Serialize>(path: &Path, value: &T) -> Result<bool, OutputError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| OutputError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    text.push('\n');
+    let mut f = AtomicFile::create(path)?;
+    f.writer().write_all(text.as_bytes()).map_err(io(path))?;
+    f.tmp.as_file().sync_all().map_err(io(path))?;
+    match f.tmp.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io(path)(e.error)),
+    }
+}
+
 /// The version and commit this binary was built from.
 pub fn build_info() -> (&'static str, &'static str) {
     (env!("CARGO_PKG_VERSION"), env!("REGSIM_GIT_COMMIT"))

@@ -379,15 +379,7 @@ fn latin_hypercube_points_are_in_runs_summary_manifest_and_parquet() {
 #[test]
 fn compare_resume_after_damage_equals_an_uninterrupted_comparison() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("exit8.toml");
-    fs::write(
-        &policy,
-        format!(
-            "extends = {:?}\nname = \"exit8\"\n[firms]\nexit_loss_months = 8\n",
-            baseline_path().to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let policy = super::exit8_policy(dir.path());
     let scn = baseline_path();
     let compare = |out: &Path, extra: &[&str]| {
         let mut args = vec![

@@ -16,6 +16,10 @@
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
 //! - `target`: `regsim target`: what a lever scales, the bisection's bracket, refusals.
+//! - `shards`: `--shard K/N` + `regsim merge` give the single-machine tables byte for byte;
+//!   merge names missing runs; `regsim slurm` scripts.
+//! - `slurm`: a real 4-task Slurm array (and a cancelled, resubmitted task) against the
+//!   single-machine sweep; opt-in with REGSIM_SLURM_TESTS=1 (`.ci/run` sets it).
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -31,6 +35,8 @@ mod levers;
 mod plausibility;
 mod precision;
 mod scenario_errors;
+mod shards;
+mod slurm;
 mod target;
 mod validation;
 
@@ -47,6 +53,20 @@ pub fn baseline_path() -> PathBuf {
 pub fn baseline(sets: &[&str]) -> Scenario {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     Scenario::load(&baseline_path(), &sets).expect("baseline loads")
+}
+
+/// A policy file in `dir`: the baseline with `firms.exit_loss_months = 8`, named `exit8`.
+pub fn exit8_policy(dir: &Path) -> PathBuf {
+    let policy = dir.join("exit8.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "extends = {:?}\nname = \"exit8\"\n[firms]\nexit_loss_months = 8\n",
+            baseline_path().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    policy
 }
 
 /// Runs the regsim binary.
