@@ -158,6 +158,8 @@ pub struct Prepared {
     pub plan: ComparePlan,
     pub out: PathBuf,
     pub definition: Value,
+    /// Why no programme decomposition is done (printed by `run`, not by `merge`).
+    pub attribution_note: Option<String>,
 }
 
 impl Prepared {
@@ -196,6 +198,7 @@ pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
         PathBuf::from("output").join(format!("{}-vs-{}-seed{seed}", baseline.name, policy.name))
     });
     let samples = load_samples(args, &sets, &baseline, &policy, seed)?;
+    let mut attribution_note = None;
     let attribution = if samples.is_some() {
         if args.attribution != "auto" && args.attribution != "none" {
             bail!(
@@ -214,7 +217,7 @@ pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
             )
             .map_err(anyhow::Error::msg)?,
             Err(why) if args.attribution == "auto" || args.attribution == "none" => {
-                eprintln!("attribution: none ({why})");
+                attribution_note = Some(format!("attribution: none ({why})"));
                 Attribution::off()
             }
             Err(why) => bail!("--attribution {}: {why}; allowed: none", args.attribution),
@@ -250,6 +253,7 @@ pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
         plan,
         out,
         definition,
+        attribution_note,
     })
 }
 
@@ -270,6 +274,9 @@ pub fn open_folder(p: &Prepared, resume: bool, force: bool) -> Result<()> {
 
 pub fn run(args: CompareArgs) -> Result<()> {
     let p = prepare(&args)?;
+    if let Some(note) = &p.attribution_note {
+        eprintln!("{note}");
+    }
     let shard = args.shard.resolve()?;
     let out = &p.out;
     if shard.is_some() {
