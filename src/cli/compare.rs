@@ -25,7 +25,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub scale: Option<f64>,
     /// Replicates (pairs of runs).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=super::MAX_REPLICATES))]
     pub replicates: u64,
     /// Master seed; pair i runs both scenarios with a seed derived from it and i (default: the
     /// baseline's `seed`).
@@ -34,8 +34,8 @@ pub struct CompareArgs {
     /// Output folder (default: output/<baseline>-vs-<policy>-seed<N>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write into a non-empty output folder (starts the comparison afresh).
     #[arg(long)]
@@ -46,6 +46,9 @@ pub struct CompareArgs {
     /// Skip charts and the HTML report.
     #[arg(long)]
     pub no_charts: bool,
+    /// Memory the command may use, e.g. 4G or 512M (default: MemAvailable in /proc/meminfo).
+    #[arg(long, value_name = "BYTES", value_parser = super::parse_bytes)]
+    pub max_memory: Option<u64>,
 }
 
 /// What a resumed comparison must share with the first run: the resolved scenario.
@@ -67,7 +70,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     }
     let mut sets = args.sets.clone();
     if let Some(scale) = args.scale {
-        sets.push(format!("scale={scale}"));
+        sets.push(super::scale_set(scale));
     }
     let baseline = Scenario::load(&args.baseline, &sets)?;
     let policy = Scenario::load(&args.policy, &sets)?;
@@ -97,14 +100,27 @@ pub fn run(args: CompareArgs) -> Result<()> {
         "seed": seed,
     });
     let definition_file = out.join("pairs.json");
+    // A pair holds both scenarios' worlds: the larger one, twice, per pair in flight.
+    let larger =
+        if baseline.scale * baseline.firms.total_smes >= policy.scale * policy.firms.total_smes {
+            &baseline
+        } else {
+            &policy
+        };
+    let concurrent = args.threads.unwrap_or_else(rayon::current_num_threads) as u64;
+    super::guard(
+        larger,
+        args.replicates.saturating_mul(2),
+        concurrent.saturating_mul(2),
+        args.replicates,
+        args.max_memory,
+    )?;
+    let _lock = super::take_folder(&out, true)?;
     if args.resume {
         super::check_definition(&out, &definition_file, &definition, "comparison")?;
     } else {
+        // With --force this removes the staged pairs of an earlier comparison (and only them).
         prepare_dir(&out, args.force)?;
-        let staging = out.join("pairs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)?;
-        }
     }
     write_json(&definition_file, &definition)?;
     let plan = ComparePlan {

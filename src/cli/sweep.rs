@@ -15,7 +15,7 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Replicates per parameter point.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=super::MAX_REPLICATES))]
     pub replicates: u64,
     /// A varied key: KEY=V1,V2,... (grid) or KEY=LOW..HIGH (lhs) (repeatable).
     #[arg(long = "vary", value_name = "KEY=V1,V2|KEY=LOW..HIGH")]
@@ -23,8 +23,8 @@ pub struct SweepArgs {
     /// How points are laid out: grid (cartesian product) or lhs (Latin hypercube).
     #[arg(long, default_value = "grid")]
     pub design: String,
-    /// Number of Latin-hypercube points (with --design lhs).
-    #[arg(long)]
+    /// Number of Latin-hypercube points (with --design lhs), 1 to 10,000.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub samples: Option<u64>,
     /// Master seed; replicate i runs with a seed derived from it and i (default: the scenario's).
     #[arg(long)]
@@ -32,8 +32,8 @@ pub struct SweepArgs {
     /// Output folder (default: output/<scenario-name>-sweep-seed<N>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write into a non-empty output folder (starts the sweep afresh).
     #[arg(long)]
@@ -82,7 +82,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let keys: Vec<String> = varies.iter().map(|v| v.key.clone()).collect();
     let mut sets = args.scenario.sets.clone();
     if let Some(scale) = args.scenario.scale {
-        sets.push(format!("scale={scale}"));
+        sets.push(super::scale_set(scale));
     }
     let plan = SweepPlan::load(
         &args.scenario.scenario,
@@ -122,15 +122,28 @@ pub fn run(args: SweepArgs) -> Result<()> {
         "seed": seed,
     });
     let definition_file = out.join("sweep.json");
+    let concurrent = args.threads.unwrap_or_else(rayon::current_num_threads) as u64;
+    let runs = (plan.points.len() as u64)
+        .checked_mul(args.replicates)
+        .context("--replicates times the number of points overflows")?;
+    let largest = plan
+        .scenarios
+        .iter()
+        .max_by(|a, b| a.scale.total_cmp(&b.scale))
+        .context("the sweep has no points")?;
+    super::guard(
+        largest,
+        runs,
+        concurrent,
+        args.replicates,
+        args.scenario.max_memory,
+    )?;
+    let _lock = super::take_folder(&out, true)?;
     if args.resume {
         super::check_definition(&out, &definition_file, &definition, "sweep")?;
     } else {
+        // With --force this removes the staged runs of an earlier sweep (and only them).
         prepare_dir(&out, args.force)?;
-        let staging = out.join("runs");
-        if staging.is_dir() {
-            std::fs::remove_dir_all(&staging)
-                .with_context(|| format!("{}: cannot clear", staging.display()))?;
-        }
     }
     write_json(&definition_file, &definition)?;
 

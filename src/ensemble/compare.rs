@@ -54,6 +54,17 @@ pub struct ComparePlan {
 }
 
 impl ComparePlan {
+    /// The configuration hash carried by staged pairs: both resolved scenarios, the
+    /// replicates and the master seed.
+    pub fn config_hash(&self) -> u64 {
+        super::store::config_hash(&serde_json::json!({
+            "baseline": self.baseline.raw,
+            "policy": self.policy.raw,
+            "replicates": self.replicates,
+            "seed": self.master_seed,
+        }))
+    }
+
     fn years(&self) -> usize {
         (self.baseline.end_year - self.baseline.start_year + 1) as usize
     }
@@ -236,7 +247,11 @@ pub fn pending_pairs(
 ) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
     for i in 0..plan.replicates {
-        if !resume || read_staged(&pair_file(dir, i), i, |b| valid_pair(b, plan.years()))?.is_none()
+        if !resume
+            || read_staged(&pair_file(dir, i), i, plan.config_hash(), |b| {
+                valid_pair(b, plan.years())
+            })?
+            .is_none()
         {
             out.push(i);
         }
@@ -258,7 +273,7 @@ pub fn run_compare(
         let (baseline, policy, effect) = run_pair(plan, seed);
         let text = pair_text(&baseline, &policy, effect);
         drop((baseline, policy));
-        write_staged(&pair_file(dir, i), i, &text)?;
+        write_staged(&pair_file(dir, i), i, plan.config_hash(), &text)?;
         on_done();
         Ok(())
     })
@@ -277,8 +292,10 @@ struct Pair {
 
 fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleError> {
     let path = pair_file(dir, i);
-    let body = read_staged(&path, i, |b| valid_pair(b, plan.years()))?
-        .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
+    let body = read_staged(&path, i, plan.config_hash(), |b| {
+        valid_pair(b, plan.years())
+    })?
+    .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
     let mut pair = Pair {
         regions: [Vec::new(), Vec::new()],
         national: [Vec::new(), Vec::new()],
@@ -749,16 +766,16 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         prepare_staging(&dir.path().join("pairs")).unwrap();
-        for i in 0..2 {
-            let text = pair_text(&baseline, &policy, (3, 1, [100.0, 1.0, 0.5]));
-            write_staged(&pair_file(dir.path(), i), i, &text).unwrap();
-        }
         let plan = ComparePlan {
             baseline: scn.clone(),
             policy: scn,
             replicates: 2,
             master_seed: 5,
         };
+        for i in 0..2 {
+            let text = pair_text(&baseline, &policy, (3, 1, [100.0, 1.0, 0.5]));
+            write_staged(&pair_file(dir.path(), i), i, plan.config_hash(), &text).unwrap();
+        }
         let json = assemble(dir.path(), &plan).unwrap();
         let rows = json["per_bn_krw"].as_array().unwrap();
         let find = |region: &str, program: &str| {

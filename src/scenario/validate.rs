@@ -9,6 +9,32 @@ use super::{InvestorKind, RegionParams, Scenario};
 use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
 use std::collections::BTreeMap;
 
+/// The largest number any amount, count or rate may take ("a number >= 0" means up to this):
+/// 1e15 is 1,000 trn KRW, above Korea's whole government budget; larger values only overflow.
+pub const MAX_NUMBER: f64 = 1e15;
+/// The smallest positive number accepted (0 is allowed where the key allows it): below it,
+/// divisions by the value overflow to infinity.
+pub const MIN_POSITIVE: f64 = 1e-9;
+/// Upper bounds of the parameters that create agents (documented in README, "Reliability").
+pub const MAX_REAL_FIRMS: f64 = 1e8;
+pub const MAX_WORKERS: f64 = 1e9;
+pub const MAX_POPULATION: f64 = 1e9;
+/// A region needs some people for labour-force and migration shares to be defined.
+pub const MIN_POPULATION: f64 = 1e3;
+pub const MAX_STARTUPS: f64 = 1e7;
+/// The smallest `scale` (agents per real firm); below it a run has almost no agents.
+pub const MIN_SCALE: f64 = 1e-6;
+
+/// A number as a user reads it: exponent form when very large or very small (`1e300`, not
+/// three hundred digits).
+pub(super) fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 pub(super) struct Checker<'a> {
     loaded: &'a Loaded,
     pub(super) problems: Vec<Problem>,
@@ -16,10 +42,7 @@ pub(super) struct Checker<'a> {
 
 impl Checker<'_> {
     pub(super) fn push(&mut self, key: &str, message: String) {
-        let (file, line) = match self.loaded.locate(key) {
-            Some((f, l)) => (f, Some(l)),
-            None => (self.loaded.file.clone(), None),
-        };
+        let (file, line) = self.loaded.locate(key);
         self.problems.push(Problem::new(&file, key, line, message));
     }
 
@@ -27,11 +50,12 @@ impl Checker<'_> {
         if !(v.is_finite() && v >= lo && v <= hi) {
             let allowed = match (lo, hi) {
                 (0.0, 1.0) => "a share between 0 and 1".to_string(),
-                (0.0, f64::INFINITY) => "a number >= 0".to_string(),
-                (lo, f64::INFINITY) => format!("a number >= {lo}"),
-                (lo, hi) => format!("a number from {lo} to {hi}"),
+                (lo, hi) => format!("a number from {} to {}", show(lo), show(hi)),
             };
-            self.push(key, format!("{v} is out of range; allowed: {allowed}"));
+            self.push(
+                key,
+                format!("{} is out of range; allowed: {allowed}", show(v)),
+            );
         }
     }
 
@@ -39,18 +63,51 @@ impl Checker<'_> {
         self.range(key, v, 0.0, 1.0);
     }
 
+    /// 0, or from [`MIN_POSITIVE`] to [`MAX_NUMBER`].
     pub(super) fn nonneg(&mut self, key: &str, v: f64) {
-        self.range(key, v, 0.0, f64::INFINITY);
-    }
-
-    pub(super) fn positive(&mut self, key: &str, v: f64) {
-        if !(v.is_finite() && v > 0.0) {
-            self.push(key, format!("{v} is out of range; allowed: a number > 0"));
+        if v != 0.0 {
+            self.positive(key, v);
         }
     }
 
+    /// From [`MIN_POSITIVE`] to [`MAX_NUMBER`].
+    pub(super) fn positive(&mut self, key: &str, v: f64) {
+        self.positive_upto(key, v, MAX_NUMBER);
+    }
+
+    /// From [`MIN_POSITIVE`] to `hi`.
+    pub(super) fn positive_upto(&mut self, key: &str, v: f64, hi: f64) {
+        if !(v.is_finite() && (MIN_POSITIVE..=hi).contains(&v)) {
+            let allowed = if v < 0.0 || v.is_nan() {
+                format!("a number > 0 (at most {hi:e})")
+            } else if v < MIN_POSITIVE {
+                format!("a number of at least {MIN_POSITIVE:e} (smaller values overflow)")
+            } else {
+                format!("a number of at most {hi:e}")
+            };
+            self.push(
+                key,
+                format!("{} is out of range; allowed: {allowed}", show(v)),
+            );
+        }
+    }
+
+    /// A whole number from `lo` to `hi` (a problem when `lo > hi`: then no value fits, and
+    /// the key that set `lo` has its own problem). Returns a value in range either way.
     pub(super) fn whole(&mut self, key: &str, v: f64, lo: f64, hi: f64) -> u32 {
-        if v.fract() != 0.0 {
+        let lo = lo.max(0.0);
+        if !(lo <= hi) {
+            self.push(
+                key,
+                format!(
+                    "{} cannot be checked: its lower bound {lo} exceeds its upper bound {hi}",
+                    show(v)
+                ),
+            );
+            return lo.min(f64::from(u32::MAX)) as u32;
+        }
+        if !v.is_finite() || v.fract() != 0.0 {
+            let v = show(v);
             self.push(key, format!("{v} must be a whole number from {lo} to {hi}"));
             return lo as u32;
         }
@@ -105,18 +162,31 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         );
     }
     c.range("start_year", raw.start_year as f64, 2000.0, 2100.0);
-    c.range(
-        "end_year",
-        raw.end_year as f64,
-        raw.start_year as f64,
-        raw.start_year as f64 + 50.0,
-    );
-    if !(raw.scale.is_finite() && raw.scale > 0.0 && raw.scale <= 1.0) {
+    // The end year's range depends on the start year: checked only against a valid one.
+    if (2000..=2100).contains(&raw.start_year) {
+        c.range(
+            "end_year",
+            raw.end_year as f64,
+            raw.start_year as f64,
+            raw.start_year as f64 + 50.0,
+        );
+    }
+    if !(raw.scale.is_finite() && (MIN_SCALE..=1.0).contains(&raw.scale)) {
         c.push(
             "scale",
             format!(
-                "{} is out of range; allowed: agents per real firm, > 0 and <= 1",
-                raw.scale
+                "{} is out of range; allowed: agents per real firm, from {MIN_SCALE:e} to 1",
+                show(raw.scale)
+            ),
+        );
+    } else if raw.firms.total_smes.is_finite() && raw.firms.total_smes * raw.scale < 1.0 {
+        c.push(
+            "scale",
+            format!(
+                "{} gives no firm agent ({} real firms); allowed: at least {:e}",
+                raw.scale,
+                raw.firms.total_smes,
+                1.0 / raw.firms.total_smes
             ),
         );
     }
@@ -169,8 +239,8 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
 fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
     let f = &raw.firms;
     let k = |s: &str| format!("firms.{s}");
-    c.positive(&k("total_smes"), f.total_smes);
-    c.positive(&k("total_sme_workers"), f.total_sme_workers);
+    c.positive_upto(&k("total_smes"), f.total_smes, MAX_REAL_FIRMS);
+    c.positive_upto(&k("total_sme_workers"), f.total_sme_workers, MAX_WORKERS);
     c.share(&k("one_person_share"), f.one_person_share);
     c.range(&k("size_tail_alpha"), f.size_tail_alpha, 0.3, 5.0);
     c.range(
@@ -258,8 +328,8 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
 fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
     let s = &raw.startups;
     let k = |n: &str| format!("startups.{n}");
-    c.nonneg(&k("initial_total"), s.initial_total);
-    c.nonneg(&k("births_per_year"), s.births_per_year);
+    c.range(&k("initial_total"), s.initial_total, 0.0, MAX_STARTUPS);
+    c.range(&k("births_per_year"), s.births_per_year, 0.0, MAX_STARTUPS);
     c.nonneg(&k("seed_cash_krw"), s.seed_cash_krw);
     c.positive(&k("burn_per_member_krw_month"), s.burn_per_member_krw_month);
     c.range(&k("initial_team"), s.initial_team, 1.0, 1000.0);
@@ -422,9 +492,14 @@ fn check_regions(
             continue;
         };
         let k = |n: &str| format!("regions.{name}.{n}");
-        c.positive(&k("smes_2021"), r.smes_2021);
-        c.positive(&k("sme_workers_2021"), r.sme_workers_2021);
-        c.positive(&k("population"), r.population);
+        c.positive_upto(&k("smes_2021"), r.smes_2021, MAX_REAL_FIRMS);
+        c.positive_upto(&k("sme_workers_2021"), r.sme_workers_2021, MAX_WORKERS);
+        c.range(
+            &k("population"),
+            r.population,
+            MIN_POPULATION,
+            MAX_POPULATION,
+        );
         c.share(&k("share_0_14"), r.share_0_14);
         c.share(&k("share_15_39"), r.share_15_39);
         c.share(&k("share_65_plus"), r.share_65_plus);

@@ -10,6 +10,11 @@
 //!   and the yearly cap hold; impossible schedules are rejected.
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
 //!   CI width, refusals.
+//! - `fuzz`: a mutation fuzzer over the shipped scenarios and `--set` values (in-process
+//!   check and run; no panic, no NaN/inf); `REGSIM_FUZZ_CASES`/`REGSIM_FUZZ_RUNS` for the
+//!   long campaign.
+//! - `reliability`: issue 19's reproducers, one test each, named after the defect; output
+//!   folder lock, `--force` by manifest, staged-run checksums, temp files, file modes.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -17,10 +22,12 @@
 mod cli;
 mod determinism;
 mod ensemble;
+mod fuzz;
 mod invariants;
 mod levers;
 mod plausibility;
 mod precision;
+mod reliability;
 mod scenario_errors;
 mod validation;
 
