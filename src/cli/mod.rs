@@ -194,6 +194,7 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Chart { dir } => {
             let _lock = take_folder(&dir, false)?;
+            regsim::output::check_inputs(&dir)?;
             let files = regsim::charts::render_dir(&dir)?;
             record_files(&dir, &files, false)?;
             eprintln!(
@@ -205,6 +206,7 @@ fn run_simple(command: Command) -> Result<()> {
         }
         Command::Report { dir } => {
             let _lock = take_folder(&dir, false)?;
+            regsim::output::check_inputs(&dir)?;
             let path = regsim::report::write_report(&dir)?;
             record_files(&dir, &[], true)?;
             eprintln!("wrote {}", path.display());

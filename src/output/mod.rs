@@ -6,6 +6,9 @@
 
 pub mod columnar;
 pub mod folder;
+pub mod inputs;
+
+pub use inputs::check_inputs;
 
 pub use folder::{
     DirLock, LOCK_FILE, TEMP_PREFIX, is_empty_dir, lock_dir, record_files, remove_owned,
@@ -26,6 +29,8 @@ pub enum OutputError {
     NotADir(PathBuf),
     #[error("{}: is a symbolic link to {}, which does not exist; allowed: an existing folder, a link to one, or a new path", .0.display(), .1.display())]
     Dangling(PathBuf, PathBuf),
+    #[error("{}: {}; refusing to read it (rerun the command that writes it)", .0.display(), .1)]
+    Damaged(PathBuf, String),
     #[error("{}: in use by another regsim command ({}); wait for it to finish or choose another --out", .0.display(), .1)]
     Locked(PathBuf, String),
     #[error("{}: {source}", path.display())]
