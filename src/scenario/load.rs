@@ -20,6 +20,8 @@ pub struct Loaded {
     sources: Vec<(PathBuf, String)>,
     /// Keys given with `--set` (they are reported as such, not at a line of a file).
     set_keys: Vec<String>,
+    /// Problems found while reading (unknown region and sector tables), reported first.
+    pub problems: Vec<Problem>,
 }
 
 impl Loaded {
@@ -57,18 +59,15 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
         set_keys.push(apply_set(&mut table, set)?);
     }
     let file = path.to_path_buf();
-    let unknown = unknown_names(&table);
-    if !unknown.is_empty() {
-        return Err(ScenarioError::Invalid {
-            problems: unknown
-                .into_iter()
-                .map(|(key, msg)| {
-                    let (f, line) = locate_in(&file, &sources, &set_keys, &key);
-                    Problem::new(&f, key, line, msg)
-                })
-                .collect(),
-        });
-    }
+    // Unknown region and sector tables are problems of their own; they are taken out so the
+    // rest is still checked (every problem at once), and `validate` reports them first.
+    let problems: Vec<Problem> = unknown_names(&mut table)
+        .into_iter()
+        .map(|(key, msg)| {
+            let (f, line) = locate_in(&file, &sources, &set_keys, &key);
+            Problem::new(&f, key, line, msg)
+        })
+        .collect();
     let raw: RawScenario = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         let mut key = e.path().to_string();
         let msg = e.inner().message().to_string();
@@ -83,21 +82,23 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
             };
         }
         let (f, line) = locate_in(&file, &sources, &set_keys, &key);
-        ScenarioError::Invalid {
-            problems: vec![Problem::new(&f, key, line, msg)],
-        }
+        let mut all = problems.clone();
+        all.push(Problem::new(&f, key, line, msg));
+        ScenarioError::Invalid { problems: all }
     })?;
     Ok(Loaded {
         raw,
         file,
         sources,
         set_keys,
+        problems,
     })
 }
 
-/// Region and sector tables with an unknown name: reported as such (serde would report the
-/// fields such a table lacks, which hides the real problem).
-fn unknown_names(table: &Table) -> Vec<(String, String)> {
+/// Takes region and sector tables with an unknown name out of `table` and returns them as
+/// (key, message): reported as unknown names (serde would report the fields such a table
+/// lacks, which hides the real problem).
+fn unknown_names(table: &mut Table) -> Vec<(String, String)> {
     use crate::model::geo::{REGION_IDS, SECTOR_IDS, region_index, sector_index};
     let mut out = Vec::new();
     for (section, what, ids, known) in [
@@ -114,8 +115,10 @@ fn unknown_names(table: &Table) -> Vec<(String, String)> {
             sector_index as fn(&str) -> Option<usize>,
         ),
     ] {
-        if let Some(Value::Table(t)) = table.get(section) {
-            for name in t.keys().filter(|n| known(n).is_none()) {
+        if let Some(Value::Table(t)) = table.get_mut(section) {
+            let unknown: Vec<String> = t.keys().filter(|n| known(n).is_none()).cloned().collect();
+            for name in unknown {
+                t.remove(&name);
                 out.push((
                     format!("{section}.{name}"),
                     format!("unknown {what} `{name}`; allowed: {}", ids.join(", ")),

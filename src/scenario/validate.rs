@@ -66,7 +66,7 @@ impl Checker<'_> {
     /// 0, or from [`MIN_POSITIVE`] to [`MAX_NUMBER`].
     pub(super) fn nonneg(&mut self, key: &str, v: f64) {
         if v != 0.0 {
-            self.positive(key, v);
+            self.amount(key, v, MAX_NUMBER, true);
         }
     }
 
@@ -77,9 +77,15 @@ impl Checker<'_> {
 
     /// From [`MIN_POSITIVE`] to `hi`.
     pub(super) fn positive_upto(&mut self, key: &str, v: f64, hi: f64) {
+        self.amount(key, v, hi, false);
+    }
+
+    /// From [`MIN_POSITIVE`] to `hi` (the message says whether 0 is allowed too).
+    fn amount(&mut self, key: &str, v: f64, hi: f64, zero_ok: bool) {
         if !(v.is_finite() && (MIN_POSITIVE..=hi).contains(&v)) {
+            let op = if zero_ok { ">=" } else { ">" };
             let allowed = if v < 0.0 || v.is_nan() {
-                format!("a number > 0 (at most {hi:e})")
+                format!("a number {op} 0 (at most {hi:e})")
             } else if v < MIN_POSITIVE {
                 format!("a number of at least {MIN_POSITIVE:e} (smaller values overflow)")
             } else {
@@ -96,7 +102,7 @@ impl Checker<'_> {
     /// the key that set `lo` has its own problem). Returns a value in range either way.
     pub(super) fn whole(&mut self, key: &str, v: f64, lo: f64, hi: f64) -> u32 {
         let lo = lo.max(0.0);
-        if !(lo <= hi) {
+        if lo.partial_cmp(&hi).is_none_or(|o| o.is_gt()) {
             self.push(
                 key,
                 format!(
@@ -145,7 +151,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     let raw = &loaded.raw;
     let mut c = Checker {
         loaded,
-        problems: Vec::new(),
+        problems: loaded.problems.clone(),
     };
     if raw.name.trim().is_empty()
         || !raw

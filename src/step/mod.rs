@@ -250,7 +250,7 @@ pub fn step_month(
     lap(pipe, 5);
 
     world.step += 1;
-    if world.step % 12 == 0 {
+    if world.step.is_multiple_of(12) {
         year_end(world, scn, derived);
         if levers {
             crate::policy::apply::year_end(world);
