@@ -217,7 +217,7 @@ fn run_simple(command: Command) -> Result<()> {
             let e = regsim::resources::estimate(&scn, 1, 1, 1);
             print!("{}", scn.to_toml());
             eprintln!(
-                "{}: ok ({} regions, {} sectors, {} investor kinds, {} months from {}-01; a run needs about {} for {:.2} M firm agents)",
+                "{}: ok ({} regions, {} sectors, {} investor kinds, {} months from {}-01; a run needs about {} for {:.2} M firm agents, {:.2} G firm-steps)",
                 args.scenario.display(),
                 scn.regions.len(),
                 scn.sectors.len(),
@@ -225,7 +225,8 @@ fn run_simple(command: Command) -> Result<()> {
                 scn.months(),
                 scn.start_year,
                 regsim::resources::human_bytes(e.bytes),
-                e.firms / 1e6
+                e.firms / 1e6,
+                e.firm_steps / 1e9
             );
             Ok(())
         }

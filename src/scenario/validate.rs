@@ -185,16 +185,6 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
                 show(raw.scale)
             ),
         );
-    } else if raw.firms.total_smes.is_finite() && raw.firms.total_smes * raw.scale < 1.0 {
-        c.push(
-            "scale",
-            format!(
-                "{} gives no firm agent ({} real firms); allowed: at least {:e}",
-                raw.scale,
-                raw.firms.total_smes,
-                1.0 / raw.firms.total_smes
-            ),
-        );
     }
     c.range("inflation_per_year", raw.inflation_per_year, -0.2, 0.5);
     check_firms(&mut c, raw);
@@ -202,6 +192,9 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     check_labour_demography_migration(&mut c, raw);
     let sectors = check_sectors(&mut c, raw);
     let regions = check_regions(&mut c, &raw.regions);
+    if let Some(regions) = &regions {
+        check_agents_per_region(&mut c, raw, regions);
+    }
     let investors: Vec<InvestorKind> = raw
         .investors
         .iter()
@@ -240,6 +233,43 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         policy,
         raw: raw.clone(),
     })
+}
+
+/// Every region must start with at least one firm agent: its sales level is calibrated on
+/// the agents it starts with, so a region without any would give its later entrants no
+/// defined sales. Reported at `scale` with the scale that gives every region one.
+fn check_agents_per_region(c: &mut Checker, raw: &super::RawScenario, regions: &[RegionParams]) {
+    let total = raw.firms.total_smes;
+    let sum: f64 = regions.iter().map(|r| r.smes_2021).sum();
+    let in_range = |v: f64, hi: f64| v.is_finite() && (MIN_POSITIVE..=hi).contains(&v);
+    let ok = (MIN_SCALE..=1.0).contains(&raw.scale)
+        && in_range(total, MAX_REAL_FIRMS)
+        && regions
+            .iter()
+            .all(|r| in_range(r.smes_2021, MAX_REAL_FIRMS));
+    if !ok {
+        return; // already a problem of its own
+    }
+    let real = |r: &RegionParams| total * r.smes_2021 / sum;
+    let empty: Vec<&str> = regions
+        .iter()
+        .zip(REGION_IDS)
+        .filter(|(r, _)| (real(r) * raw.scale).round() < 1.0)
+        .map(|(_, id)| id)
+        .collect();
+    if !empty.is_empty() {
+        let smallest = regions.iter().map(real).fold(f64::INFINITY, f64::min);
+        c.push(
+            "scale",
+            format!(
+                "{} gives no firm agent in {} ({} real firms in the smallest region); allowed: a scale of at least {}, or more firms",
+                show(raw.scale),
+                empty.join(", "),
+                show(smallest.round()),
+                show(0.5 / smallest)
+            ),
+        );
+    }
 }
 
 fn check_firms(c: &mut Checker, raw: &super::RawScenario) {

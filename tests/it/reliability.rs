@@ -185,6 +185,20 @@ fn scale_1e_300_is_rejected_not_zero_firms() {
 }
 
 #[test]
+fn a_region_without_firm_agents_is_rejected_not_nan_sales() {
+    // Found by the fuzzer: 8,299 real SMEs at scale 0.001 left Ulsan without a firm agent,
+    // so its sales level was never calibrated and its later entrants' sales were NaN.
+    let f = scenario("supply-chain-shock.toml");
+    let err = rejected(&f, &["scale=0.001", "firms.total_smes=8298.915"]);
+    assert!(
+        err.contains("`scale`") && err.contains("gives no firm agent in"),
+        "{err}"
+    );
+    assert!(err.contains("ulsan"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
 fn half_a_person_population_is_rejected_not_nan_migration() {
     let err = rejected(&baseline_path(), &["regions.chungbuk.population=0.5"]);
     assert!(err.contains("regions.chungbuk.population"), "{err}");
