@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{}: output folder is not empty; pass --force to overwrite its files, or choose another --out", .0.display())]
+    #[error("{}: output folder is not empty; pass --force to replace what regsim wrote there (your other files stay), or choose another --out", .0.display())]
     NotEmpty(PathBuf),
     #[error("{}: exists and is not a folder", .0.display())]
     NotADir(PathBuf),
