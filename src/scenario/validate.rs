@@ -297,7 +297,9 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
         1.0,
         1200.0,
     );
-    c.nonneg(&k("initial_scale_sd"), f.initial_scale_sd);
+    // Log-scale spreads and the entrants' median scale: beyond these, exp() of a drawn log
+    // scale overflows f32 (the fuzzer found NaN sales at entrant_scale_sd = 500).
+    c.range(&k("initial_scale_sd"), f.initial_scale_sd, 0.0, 3.0);
     c.range(
         &k("one_person_log_scale_mean"),
         f.one_person_log_scale_mean,
@@ -313,8 +315,13 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
     c.nonneg(&k("initial_cash_months"), f.initial_cash_months);
     c.range(&k("birth_rate_per_year"), f.birth_rate_per_year, 0.0, 2.0);
     c.range(&k("birth_pop_elasticity"), f.birth_pop_elasticity, 0.0, 5.0);
-    c.positive(&k("entrant_scale_median"), f.entrant_scale_median);
-    c.nonneg(&k("entrant_scale_sd"), f.entrant_scale_sd);
+    c.range(
+        &k("entrant_scale_median"),
+        f.entrant_scale_median,
+        0.01,
+        100.0,
+    );
+    c.range(&k("entrant_scale_sd"), f.entrant_scale_sd, 0.0, 3.0);
     c.range(&k("shock_sd_per_month"), f.shock_sd_per_month, 0.0, 1.0);
     c.share(
         &k("jump_probability_per_month"),

@@ -199,6 +199,24 @@ fn a_region_without_firm_agents_is_rejected_not_nan_sales() {
 }
 
 #[test]
+fn a_huge_entrant_scale_spread_is_rejected_not_nan_sales() {
+    // Found by the fuzzer: entrant_scale_sd = 500 overflowed exp() of an entrant's log scale.
+    let f = scenario("key-industries-2023.toml");
+    let err = rejected(&f, &["firms.entrant_scale_sd=500.0"]);
+    assert!(
+        err.contains("firms.entrant_scale_sd") && err.contains("from 0 to 3"),
+        "{err}"
+    );
+    // The largest accepted spread runs with finite outputs.
+    let scn = Scenario::load(
+        &f,
+        &["scale=0.001".into(), "firms.entrant_scale_sd=3".into()],
+    )
+    .unwrap();
+    assert_finite(&scn);
+}
+
+#[test]
 fn half_a_person_population_is_rejected_not_nan_migration() {
     let err = rejected(&baseline_path(), &["regions.chungbuk.population=0.5"]);
     assert!(err.contains("regions.chungbuk.population"), "{err}");
