@@ -415,7 +415,14 @@ fn check_labour_demography_migration(c: &mut Checker, raw: &super::RawScenario) 
     c.share("labour.participation_15_39", l.participation_15_39);
     c.share("labour.participation_40_64", l.participation_40_64);
     c.share("labour.participation_65_plus", l.participation_65_plus);
-    c.share("labour.sme_share_of_workers", l.sme_share_of_workers);
+    // SME jobs are the labour force times this share: 0 would leave no jobs to fill (and
+    // the fuzzer found an infinite output there).
+    c.range(
+        "labour.sme_share_of_workers",
+        l.sme_share_of_workers,
+        0.01,
+        1.0,
+    );
     c.range(
         "labour.frictional_unemployment",
         l.frictional_unemployment,

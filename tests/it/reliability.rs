@@ -217,6 +217,20 @@ fn a_huge_entrant_scale_spread_is_rejected_not_nan_sales() {
 }
 
 #[test]
+fn a_zero_sme_share_of_workers_is_rejected_not_an_infinite_output() {
+    // Found by the fuzzer: labour.sme_share_of_workers = -0.0 gave `inf` in a run's output.
+    let err = rejected(&baseline_path(), &["labour.sme_share_of_workers=-0.0"]);
+    assert!(
+        err.contains("labour.sme_share_of_workers") && err.contains("0.01 to 1"),
+        "{err}"
+    );
+    assert_finite(&super::baseline(&[
+        "scale=0.001",
+        "labour.sme_share_of_workers=0.01",
+    ]));
+}
+
+#[test]
 fn half_a_person_population_is_rejected_not_nan_migration() {
     let err = rejected(&baseline_path(), &["regions.chungbuk.population=0.5"]);
     assert!(err.contains("regions.chungbuk.population"), "{err}");
