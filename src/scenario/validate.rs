@@ -550,6 +550,18 @@ fn check_regions(
             MIN_POPULATION,
             MAX_POPULATION,
         );
+        // A region's SME workers are some of its people (the fuzzer found -inf outputs
+        // from 1,108 people beside 300,000 SME workers).
+        if r.population.is_finite() && r.sme_workers_2021 > r.population {
+            c.push(
+                &k("population"),
+                format!(
+                    "{} is fewer people than the region's {} SME workers; allowed: at least sme_workers_2021",
+                    show(r.population),
+                    show(r.sme_workers_2021)
+                ),
+            );
+        }
         c.share(&k("share_0_14"), r.share_0_14);
         c.share(&k("share_15_39"), r.share_15_39);
         c.share(&k("share_65_plus"), r.share_65_plus);

@@ -231,6 +231,17 @@ fn a_zero_sme_share_of_workers_is_rejected_not_an_infinite_output() {
 }
 
 #[test]
+fn fewer_people_than_sme_workers_is_rejected_not_an_infinite_output() {
+    // Found by the fuzzer: 1,108 people in Ulsan beside its SME workers gave -inf.
+    let f = scenario("work-plan-2026.toml");
+    let err = rejected(&f, &["regions.ulsan.population=1107.687"]);
+    assert!(
+        err.contains("regions.ulsan.population") && err.contains("SME workers"),
+        "{err}"
+    );
+}
+
+#[test]
 fn half_a_person_population_is_rejected_not_nan_migration() {
     let err = rejected(&baseline_path(), &["regions.chungbuk.population=0.5"]);
     assert!(err.contains("regions.chungbuk.population"), "{err}");
@@ -255,18 +266,15 @@ fn assert_finite(scn: &Scenario) {
 }
 
 #[test]
-fn a_small_region_population_gives_finite_migration_not_nan() {
-    // Found by the fuzzer: 3,331 people beside 800,000 SME workers overflowed the logit.
+fn a_small_region_population_is_rejected_not_nan_migration() {
+    // Found by the fuzzer: 3,331 people beside 800,000 SME workers overflowed the migration
+    // logit (which now also falls back to its max-shifted form when exp overflows).
     let f = scenario("work-plan-2026.toml");
-    let scn = Scenario::load(
-        &f,
-        &[
-            "scale=0.001".into(),
-            "regions.busan.population=3330.946".into(),
-        ],
-    )
-    .unwrap();
-    assert_finite(&scn);
+    let err = rejected(&f, &["regions.busan.population=3330.946"]);
+    assert!(
+        err.contains("regions.busan.population") && err.contains("SME workers"),
+        "{err}"
+    );
 }
 
 #[test]
