@@ -17,6 +17,7 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod report;
+pub mod resources;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

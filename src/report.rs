@@ -206,15 +206,21 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<PathBuf, ChartError> {
         }
     );
     let target = dir.join("report.html");
-    let tmp = dir.join(format!(".report.html.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, html).map_err(|source| ChartError::Io {
-        file: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, &target).map_err(|source| ChartError::Io {
-        file: target.clone(),
-        source,
-    })?;
+    let tmp = dir.join(format!(
+        "{}report.{}.html",
+        crate::output::TEMP_PREFIX,
+        std::process::id()
+    ));
+    // A full disk must not leave the temporary file behind.
+    std::fs::write(&tmp, html)
+        .and_then(|()| std::fs::rename(&tmp, &target))
+        .map_err(|source| {
+            let _ = std::fs::remove_file(&tmp);
+            ChartError::Io {
+                file: target.clone(),
+                source,
+            }
+        })?;
     Ok(target)
 }
 

@@ -214,7 +214,12 @@ pub fn render_png(chart: &Chart, out: &Path) -> Result<PathBuf, ChartError> {
     fonts::ensure_registered();
     let target = out.join(format!("{}.png", chart.name));
     // The bitmap encoder picks the format from the extension, so the temp name ends in .png.
-    let tmp = out.join(format!(".{}.{}.tmp.png", chart.name, std::process::id()));
+    let tmp = out.join(format!(
+        "{}{}.{}.png",
+        crate::output::TEMP_PREFIX,
+        chart.name,
+        std::process::id()
+    ));
     let drawn = {
         let root = BitMapBackend::new(&tmp, chart.size).into_drawing_area();
         draw(chart, &root).and_then(|()| root.present().map_err(Into::into))
@@ -226,7 +231,12 @@ pub fn render_png(chart: &Chart, out: &Path) -> Result<PathBuf, ChartError> {
 pub fn render_svg(chart: &Chart, out: &Path) -> Result<PathBuf, ChartError> {
     fonts::ensure_registered();
     let target = out.join(format!("{}.svg", chart.name));
-    let tmp = out.join(format!(".{}.{}.tmp.svg", chart.name, std::process::id()));
+    let tmp = out.join(format!(
+        "{}{}.{}.svg",
+        crate::output::TEMP_PREFIX,
+        chart.name,
+        std::process::id()
+    ));
     let mut text = String::new();
     let drawn = {
         let root = SVGBackend::with_string(&mut text, chart.size).into_drawing_area();
@@ -244,9 +254,12 @@ fn finish(drawn: DrawResult, tmp: &Path, target: &Path) -> Result<PathBuf, Chart
             message: e.to_string(),
         });
     }
-    std::fs::rename(tmp, target).map_err(|source| ChartError::Io {
-        file: target.to_path_buf(),
-        source,
+    std::fs::rename(tmp, target).map_err(|source| {
+        let _ = std::fs::remove_file(tmp);
+        ChartError::Io {
+            file: target.to_path_buf(),
+            source,
+        }
     })?;
     Ok(target.to_path_buf())
 }

@@ -36,6 +36,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         scenario: args.scenario.clone(),
         sets: vec![],
         scale: args.scale,
+        max_memory: None,
     })?;
     let mut threads = args.threads.clone();
     if threads.is_empty() {

@@ -28,7 +28,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub scale: Option<f64>,
     /// Replicates (pairs of runs).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=super::MAX_REPLICATES))]
     pub replicates: u64,
     /// Master seed; pair i runs both scenarios with a seed derived from it and i (default: the
     /// baseline's `seed`).
@@ -37,8 +37,8 @@ pub struct CompareArgs {
     /// Output folder (default: output/<baseline>-vs-<policy>-seed<N>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write into a non-empty output folder (starts the comparison afresh).
     #[arg(long)]
@@ -68,6 +68,9 @@ pub struct CompareArgs {
     /// Parameter sets drawn from --uncertainty (Latin hypercube).
     #[arg(long, requires = "uncertainty")]
     pub samples: Option<u64>,
+    /// Memory the command may use, e.g. 4G or 512M (default: MemAvailable in /proc/meminfo).
+    #[arg(long, value_name = "BYTES", value_parser = super::parse_bytes)]
+    pub max_memory: Option<u64>,
 }
 
 /// Whether a dotted key can be set in the resolved scenario: it has a value there, or it is an
@@ -178,7 +181,7 @@ pub fn prepare(args: &CompareArgs) -> Result<Prepared> {
     }
     let mut sets = args.sets.clone();
     if let Some(scale) = args.scale {
-        sets.push(format!("scale={scale}"));
+        sets.push(super::scale_set(scale));
     }
     let baseline = Scenario::load(&args.baseline, &sets)?;
     let policy = Scenario::load(&args.policy, &sets)?;
@@ -279,6 +282,28 @@ pub fn run(args: CompareArgs) -> Result<()> {
     }
     let shard = args.shard.resolve()?;
     let out = &p.out;
+    // A pair holds both scenarios' worlds (and its coalitions run one after another): the
+    // larger world, twice, per pair in flight.
+    let (baseline, policy) = (&p.plan.baseline, &p.plan.policy);
+    let larger =
+        if baseline.scale * baseline.firms.total_smes >= policy.scale * policy.firms.total_smes {
+            baseline
+        } else {
+            policy
+        };
+    let concurrent = args.threads.unwrap_or_else(rayon::current_num_threads) as u64;
+    super::guard(
+        larger,
+        p.plan.pairs().saturating_mul(2),
+        concurrent.saturating_mul(2),
+        args.replicates,
+        args.max_memory,
+    )?;
+    // One writer per folder; the shards of one comparison share theirs (see sweep::run).
+    let _lock = match shard {
+        None => Some(super::take_folder(out, true)?),
+        Some(_) => None,
+    };
     if shard.is_some() {
         super::shard::claim_folder(out, &p.definition_file(), &p.definition, "comparison")?;
     } else {

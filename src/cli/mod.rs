@@ -34,6 +34,114 @@ pub struct ScenarioArgs {
     /// Agents per real firm (overrides the scenario's `scale`; 1.0 = one agent per firm).
     #[arg(long)]
     pub scale: Option<f64>,
+    /// Memory the command may use, e.g. 4G or 512M (default: MemAvailable in /proc/meminfo).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_memory: Option<u64>,
+}
+
+/// The most worker threads a command accepts (each is an OS thread with its own stack).
+pub const MAX_THREADS: usize = 256;
+/// The most replicates a sweep or comparison accepts.
+pub const MAX_REPLICATES: u64 = 1_000_000;
+
+/// `--threads`: 1 to [`MAX_THREADS`].
+pub fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!("allowed: a whole number from 1 to {MAX_THREADS}")),
+    }
+}
+
+/// `--max-memory`: bytes with an optional K, M, G or T suffix (powers of 1024), e.g. `4G`.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim().trim_end_matches(['B', 'b']);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => 0,
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let allowed = "allowed: a size such as 4G, 512M or 2000000000 (bytes), at least 1M";
+    let v: f64 = num.trim().parse().map_err(|_| allowed.to_string())?;
+    let bytes = v * mult as f64;
+    if mult == 0 || !bytes.is_finite() || bytes < (1u64 << 20) as f64 || bytes > 1e18 {
+        return Err(allowed.into());
+    }
+    Ok(bytes as u64)
+}
+
+/// `--scale F` as the `--set scale=F` it stands for, written so TOML reads it as a number
+/// (also `nan` and `inf`, which the checker then rejects as out of range).
+pub fn scale_set(scale: f64) -> String {
+    if scale.is_nan() {
+        "scale=nan".into()
+    } else if scale.is_infinite() {
+        format!("scale={}inf", if scale < 0.0 { "-" } else { "" })
+    } else {
+        format!("scale={scale:?}")
+    }
+}
+
+/// Takes the output folder for this command: the lock (refused when another regsim command
+/// holds it), then the sweep of temporary files a killed command left. `create`: make the
+/// folder if missing (run, sweep, compare); chart and report need an existing one.
+pub fn take_folder(dir: &std::path::Path, create: bool) -> Result<regsim::output::DirLock> {
+    let command: Vec<String> = std::env::args().collect();
+    let lock = regsim::output::lock_dir(dir, &command.join(" "), create)?;
+    regsim::output::sweep_temp_files(dir)?;
+    Ok(lock)
+}
+
+/// MemAvailable from /proc/meminfo, bytes (None where the file is missing or unreadable).
+fn mem_available() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
+
+/// The resource guard: refuses a command whose estimated memory exceeds `--max-memory` (or
+/// the machine's available memory), naming a scale that fits. Returns the estimate.
+pub fn guard(
+    scn: &regsim::scenario::Scenario,
+    runs: u64,
+    concurrent: u64,
+    replicates: u64,
+    max_memory: Option<u64>,
+) -> Result<regsim::resources::Estimate> {
+    use regsim::resources::{estimate, human_bytes};
+    let e = estimate(scn, runs, concurrent, replicates);
+    let (limit, source) = match max_memory {
+        Some(m) => (m as f64, "--max-memory".to_string()),
+        None => match mem_available() {
+            Some(m) => (m, "available (MemAvailable in /proc/meminfo)".to_string()),
+            None => return Ok(e),
+        },
+    };
+    if e.bytes > limit {
+        let fit = match e.scale_that_fits(scn.scale, limit) {
+            Some(f) => format!("--scale {f} or less fits"),
+            None => "no scale fits; use fewer --threads or --replicates".into(),
+        };
+        anyhow::bail!(
+            "{}: needs about {} ({:.1} M firm agents per run at scale {}, {} runs at once) but {} is {}; allowed: {fit}, or a larger --max-memory",
+            scn.file.display(),
+            human_bytes(e.bytes),
+            e.firms / 1e6,
+            scn.scale,
+            e.concurrent_runs,
+            human_bytes(limit),
+            source
+        );
+    }
+    Ok(e)
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,7 +258,10 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Target(args) => target::run(args),
         Command::Chart { dir, lang } => {
+            let _lock = take_folder(&dir, false)?;
+            regsim::output::check_inputs(&dir)?;
             let files = regsim::charts::render_dir(&dir, lang_for_dir(lang, &dir)?)?;
+            record_files(&dir, &files, false)?;
             eprintln!(
                 "{}: wrote {} chart files in charts/",
                 dir.display(),
@@ -159,25 +270,47 @@ fn run_simple(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Report { dir, lang } => {
+            let _lock = take_folder(&dir, false)?;
+            regsim::output::check_inputs(&dir)?;
             let path = regsim::report::write_report(&dir, lang_for_dir(lang, &dir)?)?;
+            record_files(&dir, &[], true)?;
             eprintln!("wrote {}", path.display());
             Ok(())
         }
         Command::Check(args) => {
             let scn = load(&args)?;
+            let e = regsim::resources::estimate(&scn, 1, 1, 1);
             print!("{}", scn.to_toml());
             eprintln!(
-                "{}: ok ({} regions, {} sectors, {} investor kinds, {} months from {}-01)",
+                "{}: ok ({} regions, {} sectors, {} investor kinds, {} months from {}-01; a run needs about {} for {:.2} M firm agents, {:.2} G firm-steps)",
                 args.scenario.display(),
                 scn.regions.len(),
                 scn.sectors.len(),
                 scn.investors.len(),
                 scn.months(),
-                scn.start_year
+                scn.start_year,
+                regsim::resources::human_bytes(e.bytes),
+                e.firms / 1e6,
+                e.firm_steps / 1e9
             );
             Ok(())
         }
     }
+}
+
+/// Adds chart files (paths under `dir`) and, with `report`, `report.html` to the manifest's
+/// file list, so that a later `--force` removes them (and only them).
+fn record_files(dir: &std::path::Path, charts: &[PathBuf], report: bool) -> Result<()> {
+    let mut names: Vec<String> = charts
+        .iter()
+        .filter_map(|p| p.strip_prefix(dir).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if report {
+        names.push("report.html".into());
+    }
+    regsim::output::record_files(dir, &names)?;
+    Ok(())
 }
 
 /// Renders charts and the report for a finished output folder (what `--no-charts` skips).
@@ -185,6 +318,7 @@ pub fn charts_and_report(dir: &std::path::Path, lang: LangArg) -> Result<()> {
     let lang = lang_for_dir(lang, dir)?;
     let files = regsim::charts::render_dir(dir, lang)?;
     let report = regsim::report::write_report(dir, lang)?;
+    record_files(dir, &files, true)?;
     eprintln!(
         "  {} chart files in charts/, report: {}",
         files.len(),
@@ -218,11 +352,7 @@ pub fn check_definition(
     what: &str,
 ) -> Result<()> {
     use anyhow::Context;
-    let empty = !out.exists()
-        || std::fs::read_dir(out)
-            .with_context(|| out.display().to_string())?
-            .next()
-            .is_none();
+    let empty = !out.exists() || regsim::output::is_empty_dir(out)?;
     if empty {
         std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
         return Ok(());
@@ -257,7 +387,7 @@ pub fn check_definition(
 pub fn load(args: &ScenarioArgs) -> Result<regsim::scenario::Scenario> {
     let mut sets = args.sets.clone();
     if let Some(scale) = args.scale {
-        sets.push(format!("scale={scale}"));
+        sets.push(scale_set(scale));
     }
     Ok(regsim::scenario::Scenario::load(&args.scenario, &sets)?)
 }

@@ -18,8 +18,8 @@ pub struct RunArgs {
     /// Output folder (default: output/<scenario-name>-seed<N>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Also write firms.csv: every firm at every year end.
     #[arg(long)]
@@ -41,6 +41,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("{}-seed{seed}", scn.name)));
+    super::guard(&scn, 1, 1, 1, args.scenario.max_memory)?;
+    let _lock = super::take_folder(&out, true)?;
     prepare_dir(&out, args.force)?;
 
     let started = Instant::now();

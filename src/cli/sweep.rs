@@ -17,7 +17,7 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Replicates per parameter point.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=super::MAX_REPLICATES))]
     pub replicates: u64,
     /// A varied key: KEY=V1,V2,... (grid) or KEY=LOW..HIGH (lhs) (repeatable).
     #[arg(long = "vary", value_name = "KEY=V1,V2|KEY=LOW..HIGH")]
@@ -25,8 +25,8 @@ pub struct SweepArgs {
     /// How points are laid out: grid (cartesian product) or lhs (Latin hypercube).
     #[arg(long, default_value = "grid")]
     pub design: String,
-    /// Number of Latin-hypercube points (with --design lhs).
-    #[arg(long)]
+    /// Number of Latin-hypercube points (with --design lhs), 1 to 10,000.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub samples: Option<u64>,
     /// Master seed; replicate i runs with a seed derived from it and i (default: the scenario's).
     #[arg(long)]
@@ -34,8 +34,8 @@ pub struct SweepArgs {
     /// Output folder (default: output/<scenario-name>-sweep-seed<N>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write into a non-empty output folder (starts the sweep afresh).
     #[arg(long)]
@@ -106,7 +106,7 @@ pub fn prepare(args: &SweepArgs) -> Result<Prepared> {
     let keys: Vec<String> = varies.iter().map(|v| v.key.clone()).collect();
     let mut sets = args.scenario.sets.clone();
     if let Some(scale) = args.scenario.scale {
-        sets.push(format!("scale={scale}"));
+        sets.push(super::scale_set(scale));
     }
     let plan = SweepPlan::load(
         &args.scenario.scenario,
@@ -166,6 +166,26 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let p = prepare(&args)?;
     let shard = args.shard.resolve()?;
     let out = &p.out;
+    let concurrent = args.threads.unwrap_or_else(rayon::current_num_threads) as u64;
+    let largest = p
+        .plan
+        .scenarios
+        .iter()
+        .max_by(|a, b| a.scale.total_cmp(&b.scale))
+        .ok_or_else(|| anyhow::anyhow!("the sweep has no points"))?;
+    super::guard(
+        largest,
+        p.plan.runs(),
+        concurrent,
+        args.replicates,
+        args.scenario.max_memory,
+    )?;
+    // One writer per folder. The shards of one sweep share theirs: they coordinate through
+    // sweep.json and never remove each other's files, so they take no exclusive lock.
+    let _lock = match shard {
+        None => Some(super::take_folder(out, true)?),
+        Some(_) => None,
+    };
     if shard.is_some() {
         super::shard::claim_folder(out, &p.definition_file(), &p.definition, "sweep")?;
     } else {

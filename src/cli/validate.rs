@@ -28,7 +28,8 @@ pub struct ValidateArgs {
     /// Output folder (default: output/validate-<scenario-name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    #[arg(long)]
+    /// Worker threads, 1 to 256 (default: all cores, or RAYON_NUM_THREADS).
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write into a non-empty output folder.
     #[arg(long)]
@@ -51,13 +52,20 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
         scenario: args.scenario.clone(),
         sets: args.sets.clone(),
         scale: args.scale,
+        max_memory: None,
     })?;
+    anyhow::ensure!(
+        args.seeds <= 10_000,
+        "--seeds {}: allowed: 1 to 10000",
+        args.seeds
+    );
     let first = args.seed.unwrap_or(scn.seed);
-    let seeds: Vec<u64> = (0..args.seeds).map(|i| first + i).collect();
+    let seeds: Vec<u64> = (0..args.seeds).map(|i| first.wrapping_add(i)).collect();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("validate-{}", scn.name)));
+    let _lock = super::take_folder(&out, true)?;
     prepare_dir(&out, args.force)?;
     let started = Instant::now();
     let v = with_threads(args.threads, || regsim::validate::validate(&scn, &seeds))?;

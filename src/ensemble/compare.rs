@@ -76,6 +76,17 @@ pub struct Samples {
 }
 
 impl ComparePlan {
+    /// The configuration hash carried by staged pairs: both resolved scenarios, the
+    /// replicates and the master seed.
+    pub fn config_hash(&self) -> u64 {
+        super::store::config_hash(&serde_json::json!({
+            "baseline": self.baseline.raw,
+            "policy": self.policy.raw,
+            "replicates": self.replicates,
+            "seed": self.master_seed,
+        }))
+    }
+
     fn years(&self) -> usize {
         (self.baseline.end_year - self.baseline.start_year + 1) as usize
     }
@@ -343,7 +354,15 @@ pub fn pending_pairs_among(
 ) -> Result<Vec<u64>, EnsembleError> {
     let mut out = Vec::new();
     for i in replicates {
-        if !resume || read_staged(&pair_file(dir, i), i, valid_pair_of(plan, i))?.is_none() {
+        if !resume
+            || read_staged(
+                &pair_file(dir, i),
+                i,
+                plan.config_hash(),
+                valid_pair_of(plan, i),
+            )?
+            .is_none()
+        {
             out.push(i);
         }
     }
@@ -364,7 +383,7 @@ pub fn run_compare(
         let (baseline, policy, extra) = run_pair(plan, i);
         let text = pair_text(&baseline, &policy, &extra);
         drop((baseline, policy));
-        write_staged(&pair_file(dir, i), i, &text)?;
+        write_staged(&pair_file(dir, i), i, plan.config_hash(), &text)?;
         on_done();
         Ok(())
     })
@@ -384,7 +403,7 @@ struct Pair {
 
 fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleError> {
     let path = pair_file(dir, i);
-    let body = read_staged(&path, i, valid_pair_of(plan, i))?
+    let body = read_staged(&path, i, plan.config_hash(), valid_pair_of(plan, i))?
         .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
     let mut pair = Pair {
         regions: [Vec::new(), Vec::new()],
@@ -1055,10 +1074,6 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         open_staging(&dir.path().join("pairs"), Staging::Exclusive).unwrap();
-        for i in 0..2 {
-            let text = pair_text(&baseline, &policy, &((3, 1, [100.0, 1.0, 0.5]), Vec::new()));
-            write_staged(&pair_file(dir.path(), i), i, &text).unwrap();
-        }
         let plan = ComparePlan {
             baseline: scn.clone(),
             policy: scn,
@@ -1067,6 +1082,10 @@ mod tests {
             attribution: Attribution::off(),
             samples: None,
         };
+        for i in 0..2 {
+            let text = pair_text(&baseline, &policy, &((3, 1, [100.0, 1.0, 0.5]), Vec::new()));
+            write_staged(&pair_file(dir.path(), i), i, plan.config_hash(), &text).unwrap();
+        }
         let json = assemble(dir.path(), &plan).unwrap();
         let rows = json["per_bn_krw"].as_array().unwrap();
         let find = |region: &str, program: &str| {

@@ -1,5 +1,7 @@
 //! Staged run files: one small text file per finished run (or pair of runs), written
 //! atomically (temporary name + rename), validated before it is trusted, read back in run order.
+//! The last line carries the hash of the configuration that made the run and a checksum of
+//! the content, so an edited file or one from another configuration is recomputed.
 
 use crate::output::{OutputError, write_bytes};
 use std::path::{Path, PathBuf};
@@ -29,20 +31,34 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EnsembleError + 
     }
 }
 
-/// The last line of every staged file: `#end,<id>,<lines before it>`.
-pub(crate) fn trailer(id: u64, lines: usize) -> String {
-    format!("#end,{id},{lines}\n")
+/// FNV-1a, 64 bits: a checksum that finds edits and truncation (not a defence against
+/// deliberate forgery), computed without a dependency and identical on every machine.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The hash of a configuration given as JSON (what makes a run: resolved scenario, seeds).
+pub fn config_hash(value: &serde_json::Value) -> u64 {
+    fnv1a(value.to_string().as_bytes())
+}
+
+/// The last line of every staged file:
+/// `#end,<id>,<lines before it>,<configuration hash>,<checksum of the lines before it>`,
+/// both hashes as 16 hex digits.
+pub(crate) fn trailer(id: u64, config: u64, body: &str) -> String {
+    format!(
+        "#end,{id},{},{config:016x},{:016x}\n",
+        body.lines().count(),
+        fnv1a(body.as_bytes())
+    )
 }
 
 /// Creates the staging folder and removes temporary files a killed process left behind.
 pub(crate) fn prepare_staging(dir: &Path) -> Result<(), EnsembleError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-        let entry = entry.map_err(io(dir))?;
-        if entry.file_name().to_string_lossy().starts_with(".tmp-") {
-            std::fs::remove_file(entry.path()).map_err(io(dir))?;
-        }
-    }
+    crate::output::sweep_temp_files(dir)?;
     Ok(())
 }
 
@@ -66,20 +82,25 @@ pub enum Staging {
 }
 
 /// Writes a staged file: `body` (complete lines) then the trailer.
-pub(crate) fn write_staged(path: &Path, id: u64, body: &str) -> Result<(), EnsembleError> {
-    let lines = body.lines().count();
-    let mut text = String::with_capacity(body.len() + 32);
+pub(crate) fn write_staged(
+    path: &Path,
+    id: u64,
+    config: u64,
+    body: &str,
+) -> Result<(), EnsembleError> {
+    let mut text = String::with_capacity(body.len() + 64);
     text.push_str(body);
-    text.push_str(&trailer(id, lines));
+    text.push_str(&trailer(id, config, body));
     Ok(write_bytes(path, text.as_bytes())?)
 }
 
 /// Reads a staged file and returns its body if it is complete: it ends with the trailer for
-/// `id`, the trailer's line count matches, and `valid(body)` accepts it. Anything else (a
-/// missing, truncated, foreign or edited file) gives `None`.
+/// `id` and `config`, the trailer's line count and checksum match, and `valid(body)` accepts
+/// it. Anything else (a missing, truncated, foreign or edited file) gives `None`.
 pub(crate) fn read_staged(
     path: &Path,
     id: u64,
+    config: u64,
     valid: impl Fn(&str) -> bool,
 ) -> Result<Option<String>, EnsembleError> {
     let text = match std::fs::read_to_string(path) {
@@ -95,7 +116,7 @@ pub(crate) fn read_staged(
         return Ok(None);
     };
     let (body, last) = text.split_at(body_end);
-    if last != trailer(id, body.lines().count()) || !valid(body) {
+    if last != trailer(id, config, body) || !valid(body) {
         return Ok(None);
     }
     let mut body = text;
@@ -132,25 +153,35 @@ mod tests {
     fn staged_files_are_trusted_only_when_complete() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("run-000003.csv");
-        assert!(read_staged(&p, 3, |_| true).unwrap().is_none());
-        write_staged(&p, 3, "a,1\nb,2\n").unwrap();
-        assert_eq!(read_staged(&p, 3, |_| true).unwrap().unwrap(), "a,1\nb,2\n");
+        assert!(read_staged(&p, 3, 7, |_| true).unwrap().is_none());
+        write_staged(&p, 3, 7, "a,1\nb,2\n").unwrap();
+        assert_eq!(
+            read_staged(&p, 3, 7, |_| true).unwrap().unwrap(),
+            "a,1\nb,2\n"
+        );
         assert!(
-            read_staged(&p, 4, |_| true).unwrap().is_none(),
+            read_staged(&p, 4, 7, |_| true).unwrap().is_none(),
             "another run's file"
         );
-        assert!(read_staged(&p, 3, |_| false).unwrap().is_none());
+        assert!(
+            read_staged(&p, 3, 8, |_| true).unwrap().is_none(),
+            "another configuration's file"
+        );
+        assert!(read_staged(&p, 3, 7, |_| false).unwrap().is_none());
         let text = std::fs::read_to_string(&p).unwrap();
         for cut in [0, 3, text.len() - 1] {
             std::fs::write(&p, &text[..cut]).unwrap();
             assert!(
-                read_staged(&p, 3, |_| true).unwrap().is_none(),
+                read_staged(&p, 3, 7, |_| true).unwrap().is_none(),
                 "cut at {cut}"
             );
         }
         // A line lost from the middle.
         std::fs::write(&p, "a,1\n#end,3,2\n").unwrap();
-        assert!(read_staged(&p, 3, |_| true).unwrap().is_none());
+        assert!(read_staged(&p, 3, 7, |_| true).unwrap().is_none());
+        // One digit edited by hand, trailer intact.
+        std::fs::write(&p, text.replace("b,2", "b,3")).unwrap();
+        assert!(read_staged(&p, 3, 7, |_| true).unwrap().is_none());
     }
 
     #[test]

@@ -94,6 +94,16 @@ impl SweepPlan {
         }
     }
 
+    /// The configuration hash carried by a point's staged runs: its resolved scenario, the
+    /// replicates and the master seed (what makes the run's numbers).
+    pub fn config_hash(&self, point: u64) -> u64 {
+        super::store::config_hash(&serde_json::json!({
+            "scenario": self.scenarios[point as usize].raw,
+            "replicates": self.replicates,
+            "seed": self.master_seed,
+        }))
+    }
+
     fn years(&self, point: u64) -> usize {
         let s = &self.scenarios[point as usize];
         (s.end_year - s.start_year + 1) as usize
@@ -161,7 +171,8 @@ fn read_run(dir: &Path, plan: &SweepPlan, key: &RunKey) -> Result<Option<String>
     let years = plan.years(key.point);
     let fields = 2 + REGION_METRICS.len();
     let national_fields = 2 + NationalRow::header().len() - 1;
-    read_staged(&run_file(dir, key.run_id), key.run_id, |body| {
+    let config = plan.config_hash(key.point);
+    read_staged(&run_file(dir, key.run_id), key.run_id, config, |body| {
         let (mut regions, mut national) = (0, 0);
         for line in body.lines() {
             if let Some(rest) = line.strip_prefix("#national,") {
@@ -221,7 +232,7 @@ pub fn run_sweep(
         let result = simulate_plain(&plan.scenarios[key.point as usize], key.seed);
         let text = run_text(plan, &key, &result);
         drop(result);
-        write_staged(&run_file(dir, id), id, &text)?;
+        write_staged(&run_file(dir, id), id, plan.config_hash(key.point), &text)?;
         on_done();
         Ok(())
     })

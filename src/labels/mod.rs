@@ -327,10 +327,10 @@ mod tests {
                     continue;
                 };
                 let after = rest[comma + 1..].trim_start();
-                if let Some(lit) = after.strip_prefix('"') {
-                    if let Some(end) = lit.find('"') {
-                        out.push(lit[..end].to_string());
-                    }
+                if let Some(lit) = after.strip_prefix('"')
+                    && let Some(end) = lit.find('"')
+                {
+                    out.push(lit[..end].to_string());
                 }
             }
         }

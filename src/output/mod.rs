@@ -5,6 +5,15 @@
 //! never leaves a half-written file under the final name.
 
 pub mod columnar;
+pub mod folder;
+pub mod inputs;
+
+pub use inputs::check_inputs;
+
+pub use folder::{
+    DirLock, LOCK_FILE, TEMP_PREFIX, is_empty_dir, lock_dir, record_files, remove_owned,
+    sweep_temp_files,
+};
 
 use serde::Serialize;
 use std::fs::File;
@@ -14,10 +23,16 @@ use std::path::{Path, PathBuf};
 /// Why an output could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{}: output folder is not empty; pass --force to overwrite its files, or choose another --out", .0.display())]
+    #[error("{}: output folder is not empty; pass --force to replace what regsim wrote there (your other files stay), or choose another --out", .0.display())]
     NotEmpty(PathBuf),
     #[error("{}: exists and is not a folder", .0.display())]
     NotADir(PathBuf),
+    #[error("{}: is a symbolic link to {}, which does not exist; allowed: an existing folder, a link to one, or a new path", .0.display(), .1.display())]
+    Dangling(PathBuf, PathBuf),
+    #[error("{}: {}; refusing to read it (rerun the command that writes it)", .0.display(), .1)]
+    Damaged(PathBuf, String),
+    #[error("{}: in use by another regsim command ({}); wait for it to finish or choose another --out", .0.display(), .1)]
+    Locked(PathBuf, String),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -34,15 +49,29 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     }
 }
 
-/// Makes sure `dir` exists and is empty (or `force` is set).
+/// Text from a file or a user on one line (control characters become spaces).
+pub(crate) fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Makes sure `dir` exists and is empty (nothing but regsim's lock and temporary files), or,
+/// with `force`, removes what regsim wrote there before ([`folder::remove_owned`]): a user's
+/// other files stay.
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
+    if let Some(e) = folder::dangling(dir) {
+        return Err(e);
+    }
     if dir.exists() {
         if !dir.is_dir() {
             return Err(OutputError::NotADir(dir.to_path_buf()));
         }
-        let mut entries = std::fs::read_dir(dir).map_err(io(dir))?;
-        if entries.next().is_some() && !force {
-            return Err(OutputError::NotEmpty(dir.to_path_buf()));
+        if !is_empty_dir(dir)? {
+            if !force {
+                return Err(OutputError::NotEmpty(dir.to_path_buf()));
+            }
+            remove_owned(dir)?;
         }
     } else {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
@@ -62,8 +91,11 @@ impl AtomicFile {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        // Mode 0666 less the umask, like any file a program creates (tempfile's default is
+        // 0600, which made tables unreadable to others while charts were not).
         let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(TEMP_PREFIX)
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .tempfile_in(dir)
             .map_err(io(path))?;
         Ok(AtomicFile {
@@ -206,6 +238,20 @@ mod tests {
         let err = prepare_dir(dir.path(), false).unwrap_err();
         assert!(err.to_string().contains("--force"), "{err}");
         prepare_dir(dir.path(), true).unwrap();
+        // --force keeps a user's file.
+        assert!(dir.path().join("x").exists());
+    }
+
+    #[test]
+    fn output_files_get_the_usual_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv");
+        write_bytes(&path, b"x").unwrap();
+        let plain = dir.path().join("b");
+        std::fs::write(&plain, "x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
     }
 
     #[test]

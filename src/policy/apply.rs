@@ -53,7 +53,7 @@ pub fn begin_month(world: &mut World, scn: &Scenario, derived: &Derived, streams
             }
         }
     }
-    if step % 12 == 0 {
+    if step.is_multiple_of(12) {
         january(world, policy, scn, derived, streams, (step / 12) as usize);
     }
 }

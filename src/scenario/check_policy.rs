@@ -5,7 +5,7 @@
 //! the scenario checks.
 
 use super::raw::{RawPolicy, RawScenario, RawSelection, YearMap};
-use super::validate::Checker;
+use super::validate::{Checker, MAX_STARTUPS};
 use crate::model::geo::{
     CAPITAL, N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index,
 };
@@ -59,11 +59,25 @@ impl Horizon {
         absent: f64,
         share: bool,
     ) -> Vec<f64> {
+        self.values_upto(c, key, map, absent, if share { 1.0 } else { f64::INFINITY })
+    }
+
+    /// Like [`Horizon::values`], values from 0 to `hi` (a share when `hi` is 1).
+    fn values_upto(
+        &self,
+        c: &mut Checker,
+        key: &str,
+        map: &YearMap<f64>,
+        absent: f64,
+        hi: f64,
+    ) -> Vec<f64> {
         let mut out = vec![absent; self.n()];
         for (y, &v) in map {
             let k = format!("{key}.{y}");
-            if share {
+            if hi == 1.0 {
                 c.share(&k, v);
+            } else if hi.is_finite() {
+                c.range(&k, v, 0.0, hi);
             } else {
                 c.nonneg(&k, v);
             }
@@ -204,7 +218,18 @@ fn selection(c: &mut Checker, h: &Horizon, key: &str, s: &RawSelection) -> Selec
     }
 }
 
+/// The horizon checks of `validate` (start 2000..=2100, at most 51 years): schedules are
+/// indexed by year, so a horizon outside them is not used to size or index anything.
+pub(super) fn horizon_is_valid(start: i64, end: i64) -> bool {
+    (2000..=2100).contains(&start) && (start..=start + 50).contains(&end)
+}
+
+/// Checks the levers. With an invalid horizon (already a problem of `start_year` or
+/// `end_year`) no year can be placed, so only that problem is reported.
 pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) -> Policy {
+    if !horizon_is_valid(raw.start_year, raw.end_year) {
+        return Policy::default();
+    }
     let h = Horizon {
         start: raw.start_year,
         end: raw.end_year,
@@ -351,8 +376,20 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
             1.0,
         );
         out.local_entrepreneurs = Some(LocalEntrepreneurs {
-            founders: h.values(c, &k("founders_by_year"), &x.founders_by_year, 0.0, false),
-            creators: h.values(c, &k("creators_by_year"), &x.creators_by_year, 0.0, false),
+            founders: h.values_upto(
+                c,
+                &k("founders_by_year"),
+                &x.founders_by_year,
+                0.0,
+                MAX_STARTUPS,
+            ),
+            creators: h.values_upto(
+                c,
+                &k("creators_by_year"),
+                &x.creators_by_year,
+                0.0,
+                MAX_STARTUPS,
+            ),
             regional_share: x.regional_share,
             grant_krw_per_founder: x.grant_krw_per_founder,
             grant_krw_per_creator: x.grant_krw_per_creator,

@@ -42,7 +42,7 @@ pub enum ScenarioError {
         line: Option<usize>,
         message: String,
     },
-    #[error("--set {set}: {message}")]
+    #[error("--set {}: {message}", escape(set))]
     Set { set: String, message: String },
     #[error("{}", ProblemList(problems))]
     Invalid { problems: Vec<Problem> },
@@ -54,6 +54,23 @@ impl ScenarioError {
             problems: vec![Problem::new(file, key, line, message)],
         }
     }
+}
+
+/// Line breaks and other control characters in user text, escaped so a message stays on one
+/// line (`a\nb`).
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 struct ProblemList<'a>(&'a [Problem]);
@@ -68,7 +85,7 @@ impl fmt::Display for ProblemList<'_> {
             if let Some(l) = p.line {
                 write!(f, ":{l}")?;
             }
-            write!(f, ": key `{}`: {}", p.key, p.message)?;
+            write!(f, ": key `{}`: {}", escape(&p.key), escape(&p.message))?;
         }
         Ok(())
     }

@@ -10,54 +10,151 @@ use toml::{Table, Value};
 
 /// How deep `extends` chains may go before we call it a cycle.
 const MAX_EXTENDS_DEPTH: usize = 8;
+/// The largest scenario file read (the shipped ones are under 20 KB).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
 
 /// The merged table of a scenario and the texts it came from (child first), for line lookup.
 pub struct Loaded {
     pub raw: RawScenario,
     pub file: PathBuf,
     sources: Vec<(PathBuf, String)>,
+    /// Keys given with `--set` (they are reported as such, not at a line of a file).
+    set_keys: Vec<String>,
+    /// Problems found while reading (unknown region and sector tables), reported first.
+    pub problems: Vec<Problem>,
 }
 
 impl Loaded {
-    /// The first (file, line) where `key` is written, searching the child file first.
-    pub fn locate(&self, key: &str) -> Option<(PathBuf, usize)> {
-        locate_in(&self.sources, key)
+    /// Where `key` comes from: a `--set` (the scenario named on the command line, no line),
+    /// else the first file that writes it (child first), else the scenario with no line.
+    pub fn locate(&self, key: &str) -> (PathBuf, Option<usize>) {
+        locate_in(&self.file, &self.sources, &self.set_keys, key)
     }
 }
 
-fn locate_in(sources: &[(PathBuf, String)], key: &str) -> Option<(PathBuf, usize)> {
+fn locate_in(
+    file: &Path,
+    sources: &[(PathBuf, String)],
+    set_keys: &[String],
+    key: &str,
+) -> (PathBuf, Option<usize>) {
+    let from_set = set_keys.iter().any(|s| {
+        key == s || key.starts_with(&format!("{s}.")) || key.starts_with(&format!("{s}["))
+    });
+    if from_set {
+        return (file.to_path_buf(), None);
+    }
     sources
         .iter()
-        .find_map(|(file, text)| find_key_line(text, key).map(|l| (file.clone(), l)))
+        .find_map(|(f, text)| find_key_line(text, key).map(|l| (f.clone(), Some(l))))
+        .unwrap_or_else(|| (file.to_path_buf(), None))
 }
 
 /// Reads `path`, resolves `extends`, applies `sets` (`key.path=value`) and deserialises.
 pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
     let mut sources = Vec::new();
     let mut table = load_table(path, &mut sources, 0)?;
+    let mut set_keys = Vec::new();
     for set in sets {
-        apply_set(&mut table, set)?;
+        set_keys.push(apply_set(&mut table, set)?);
     }
     let file = path.to_path_buf();
+    // Unknown region and sector tables are problems of their own; they are taken out so the
+    // rest is still checked (every problem at once), and `validate` reports them first.
+    let problems: Vec<Problem> = unknown_names(&mut table)
+        .into_iter()
+        .map(|(key, msg)| {
+            let (f, line) = locate_in(&file, &sources, &set_keys, &key);
+            Problem::new(&f, key, line, msg)
+        })
+        .collect();
     let raw: RawScenario = serde_path_to_error::deserialize(Value::Table(table)).map_err(|e| {
         let mut key = e.path().to_string();
         let msg = e.inner().message().to_string();
         if let Some(field) = unknown_field(&msg) {
             key = if key == "." || key.is_empty() {
                 field
+            } else if key == field || key.ends_with(&format!(".{field}")) {
+                // serde_path_to_error sometimes already ends the path with the field.
+                key
             } else {
                 format!("{key}.{field}")
             };
         }
-        let (f, line) = match locate_in(&sources, &key) {
-            Some((f, l)) => (f, Some(l)),
-            None => (file.clone(), None),
-        };
-        ScenarioError::Invalid {
-            problems: vec![Problem::new(&f, key, line, msg)],
-        }
+        let (f, line) = locate_in(&file, &sources, &set_keys, &key);
+        let mut all = problems.clone();
+        all.push(Problem::new(&f, key, line, msg));
+        ScenarioError::Invalid { problems: all }
     })?;
-    Ok(Loaded { raw, file, sources })
+    Ok(Loaded {
+        raw,
+        file,
+        sources,
+        set_keys,
+        problems,
+    })
+}
+
+/// Takes region and sector tables with an unknown name out of `table` and returns them as
+/// (key, message): reported as unknown names (serde would report the fields such a table
+/// lacks, which hides the real problem).
+fn unknown_names(table: &mut Table) -> Vec<(String, String)> {
+    use crate::model::geo::{REGION_IDS, SECTOR_IDS, region_index, sector_index};
+    let mut out = Vec::new();
+    for (section, what, ids, known) in [
+        (
+            "regions",
+            "region",
+            &REGION_IDS[..],
+            region_index as fn(&str) -> Option<usize>,
+        ),
+        (
+            "sectors",
+            "sector",
+            &SECTOR_IDS[..],
+            sector_index as fn(&str) -> Option<usize>,
+        ),
+    ] {
+        if let Some(Value::Table(t)) = table.get_mut(section) {
+            let unknown: Vec<String> = t.keys().filter(|n| known(n).is_none()).cloned().collect();
+            for name in unknown {
+                t.remove(&name);
+                out.push((
+                    format!("{section}.{name}"),
+                    format!("unknown {what} `{name}`; allowed: {}", ids.join(", ")),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Reads a scenario file: only a regular file of at most [`MAX_SCENARIO_BYTES`] (a device
+/// or a FIFO would read forever or block).
+fn read_scenario_file(path: &Path) -> Result<String, std::io::Error> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file; allowed: a TOML scenario file",
+        ));
+    }
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} bytes; allowed: a scenario file of at most {MAX_SCENARIO_BYTES} bytes",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_SCENARIO_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(std::io::Error::other(format!(
+            "grew past {MAX_SCENARIO_BYTES} bytes while read; allowed: a scenario file of at most {MAX_SCENARIO_BYTES} bytes"
+        )));
+    }
+    Ok(text)
 }
 
 fn load_table(
@@ -73,7 +170,7 @@ fn load_table(
             format!("`extends` chain deeper than {MAX_EXTENDS_DEPTH} files (a cycle?)"),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let text = read_scenario_file(path).map_err(|source| ScenarioError::Io {
         file: path.to_path_buf(),
         source,
     })?;
@@ -92,8 +189,36 @@ fn load_table(
                 "must be a string: the path of the parent scenario, relative to this file".into(),
             ));
         };
+        let line = sources
+            .last()
+            .and_then(|(_, text)| find_key_line(text, "extends"));
+        if parent.trim().is_empty() {
+            return Err(ScenarioError::invalid(
+                path,
+                "extends",
+                line,
+                "is empty; allowed: the path of the parent scenario, relative to this file".into(),
+            ));
+        }
         let parent_path = path.parent().unwrap_or(Path::new(".")).join(&parent);
-        let mut base = load_table(&parent_path, sources, depth + 1)?;
+        let mut base = match load_table(&parent_path, sources, depth + 1) {
+            Err(ScenarioError::Io { file, source }) => {
+                return Err(ScenarioError::invalid(
+                    path,
+                    "extends",
+                    line,
+                    if source.to_string().contains("allowed") {
+                        format!("{}: cannot read: {source}", file.display())
+                    } else {
+                        format!(
+                            "{}: cannot read: {source}; allowed: the path of a parent scenario file, relative to this file",
+                            file.display()
+                        )
+                    },
+                ));
+            }
+            other => other?,
+        };
         // The child's own `name` and `description` always win; everything else merges.
         merge(&mut base, table);
         table = base;
@@ -114,9 +239,9 @@ fn merge(base: &mut Table, over: Table) {
     }
 }
 
-/// Applies one `key.path=value` override. The value is parsed as a TOML value; if it is not
-/// valid TOML it is taken as a string.
-fn apply_set(table: &mut Table, set: &str) -> Result<(), ScenarioError> {
+/// Applies one `key.path=value` override and returns its key. The value is parsed as a TOML
+/// value; if it is not valid TOML it is taken as a string.
+fn apply_set(table: &mut Table, set: &str) -> Result<String, ScenarioError> {
     let bad = |msg: String| ScenarioError::Set {
         set: set.to_string(),
         message: msg,
@@ -128,6 +253,11 @@ fn apply_set(table: &mut Table, set: &str) -> Result<(), ScenarioError> {
     if key.is_empty() || key.split('.').any(str::is_empty) {
         return Err(bad(
             "the key must be a dotted path such as firms.displacement".into(),
+        ));
+    }
+    if key == "extends" || key.starts_with("extends.") {
+        return Err(bad(
+            "`extends` cannot be set from the command line; write `extends = \"parent.toml\"` in the scenario file".into(),
         ));
     }
     let value = value.trim();
@@ -148,7 +278,7 @@ fn apply_set(table: &mut Table, set: &str) -> Result<(), ScenarioError> {
         };
     }
     cur.insert(leaf.to_string(), parsed);
-    Ok(())
+    Ok(key.to_string())
 }
 
 /// `unknown field `foo`, expected ...` -> `foo`.

@@ -9,6 +9,32 @@ use super::{InvestorKind, RegionParams, Scenario};
 use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
 use std::collections::BTreeMap;
 
+/// The largest number any amount, count or rate may take ("a number >= 0" means up to this):
+/// 1e15 is 1,000 trn KRW, above Korea's whole government budget; larger values only overflow.
+pub const MAX_NUMBER: f64 = 1e15;
+/// The smallest positive number accepted (0 is allowed where the key allows it): below it,
+/// divisions by the value overflow to infinity.
+pub const MIN_POSITIVE: f64 = 1e-9;
+/// Upper bounds of the parameters that create agents (documented in README, "Reliability").
+pub const MAX_REAL_FIRMS: f64 = 1e8;
+pub const MAX_WORKERS: f64 = 1e9;
+pub const MAX_POPULATION: f64 = 1e9;
+/// A region needs some people for labour-force and migration shares to be defined.
+pub const MIN_POPULATION: f64 = 1e3;
+pub const MAX_STARTUPS: f64 = 1e7;
+/// The smallest `scale` (agents per real firm); below it a run has almost no agents.
+pub const MIN_SCALE: f64 = 1e-6;
+
+/// A number as a user reads it: exponent form when very large or very small (`1e300`, not
+/// three hundred digits).
+pub(super) fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 pub(super) struct Checker<'a> {
     loaded: &'a Loaded,
     pub(super) problems: Vec<Problem>,
@@ -16,10 +42,7 @@ pub(super) struct Checker<'a> {
 
 impl Checker<'_> {
     pub(super) fn push(&mut self, key: &str, message: String) {
-        let (file, line) = match self.loaded.locate(key) {
-            Some((f, l)) => (f, Some(l)),
-            None => (self.loaded.file.clone(), None),
-        };
+        let (file, line) = self.loaded.locate(key);
         self.problems.push(Problem::new(&file, key, line, message));
     }
 
@@ -27,11 +50,12 @@ impl Checker<'_> {
         if !(v.is_finite() && v >= lo && v <= hi) {
             let allowed = match (lo, hi) {
                 (0.0, 1.0) => "a share between 0 and 1".to_string(),
-                (0.0, f64::INFINITY) => "a number >= 0".to_string(),
-                (lo, f64::INFINITY) => format!("a number >= {lo}"),
-                (lo, hi) => format!("a number from {lo} to {hi}"),
+                (lo, hi) => format!("a number from {} to {}", show(lo), show(hi)),
             };
-            self.push(key, format!("{v} is out of range; allowed: {allowed}"));
+            self.push(
+                key,
+                format!("{} is out of range; allowed: {allowed}", show(v)),
+            );
         }
     }
 
@@ -39,18 +63,57 @@ impl Checker<'_> {
         self.range(key, v, 0.0, 1.0);
     }
 
+    /// 0, or from [`MIN_POSITIVE`] to [`MAX_NUMBER`].
     pub(super) fn nonneg(&mut self, key: &str, v: f64) {
-        self.range(key, v, 0.0, f64::INFINITY);
-    }
-
-    pub(super) fn positive(&mut self, key: &str, v: f64) {
-        if !(v.is_finite() && v > 0.0) {
-            self.push(key, format!("{v} is out of range; allowed: a number > 0"));
+        if v != 0.0 {
+            self.amount(key, v, MAX_NUMBER, true);
         }
     }
 
+    /// From [`MIN_POSITIVE`] to [`MAX_NUMBER`].
+    pub(super) fn positive(&mut self, key: &str, v: f64) {
+        self.positive_upto(key, v, MAX_NUMBER);
+    }
+
+    /// From [`MIN_POSITIVE`] to `hi`.
+    pub(super) fn positive_upto(&mut self, key: &str, v: f64, hi: f64) {
+        self.amount(key, v, hi, false);
+    }
+
+    /// From [`MIN_POSITIVE`] to `hi` (the message says whether 0 is allowed too).
+    fn amount(&mut self, key: &str, v: f64, hi: f64, zero_ok: bool) {
+        if !(v.is_finite() && (MIN_POSITIVE..=hi).contains(&v)) {
+            let op = if zero_ok { ">=" } else { ">" };
+            let allowed = if v < 0.0 || v.is_nan() {
+                format!("a number {op} 0 (at most {hi:e})")
+            } else if v < MIN_POSITIVE {
+                format!("a number of at least {MIN_POSITIVE:e} (smaller values overflow)")
+            } else {
+                format!("a number of at most {hi:e}")
+            };
+            self.push(
+                key,
+                format!("{} is out of range; allowed: {allowed}", show(v)),
+            );
+        }
+    }
+
+    /// A whole number from `lo` to `hi` (a problem when `lo > hi`: then no value fits, and
+    /// the key that set `lo` has its own problem). Returns a value in range either way.
     pub(super) fn whole(&mut self, key: &str, v: f64, lo: f64, hi: f64) -> u32 {
-        if v.fract() != 0.0 {
+        let lo = lo.max(0.0);
+        if lo.partial_cmp(&hi).is_none_or(|o| o.is_gt()) {
+            self.push(
+                key,
+                format!(
+                    "{} cannot be checked: its lower bound {lo} exceeds its upper bound {hi}",
+                    show(v)
+                ),
+            );
+            return lo.min(f64::from(u32::MAX)) as u32;
+        }
+        if !v.is_finite() || v.fract() != 0.0 {
+            let v = show(v);
             self.push(key, format!("{v} must be a whole number from {lo} to {hi}"));
             return lo as u32;
         }
@@ -88,7 +151,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     let raw = &loaded.raw;
     let mut c = Checker {
         loaded,
-        problems: Vec::new(),
+        problems: loaded.problems.clone(),
     };
     if raw.name.trim().is_empty()
         || !raw
@@ -105,19 +168,22 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         );
     }
     c.range("start_year", raw.start_year as f64, 2000.0, 2100.0);
-    c.range(
-        "end_year",
-        raw.end_year as f64,
-        raw.start_year as f64,
-        raw.start_year as f64 + 50.0,
-    );
+    // The end year's range depends on the start year: checked only against a valid one.
+    if (2000..=2100).contains(&raw.start_year) {
+        c.range(
+            "end_year",
+            raw.end_year as f64,
+            raw.start_year as f64,
+            raw.start_year as f64 + 50.0,
+        );
+    }
     c.range("spinup_years", raw.spinup_years as f64, 1.0, 50.0);
-    if !(raw.scale.is_finite() && raw.scale > 0.0 && raw.scale <= 1.0) {
+    if !(raw.scale.is_finite() && (MIN_SCALE..=1.0).contains(&raw.scale)) {
         c.push(
             "scale",
             format!(
-                "{} is out of range; allowed: agents per real firm, > 0 and <= 1",
-                raw.scale
+                "{} is out of range; allowed: agents per real firm, from {MIN_SCALE:e} to 1",
+                show(raw.scale)
             ),
         );
     }
@@ -127,6 +193,9 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     check_labour_demography_migration(&mut c, raw);
     let sectors = check_sectors(&mut c, raw);
     let regions = check_regions(&mut c, &raw.regions);
+    if let Some(regions) = &regions {
+        check_agents_per_region(&mut c, raw, regions);
+    }
     let investors: Vec<InvestorKind> = raw
         .investors
         .iter()
@@ -176,11 +245,48 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     })
 }
 
+/// Every region must start with at least one firm agent: its sales level is calibrated on
+/// the agents it starts with, so a region without any would give its later entrants no
+/// defined sales. Reported at `scale` with the scale that gives every region one.
+fn check_agents_per_region(c: &mut Checker, raw: &super::RawScenario, regions: &[RegionParams]) {
+    let total = raw.firms.total_smes;
+    let sum: f64 = regions.iter().map(|r| r.smes_2021).sum();
+    let in_range = |v: f64, hi: f64| v.is_finite() && (MIN_POSITIVE..=hi).contains(&v);
+    let ok = (MIN_SCALE..=1.0).contains(&raw.scale)
+        && in_range(total, MAX_REAL_FIRMS)
+        && regions
+            .iter()
+            .all(|r| in_range(r.smes_2021, MAX_REAL_FIRMS));
+    if !ok {
+        return; // already a problem of its own
+    }
+    let real = |r: &RegionParams| total * r.smes_2021 / sum;
+    let empty: Vec<&str> = regions
+        .iter()
+        .zip(REGION_IDS)
+        .filter(|(r, _)| (real(r) * raw.scale).round() < 1.0)
+        .map(|(_, id)| id)
+        .collect();
+    if !empty.is_empty() {
+        let smallest = regions.iter().map(real).fold(f64::INFINITY, f64::min);
+        c.push(
+            "scale",
+            format!(
+                "{} gives no firm agent in {} ({} real firms in the smallest region); allowed: a scale of at least {}, or more firms",
+                show(raw.scale),
+                empty.join(", "),
+                show(smallest.round()),
+                show(0.5 / smallest)
+            ),
+        );
+    }
+}
+
 fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
     let f = &raw.firms;
     let k = |s: &str| format!("firms.{s}");
-    c.positive(&k("total_smes"), f.total_smes);
-    c.positive(&k("total_sme_workers"), f.total_sme_workers);
+    c.positive_upto(&k("total_smes"), f.total_smes, MAX_REAL_FIRMS);
+    c.positive_upto(&k("total_sme_workers"), f.total_sme_workers, MAX_WORKERS);
     c.share(&k("one_person_share"), f.one_person_share);
     c.range(&k("size_tail_alpha"), f.size_tail_alpha, 0.3, 5.0);
     c.range(
@@ -201,7 +307,9 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
         1.0,
         1200.0,
     );
-    c.nonneg(&k("initial_scale_sd"), f.initial_scale_sd);
+    // Log-scale spreads and the entrants' median scale: beyond these, exp() of a drawn log
+    // scale overflows f32 (the fuzzer found NaN sales at entrant_scale_sd = 500).
+    c.range(&k("initial_scale_sd"), f.initial_scale_sd, 0.0, 3.0);
     c.range(
         &k("one_person_log_scale_mean"),
         f.one_person_log_scale_mean,
@@ -217,8 +325,13 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
     c.nonneg(&k("initial_cash_months"), f.initial_cash_months);
     c.range(&k("cash_buffer_months"), f.cash_buffer_months, 0.0, 120.0);
     c.range(&k("birth_pop_elasticity"), f.birth_pop_elasticity, 0.0, 5.0);
-    c.positive(&k("entrant_scale_median"), f.entrant_scale_median);
-    c.nonneg(&k("entrant_scale_sd"), f.entrant_scale_sd);
+    c.range(
+        &k("entrant_scale_median"),
+        f.entrant_scale_median,
+        0.01,
+        100.0,
+    );
+    c.range(&k("entrant_scale_sd"), f.entrant_scale_sd, 0.0, 3.0);
     c.range(&k("shock_sd_per_month"), f.shock_sd_per_month, 0.0, 1.0);
     c.share(
         &k("jump_probability_per_month"),
@@ -294,8 +407,8 @@ fn check_firms(c: &mut Checker, raw: &super::RawScenario) {
 fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
     let s = &raw.startups;
     let k = |n: &str| format!("startups.{n}");
-    c.nonneg(&k("initial_total"), s.initial_total);
-    c.nonneg(&k("births_per_year"), s.births_per_year);
+    c.range(&k("initial_total"), s.initial_total, 0.0, MAX_STARTUPS);
+    c.range(&k("births_per_year"), s.births_per_year, 0.0, MAX_STARTUPS);
     c.nonneg(&k("seed_cash_krw"), s.seed_cash_krw);
     c.positive(&k("burn_per_member_krw_month"), s.burn_per_member_krw_month);
     c.range(&k("initial_team"), s.initial_team, 1.0, 1000.0);
@@ -338,7 +451,14 @@ fn check_labour_demography_migration(c: &mut Checker, raw: &super::RawScenario) 
     c.share("labour.participation_15_39", l.participation_15_39);
     c.share("labour.participation_40_64", l.participation_40_64);
     c.share("labour.participation_65_plus", l.participation_65_plus);
-    c.share("labour.sme_share_of_workers", l.sme_share_of_workers);
+    // SME jobs are the labour force times this share: 0 would leave no jobs to fill (and
+    // the fuzzer found an infinite output there).
+    c.range(
+        "labour.sme_share_of_workers",
+        l.sme_share_of_workers,
+        0.01,
+        1.0,
+    );
     c.range(
         "labour.frictional_unemployment",
         l.frictional_unemployment,
@@ -458,9 +578,26 @@ fn check_regions(
             continue;
         };
         let k = |n: &str| format!("regions.{name}.{n}");
-        c.positive(&k("smes_2021"), r.smes_2021);
-        c.positive(&k("sme_workers_2021"), r.sme_workers_2021);
-        c.positive(&k("population"), r.population);
+        c.positive_upto(&k("smes_2021"), r.smes_2021, MAX_REAL_FIRMS);
+        c.positive_upto(&k("sme_workers_2021"), r.sme_workers_2021, MAX_WORKERS);
+        c.range(
+            &k("population"),
+            r.population,
+            MIN_POPULATION,
+            MAX_POPULATION,
+        );
+        // A region's SME workers are some of its people (the fuzzer found -inf outputs
+        // from 1,108 people beside 300,000 SME workers).
+        if r.population.is_finite() && r.sme_workers_2021 > r.population {
+            c.push(
+                &k("population"),
+                format!(
+                    "{} is fewer people than the region's {} SME workers; allowed: at least sme_workers_2021",
+                    show(r.population),
+                    show(r.sme_workers_2021)
+                ),
+            );
+        }
         c.share(&k("share_0_14"), r.share_0_14);
         c.share(&k("share_15_39"), r.share_15_39);
         c.share(&k("share_65_plus"), r.share_65_plus);

@@ -87,10 +87,21 @@ pub fn migrate(
         });
         for o in 0..N_REGIONS {
             let considering = regions.population[o][g] * rates[g];
-            let u: [f64; N_REGIONS] = std::array::from_fn(|d| {
-                (v[d] - p.distance_weight * (1.0 + dist[o][d] / 100.0).ln()).exp()
-            });
-            let total: f64 = u.iter().sum();
+            let x: [f64; N_REGIONS] =
+                std::array::from_fn(|d| v[d] - p.distance_weight * (1.0 + dist[o][d] / 100.0).ln());
+            let mut u: [f64; N_REGIONS] = x.map(f64::exp);
+            let mut total: f64 = u.iter().sum();
+            if !(total.is_finite() && total > 0.0) {
+                // `exp` overflowed or underflowed (extreme wages or employment rates, e.g. a
+                // tiny population): the same logit relative to its largest term. Normal
+                // utilities never come here, so their results keep their bits.
+                let top = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                u = x.map(|xd| (xd - top).exp());
+                total = u.iter().sum();
+                if !(total.is_finite() && total > 0.0) {
+                    continue;
+                }
+            }
             for d in 0..N_REGIONS {
                 if d != o {
                     let flow = considering * u[d] / total;

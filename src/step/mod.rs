@@ -342,7 +342,7 @@ fn month(
     match mode {
         Mode::Run => {
             world.step += 1;
-            if world.step % 12 == 0 {
+            if world.step.is_multiple_of(12) {
                 year_end(world, scn, derived);
                 if levers {
                     crate::policy::apply::year_end(world);
@@ -351,7 +351,7 @@ fn month(
             }
         }
         Mode::SpinUp(k) => {
-            if (k + 1) % 12 == 0 {
+            if (k + 1).is_multiple_of(12) {
                 mid_sized(world, scn);
                 lap(pipe, 6);
             }

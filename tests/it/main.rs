@@ -20,6 +20,11 @@
 //!   merge names missing runs; `regsim slurm` scripts.
 //! - `slurm`: a real 4-task Slurm array (and a cancelled, resubmitted task) against the
 //!   single-machine sweep; opt-in with REGSIM_SLURM_TESTS=1 (`.ci/run` sets it).
+//! - `fuzz`: a mutation fuzzer over the shipped scenarios and `--set` values (in-process
+//!   check and run; no panic, no NaN/inf); `REGSIM_FUZZ_CASES`/`REGSIM_FUZZ_RUNS` for the
+//!   long campaign.
+//! - `reliability`: issue 19's reproducers, one test each, named after the defect; output
+//!   folder lock, `--force` by manifest, staged-run checksums, temp files, file modes.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -30,10 +35,12 @@ mod determinism;
 mod dose;
 mod dynamics;
 mod ensemble;
+mod fuzz;
 mod invariants;
 mod levers;
 mod plausibility;
 mod precision;
+mod reliability;
 mod scenario_errors;
 mod shards;
 mod slurm;

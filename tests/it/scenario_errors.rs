@@ -158,6 +158,10 @@ fn cli_errors_exit_2_with_one_line() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--threads 0"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("'0' for '--threads") && stderr(&o).contains("from 1 to 256"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!Path::new("/tmp/regsim-never/regions.csv").exists());
 }
