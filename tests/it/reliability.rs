@@ -490,33 +490,26 @@ fn a_second_command_into_a_locked_folder_is_refused_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
     // A first sweep in progress (its lock, held by this test process).
-    let lock = regsim::output::lock_dir(
-        &out,
-        "regsim sweep --set firms.birth_rate_per_year=0.1",
-        true,
-    )
-    .unwrap();
-    let (code, err) = sweep(&out, &["--set", "firms.birth_rate_per_year=0.12"]);
+    let lock =
+        regsim::output::lock_dir(&out, "regsim sweep --set firms.displacement=0.4", true).unwrap();
+    let (code, err) = sweep(&out, &["--set", "firms.displacement=0.6"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("in use by another regsim command"), "{err}");
     assert!(
         err.contains(&format!("pid {}", std::process::id())),
         "{err}"
     );
-    assert!(err.contains("firms.birth_rate_per_year=0.1"), "{err}");
+    assert!(err.contains("firms.displacement=0.4"), "{err}");
     assert!(!out.join("runs").exists(), "the second sweep wrote nothing");
     drop(lock);
     // Once the first is done the folder is free (and empty apart from the lock file).
     assert_eq!(sweep(&out, &[]).0, 0);
     // A different --set into the finished sweep's folder is refused too (non-empty).
-    let (code, err) = sweep(&out, &["--set", "firms.birth_rate_per_year=0.12"]);
+    let (code, err) = sweep(&out, &["--set", "firms.displacement=0.6"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not empty"), "{err}");
     // And --resume with a different --set names what differs.
-    let (code, err) = sweep(
-        &out,
-        &["--resume", "--set", "firms.birth_rate_per_year=0.12"],
-    );
+    let (code, err) = sweep(&out, &["--resume", "--set", "firms.displacement=0.6"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("differs in"), "{err}");
 }
