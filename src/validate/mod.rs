@@ -328,6 +328,69 @@ fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
         0.65,
         0.85,
     );
+    let (alpha, n_tail) = size_and_exit_targets(&mut add, scn, &obs);
+    let growth: Vec<f64> = obs.growth.iter().map(|g| g.1).collect();
+    let (_, kurt) = if growth.len() > 3 {
+        stats::mean_and_excess_kurtosis(&growth)
+    } else {
+        (0.0, f64::NAN)
+    };
+    add(
+        "annual log growth of surviving firms: excess kurtosis".into(),
+        "Stanley et al. 1996; Bottazzi & Secchi: Laplace tent (Gaussian = 0)",
+        kurt,
+        1.0,
+        f64::INFINITY,
+    );
+    add(
+        "growth volatility vs size: slope of ln sd(growth) on ln sales".into(),
+        "Amaral et al. 1997; Riccaboni et al. 2008: beta 0.15-0.2",
+        volatility_slope(&obs.growth),
+        -0.35,
+        -0.05,
+    );
+    for y in 0..years {
+        let youth = runs
+            .iter()
+            .map(|r| r.regions[y * N_REGIONS + CAPITAL].net_migration_15_39)
+            .sum::<f64>()
+            / runs.len() as f64;
+        add(
+            format!(
+                "youth (15-39) net migration into the capital region, {}",
+                scn.start_year + y as i32
+            ),
+            "Statistics Korea 2024: +61.5k aged 19-34",
+            youth,
+            20e3,
+            100e3,
+        );
+    }
+    if years >= 3 {
+        transient_targets(&mut add, scn, &runs);
+    }
+
+    Validation {
+        targets: t,
+        size_ccdf: ccdf(&obs.sizes),
+        tail_fit: TailFit {
+            estimator: "discrete_truncated_mle_ccdf",
+            alpha,
+            xmin: 10.0,
+            n_tail,
+        },
+        growth_hist: histogram(&growth, -2.0, 2.0, 80),
+        first_run: runs.into_iter().next().expect("at least one run"),
+        survival,
+    }
+}
+
+/// Adds a target row: (target, source, model value, low, high).
+type AddTarget<'a> = dyn FnMut(String, &'static str, f64, f64, f64) + 'a;
+
+/// The size tail (first and last year, firms born in the run), exit by size and Gibrat's
+/// slope (ODD 4.11). Returns the first year's tail fit (alpha, firms in the tail).
+fn size_and_exit_targets(add: &mut AddTarget, scn: &Scenario, obs: &FirmObs) -> (f64, usize) {
     // Size tail on [10, 299]: the model holds SMEs only (firms leave at the mid-sized limit).
     let xmax = (scn.firms.mid_sized_employees as u32)
         .saturating_sub(1)
@@ -397,101 +460,54 @@ fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
         -0.5,
         0.0,
     );
-    let growth: Vec<f64> = obs.growth.iter().map(|g| g.1).collect();
-    let (_, kurt) = if growth.len() > 3 {
-        stats::mean_and_excess_kurtosis(&growth)
-    } else {
-        (0.0, f64::NAN)
-    };
-    add(
-        "annual log growth of surviving firms: excess kurtosis".into(),
-        "Stanley et al. 1996; Bottazzi & Secchi: Laplace tent (Gaussian = 0)",
-        kurt,
-        1.0,
-        f64::INFINITY,
-    );
-    add(
-        "growth volatility vs size: slope of ln sd(growth) on ln sales".into(),
-        "Amaral et al. 1997; Riccaboni et al. 2008: beta 0.15-0.2",
-        volatility_slope(&obs.growth),
-        -0.35,
-        -0.05,
-    );
-    for y in 0..years {
-        let youth = runs
-            .iter()
-            .map(|r| r.regions[y * N_REGIONS + CAPITAL].net_migration_15_39)
-            .sum::<f64>()
-            / runs.len() as f64;
+    (alpha, n_tail)
+}
+
+/// No start-up transient (ODD 3.3, 4.11): national employment, firms and startups, and the
+/// number of regions whose employment fails the same test.
+fn transient_targets(add: &mut AddTarget, scn: &Scenario, runs: &[RunResult]) {
+    // No start-up transient (ODD 3.3): the first year-on-year change lies within the
+    // 5-95% range the later ones predict for it (their trend extrapolated, plus the
+    // spread of their residuals; all seeds pooled).
+    let transient = "no start-up transient: the spin-up starts the reported years from a state the rules sustain (ODD 3.3)";
+    type Metric = fn(&RegionRow) -> f64;
+    let series: [(&str, Metric); 3] = [
+        ("employment", |r| r.employment),
+        ("firms", |r| r.firms),
+        ("startups", |r| r.startups),
+    ];
+    for (name, get) in series {
+        let (first, lo, hi) = first_change_band(runs, |run, y| get(&run.national[y].totals));
         add(
             format!(
-                "youth (15-39) net migration into the capital region, {}",
-                scn.start_year + y as i32
-            ),
-            "Statistics Korea 2024: +61.5k aged 19-34",
-            youth,
-            20e3,
-            100e3,
-        );
-    }
-    if years >= 3 {
-        // No start-up transient (ODD 3.3): the first year-on-year change lies within the
-        // 5-95% range the later ones predict for it (their trend extrapolated, plus the
-        // spread of their residuals; all seeds pooled).
-        let transient = "no start-up transient: the spin-up starts the reported years from a state the rules sustain (ODD 3.3)";
-        type Metric = fn(&RegionRow) -> f64;
-        let series: [(&str, Metric); 3] = [
-            ("employment", |r| r.employment),
-            ("firms", |r| r.firms),
-            ("startups", |r| r.startups),
-        ];
-        for (name, get) in series {
-            let (first, lo, hi) = first_change_band(&runs, |run, y| get(&run.national[y].totals));
-            add(
-                format!(
-                    "national {name}: change {}-{} within the 5-95% range predicted by later changes",
-                    scn.start_year,
-                    scn.start_year + 1
-                ),
-                transient,
-                first,
-                lo,
-                hi,
-            );
-        }
-        let outside = (0..N_REGIONS)
-            .filter(|&reg| {
-                let (first, lo, hi) =
-                    first_change_band(&runs, |run, y| run.regions[y * N_REGIONS + reg].employment);
-                !(lo..=hi).contains(&first)
-            })
-            .count();
-        add(
-            format!(
-                "regions whose employment change {}-{} lies outside the 5-95% range predicted by their later changes",
+                "national {name}: change {}-{} within the 5-95% range predicted by later changes",
                 scn.start_year,
                 scn.start_year + 1
             ),
-            "no start-up transient; by chance about 1.5 of 15 (at most 4 with 97.5% probability)",
-            outside as f64,
-            0.0,
-            4.0,
+            transient,
+            first,
+            lo,
+            hi,
         );
     }
-
-    Validation {
-        targets: t,
-        size_ccdf: ccdf(&obs.sizes),
-        tail_fit: TailFit {
-            estimator: "discrete_truncated_mle_ccdf",
-            alpha,
-            xmin: 10.0,
-            n_tail,
-        },
-        growth_hist: histogram(&growth, -2.0, 2.0, 80),
-        first_run: runs.into_iter().next().expect("at least one run"),
-        survival,
-    }
+    let outside = (0..N_REGIONS)
+        .filter(|&reg| {
+            let (first, lo, hi) =
+                first_change_band(runs, |run, y| run.regions[y * N_REGIONS + reg].employment);
+            !(lo..=hi).contains(&first)
+        })
+        .count();
+    add(
+        format!(
+            "regions whose employment change {}-{} lies outside the 5-95% range predicted by their later changes",
+            scn.start_year,
+            scn.start_year + 1
+        ),
+        "no start-up transient; by chance about 1.5 of 15 (at most 4 with 97.5% probability)",
+        outside as f64,
+        0.0,
+        4.0,
+    );
 }
 
 /// A start-up transient test for a series that may trend: the mean over runs of its first
