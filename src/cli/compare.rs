@@ -299,11 +299,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
         args.replicates,
         args.max_memory,
     )?;
-    // One writer per folder; the shards of one comparison share theirs (see sweep::run).
-    let _lock = match shard {
-        None => Some(super::take_folder(out, true)?),
-        Some(_) => None,
-    };
+    let _lock = super::shard::lock_unless_shard(out, shard)?;
     if shard.is_some() {
         super::shard::claim_folder(out, &p.definition_file(), &p.definition, "comparison")?;
     } else {

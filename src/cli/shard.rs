@@ -97,6 +97,20 @@ pub fn claim_folder(out: &Path, file: &Path, definition: &Value, what: &str) -> 
     super::check_definition(out, file, definition, what)
 }
 
+/// The folder lock of an ensemble command: one writer per folder, except that the shards of
+/// one ensemble share theirs. They coordinate through the definition file and never remove
+/// each other's files, so they take no exclusive lock (taking it would also sweep another
+/// shard's in-flight temporary files).
+pub fn lock_unless_shard(
+    out: &Path,
+    shard: Option<Shard>,
+) -> Result<Option<regsim::output::DirLock>> {
+    match shard {
+        None => Ok(Some(super::take_folder(out, true)?)),
+        Some(_) => Ok(None),
+    }
+}
+
 /// What a shard prints when its runs are staged.
 pub fn staged_note(out: &Path, shard: Shard, ran: usize, unit: &str, started: Instant) {
     eprintln!(

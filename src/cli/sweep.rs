@@ -180,12 +180,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         args.replicates,
         args.scenario.max_memory,
     )?;
-    // One writer per folder. The shards of one sweep share theirs: they coordinate through
-    // sweep.json and never remove each other's files, so they take no exclusive lock.
-    let _lock = match shard {
-        None => Some(super::take_folder(out, true)?),
-        Some(_) => None,
-    };
+    let _lock = super::shard::lock_unless_shard(out, shard)?;
     if shard.is_some() {
         super::shard::claim_folder(out, &p.definition_file(), &p.definition, "sweep")?;
     } else {
