@@ -42,6 +42,7 @@ mod plausibility;
 mod precision;
 mod reliability;
 mod scenario_errors;
+mod sensitivity;
 mod shards;
 mod slurm;
 mod target;
