@@ -39,7 +39,7 @@ pub enum AnalysisError {
 pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// Mean and sample standard deviation (n - 1) of `x`.
-pub(crate) fn mean_sd(x: &[f64]) -> (f64, f64) {
+pub fn mean_sd(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n;
     if x.len() < 2 {

@@ -5,6 +5,7 @@ mod bench;
 mod compare;
 mod merge;
 mod run;
+mod sensitivity;
 mod shard;
 mod slurm;
 mod sweep;
@@ -178,6 +179,8 @@ pub enum Command {
     },
     /// Search the smallest scaling of programme budgets that reaches a goal with a probability.
     Target(target::TargetArgs),
+    /// Global sensitivity analysis (Morris or Sobol) of outputs over an [uncertainty] table.
+    Sensitivity(sensitivity::SensitivityArgs),
 }
 
 /// `--lang`: the language of charts and the report (CSV and JSON stay English).
@@ -257,6 +260,7 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Slurm(args) => slurm::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Target(args) => target::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
         Command::Chart { dir, lang } => {
             let _lock = take_folder(&dir, false)?;
             regsim::output::check_inputs(&dir)?;

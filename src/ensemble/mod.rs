@@ -23,6 +23,7 @@
 pub mod attribution;
 pub mod compare;
 pub mod design;
+pub mod gsa;
 pub mod shard;
 pub mod stats;
 mod store;
