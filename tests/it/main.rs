@@ -30,6 +30,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod attribution;
+mod calibration;
 mod cli;
 mod determinism;
 mod dose;
