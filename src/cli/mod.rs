@@ -2,6 +2,7 @@
 //! exit codes and the terminal.
 
 mod bench;
+mod calibrate;
 mod compare;
 mod merge;
 mod run;
@@ -181,6 +182,8 @@ pub enum Command {
     Target(target::TargetArgs),
     /// Global sensitivity analysis (Morris or Sobol) of outputs over an [uncertainty] table.
     Sensitivity(sensitivity::SensitivityArgs),
+    /// Fit [uncertainty] parameters to target moments (method of simulated moments).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// `--lang`: the language of charts and the report (CSV and JSON stay English).
@@ -261,6 +264,7 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Target(args) => target::run(args),
         Command::Sensitivity(args) => sensitivity::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
         Command::Chart { dir, lang } => {
             let _lock = take_folder(&dir, false)?;
             regsim::output::check_inputs(&dir)?;

@@ -123,11 +123,19 @@ pub fn outputs(
     Ok(out)
 }
 
-/// The uncertainty table, refusing keys neither scenario has (policy keys may be in one).
+/// The uncertainty table, refusing keys neither scenario has; keys of policy levers none of
+/// the scenarios has are left out with a note (as `compare --uncertainty` does), so the
+/// default ranges serve a baseline too.
 pub fn checked_table(file: &Path, scenarios: &[&Scenario]) -> Result<Uncertainty> {
-    let table = Uncertainty::load(file)?;
+    let mut table = Uncertainty::load(file)?;
+    let mut unused = Vec::new();
     for p in &table.params {
-        if !scenarios.iter().any(|s| has_key(s, &p.key)) {
+        if scenarios.iter().any(|s| has_key(s, &p.key)) {
+            continue;
+        }
+        if p.key.starts_with("policy.") {
+            unused.push(p.key.clone());
+        } else {
             bail!(
                 "{}: {}: not a value of the scenario{}; allowed: a scalar key such as firms.exit_loss_months",
                 file.display(),
@@ -135,6 +143,20 @@ pub fn checked_table(file: &Path, scenarios: &[&Scenario]) -> Result<Uncertainty
                 if scenarios.len() > 1 { "s" } else { "" }
             );
         }
+    }
+    if !unused.is_empty() {
+        eprintln!(
+            "{}: {} keys of levers the scenario{} lack{} are left out: {}",
+            file.display(),
+            unused.len(),
+            if scenarios.len() > 1 { "s" } else { "" },
+            if scenarios.len() > 1 { "" } else { "s" },
+            unused.join(", ")
+        );
+        table.params.retain(|p| !unused.contains(&p.key));
+    }
+    if table.params.is_empty() {
+        bail!("{}: no parameter the scenario has", file.display());
     }
     Ok(table)
 }
