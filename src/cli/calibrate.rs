@@ -12,8 +12,8 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 use regsim::analysis::optim::NelderMead;
 use regsim::ensemble::calibrate::{
-    Fit, Moment, eval_config, fit, moments_from_targets, read_eval, read_moments,
-    simulate_moments, write_eval,
+    Fit, Moment, eval_config, fit, moments_from_targets, read_eval, read_moments, simulate_moments,
+    write_eval,
 };
 use regsim::ensemble::replicate_seed;
 use regsim::output::{build_info, write_bytes, write_json};
@@ -132,7 +132,11 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
     // The moments: a user's table, else every validate target with a finite band (their
     // names come from one validate run of the input scenario).
     let started = Instant::now();
-    let probe = || with_threads(args.threads, || regsim::validate::validate(&base, &seeds[..1]));
+    let probe = || {
+        with_threads(args.threads, || {
+            regsim::validate::validate(&base, &seeds[..1])
+        })
+    };
     let moments: Vec<Moment> = match &args.targets {
         Some(f) => {
             let needs_probe = std::fs::read_to_string(f)
@@ -148,7 +152,10 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
         None => moments_from_targets(&probe()?.targets),
     };
     if moments.is_empty() {
-        bail!("{}: no target with a finite band to calibrate to", file.display());
+        bail!(
+            "{}: no target with a finite band to calibrate to",
+            file.display()
+        );
     }
     let (version, commit) = build_info();
     let definition = json!({
@@ -187,21 +194,27 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
     };
     let mut reused = 0;
     let result: Fit = with_threads(args.threads, || {
-        fit(&u0, &moments, opts, JACOBIAN_STEP, |n, u| -> Result<Vec<Vec<f64>>> {
-            let (_, scn) = candidate(&file, &sets, &base, &table, u)?;
-            let config = eval_config(&serde_json::to_value(&scn.raw)?, &seeds, &moments);
-            bar.inc(1);
-            if let Some(staged) = read_eval(&out, n, config, seeds.len(), moments.len())? {
-                reused += 1;
-                return Ok(staged);
-            }
-            let per_seed: Vec<Vec<f64>> = seeds
-                .par_iter()
-                .map(|&s| simulate_moments(&scn, s, &moments))
-                .collect();
-            write_eval(&out, n, config, &per_seed)?;
-            Ok(per_seed)
-        })
+        fit(
+            &u0,
+            &moments,
+            opts,
+            JACOBIAN_STEP,
+            |n, u| -> Result<Vec<Vec<f64>>> {
+                let (_, scn) = candidate(&file, &sets, &base, &table, u)?;
+                let config = eval_config(&serde_json::to_value(&scn.raw)?, &seeds, &moments);
+                bar.inc(1);
+                if let Some(staged) = read_eval(&out, n, config, seeds.len(), moments.len())? {
+                    reused += 1;
+                    return Ok(staged);
+                }
+                let per_seed: Vec<Vec<f64>> = seeds
+                    .par_iter()
+                    .map(|&s| simulate_moments(&scn, s, &moments))
+                    .collect();
+                write_eval(&out, n, config, &per_seed)?;
+                Ok(per_seed)
+            },
+        )
     })??;
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
@@ -251,7 +264,8 @@ pub fn run(args: CalibrateArgs) -> Result<()> {
     for (i, p) in table.params.iter().enumerate() {
         let se_u = result.cov_u[i][i].sqrt();
         let (start, est) = (p.value_at(u0[i]), p.value_at(best.u[i]));
-        let slope = (p.value_at((best.u[i] + 0.01).min(1.0)) - p.value_at((best.u[i] - 0.01).max(0.0)))
+        let slope = (p.value_at((best.u[i] + 0.01).min(1.0))
+            - p.value_at((best.u[i] - 0.01).max(0.0)))
             / ((best.u[i] + 0.01).min(1.0) - (best.u[i] - 0.01).max(0.0));
         println!(
             "  {:<45} {start} -> {est} (se {:.3e}; {:.2} of its range){}",
@@ -295,7 +309,13 @@ fn write_outputs(
         .enumerate()
         .map(|(n, e)| {
             let mut r = vec![n.to_string(), e.phase.name().to_string()];
-            r.extend(table.params.iter().zip(&e.u).map(|(p, &u)| p.value_at(u).to_string()));
+            r.extend(
+                table
+                    .params
+                    .iter()
+                    .zip(&e.u)
+                    .map(|(p, &u)| p.value_at(u).to_string()),
+            );
             r.push(e.loss.to_string());
             r.extend(e.mean.iter().map(|v| v.to_string()));
             r
@@ -305,7 +325,15 @@ fn write_outputs(
 
     let (start, best) = (&result.evaluations[0], &result.evaluations[result.best]);
     let header: Vec<String> = [
-        "moment", "source", "target", "low", "high", "weight", "before", "after", "in_band_before",
+        "moment",
+        "source",
+        "target",
+        "low",
+        "high",
+        "weight",
+        "before",
+        "after",
+        "in_band_before",
         "in_band_after",
     ]
     .map(String::from)

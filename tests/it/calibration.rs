@@ -110,3 +110,95 @@ fn two_parameters_are_recovered_from_their_own_moments() {
     );
     assert!(best.loss < f.evaluations[0].loss);
 }
+
+#[test]
+fn calibrate_writes_a_scenario_that_extends_its_input_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let u = dir.path().join("ranges.toml");
+    std::fs::write(&u, RANGES).unwrap();
+    let targets = dir.path().join("moments.csv");
+    std::fs::write(
+        &targets,
+        "name,value,weight,source\nlabour_force@national@2026,15.2e6,1e-10,synthetic\nemployment@national@2026,20.0e6,1e-10,synthetic\n",
+    )
+    .unwrap();
+    let out = dir.path().join("cal");
+    let base = super::baseline_path();
+    let args = |extra: &str| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "calibrate",
+            base.to_str().unwrap(),
+            "--uncertainty",
+            u.to_str().unwrap(),
+            "--targets",
+            targets.to_str().unwrap(),
+            "--scale",
+            "0.0005",
+            "--seeds",
+            "2",
+            "--max-evals",
+            "8",
+            "--no-charts",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec();
+        if !extra.is_empty() {
+            a.push(extra.into());
+        }
+        a
+    };
+    let run = |extra: &str| {
+        let a = args(extra);
+        let o = super::regsim(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+        assert!(o.status.success(), "{}", super::stderr(&o));
+        o
+    };
+    run("");
+    let calibrated = out.join("calibrated.toml");
+    let text = std::fs::read_to_string(&calibrated).unwrap();
+    assert!(
+        text.contains(&format!(
+            "extends = {:?}",
+            base.canonicalize().unwrap().to_str().unwrap()
+        )),
+        "{text}"
+    );
+    let keys: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("extends") && !l.starts_with("name"))
+        .collect();
+    assert!(!keys.is_empty() && keys.len() <= 2, "{text}");
+    assert!(
+        keys.iter()
+            .all(|l| l.starts_with("labour.participation_40_64 = ")
+                || l.starts_with("firms.hire_speed_per_month = "))
+    );
+    // The calibrated scenario loads and carries the fitted values.
+    let scn = Scenario::load(&calibrated, &[]).unwrap();
+    let fit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("calibration.json")).unwrap())
+            .unwrap();
+    let est = fit["parameters"][1]["estimate"].as_f64().unwrap();
+    assert_eq!(scn.raw.labour.participation_40_64, est);
+    assert!(fit["loss_after"].as_f64().unwrap() <= fit["loss_before"].as_f64().unwrap());
+    let table = std::fs::read(out.join("calibration.csv")).unwrap();
+    let o = run("--resume");
+    assert!(
+        super::stderr(&o).contains("(12 staged before)"),
+        "{}",
+        super::stderr(&o)
+    );
+    assert_eq!(std::fs::read(out.join("calibration.csv")).unwrap(), table);
+    // A moment name that is neither an output nor a target: one line, exit 2.
+    std::fs::write(&targets, "name,value,weight,source\nno such moment,1,1,x\n").unwrap();
+    let a = args("--force");
+    let o = super::regsim(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        super::stderr(&o).contains("name `no such moment`; allowed: metric@region@year"),
+        "{}",
+        super::stderr(&o)
+    );
+}

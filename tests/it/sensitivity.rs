@@ -169,3 +169,130 @@ fn morris_indices_agree_with_salib_on_the_same_design() {
     );
     assert!(d.iter().all(|&v| v < 1e-10), "{d:?}");
 }
+
+fn ranges(dir: &Path) -> std::path::PathBuf {
+    let file = dir.join("ranges.toml");
+    std::fs::write(
+        &file,
+        r#"[uncertainty.firms]
+hire_speed_per_month = { dist = "triangular", low = 0.05, mode = 0.15, high = 0.3 }
+exit_loss_months = { dist = "uniform", low = 3, high = 12, integer = true }
+[uncertainty.policy.jump_up]
+productivity_gain = { dist = "uniform", low = 0.1, high = 0.4 }
+"#,
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn sensitivity_runs_resumes_byte_identical_and_reads_against_as_a_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let u = ranges(dir.path());
+    let out = dir.path().join("morris");
+    let base = super::baseline_path();
+    let policy = super::exit8_policy(dir.path());
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "sensitivity",
+            policy.to_str().unwrap(),
+            "--uncertainty",
+            u.to_str().unwrap(),
+            "--against",
+            base.to_str().unwrap(),
+            "--scale",
+            "0.0005",
+            "--trajectories",
+            "3",
+            "--replicates",
+            "2",
+            "--metric",
+            "employment",
+            "--region",
+            "national",
+            "--region",
+            "busan",
+            "--year",
+            "2027",
+            "--no-charts",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let o = super::regsim(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+        assert!(o.status.success(), "{}", super::stderr(&o));
+        o
+    };
+    let o = run(&[]);
+    assert!(super::stderr(&o).contains("left out: policy.jump_up.productivity_gain"));
+    let read = |f: &str| std::fs::read(out.join(f)).unwrap();
+    let (design, sens) = (read("design.csv"), read("sensitivity.csv"));
+    let text = String::from_utf8(sens.clone()).unwrap();
+    // 2 parameters x (mu, mu*, sigma) + the Monte Carlo share, for 2 outputs.
+    assert_eq!(text.lines().count(), 1 + 2 * 7, "{text}");
+    assert!(text.contains("firms.hire_speed_per_month,employment,busan,2027,mu_star,"));
+    // (2 + 1) x 3 points, run for both scenarios.
+    assert_eq!(std::fs::read_dir(out.join("runs")).unwrap().count(), 18);
+    assert_eq!(
+        std::fs::read_dir(out.join("against/runs")).unwrap().count(),
+        18
+    );
+    // The policy sets exit_loss_months = 8, but the design sets it in both: the paired
+    // difference of a key both scenarios take is exactly zero at every point.
+    let outputs = String::from_utf8(read("outputs.csv")).unwrap();
+    for line in outputs.lines().skip(1) {
+        assert_eq!(line.split(',').nth(4), Some("0"), "{line}");
+    }
+    // Damage one staged run: --resume recomputes it and writes the same bytes.
+    std::fs::write(out.join("runs/run-000004.csv"), "x").unwrap();
+    run(&["--resume"]);
+    assert_eq!(read("design.csv"), design);
+    assert_eq!(read("sensitivity.csv"), sens);
+}
+
+#[test]
+fn sensitivity_refuses_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let u = ranges(dir.path());
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[uncertainty.firms]\nno_such_key = { dist = \"uniform\", low = 0, high = 1 }\n",
+    )
+    .unwrap();
+    let base = super::baseline_path();
+    for (args, says) in [
+        (
+            vec!["--uncertainty", bad.to_str().unwrap()],
+            "firms.no_such_key: not a value of the scenario",
+        ),
+        (
+            vec!["--uncertainty", u.to_str().unwrap(), "--metric", "nope"],
+            "--metric nope: not a national metric; allowed:",
+        ),
+        (
+            vec!["--uncertainty", u.to_str().unwrap(), "--year", "2040"],
+            "--year 2040: allowed: 2025 to 2030",
+        ),
+        (
+            vec!["--uncertainty", u.to_str().unwrap(), "--levels", "5"],
+            "levels: 5; allowed: an even number",
+        ),
+    ] {
+        let mut a = vec!["sensitivity", base.to_str().unwrap(), "--scale", "0.0005"];
+        a.extend(args);
+        let o = super::regsim(&a, &[]);
+        let err = super::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error")).collect();
+        assert_eq!(errors.len(), 1, "{err}");
+        assert!(errors[0].contains(says), "{err}");
+    }
+}
