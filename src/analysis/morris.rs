@@ -21,7 +21,7 @@ pub fn morris_design(
     levels: usize,
     seed: u64,
 ) -> Result<Vec<Vec<f64>>, AnalysisError> {
-    if levels < 2 || levels % 2 != 0 || levels > 1000 {
+    if levels < 2 || !levels.is_multiple_of(2) || levels > 1000 {
         return Err(AnalysisError::Bad {
             what: "Morris design: levels",
             value: levels.to_string(),
@@ -79,7 +79,7 @@ pub fn elementary_effects(
         value,
         allowed: allowed.to_string(),
     };
-    if k == 0 || x.len() != y.len() || x.is_empty() || x.len() % (k + 1) != 0 {
+    if k == 0 || x.len() != y.len() || x.is_empty() || !x.len().is_multiple_of(k + 1) {
         return Err(bad(
             format!("{} rows, {} outputs, {k} parameters", x.len(), y.len()),
             "one output per row; rows a multiple of k + 1",

@@ -163,7 +163,7 @@ pub fn sobol_indices(
     seed: u64,
 ) -> Result<SobolIndices, AnalysisError> {
     let step = rows_per_base(k, second_order);
-    if k == 0 || y.is_empty() || y.len() % step != 0 {
+    if k == 0 || y.is_empty() || !y.len().is_multiple_of(step) {
         return Err(AnalysisError::Bad {
             what: "Sobol analysis: outputs",
             value: format!("{} values for {k} parameters", y.len()),

@@ -6,7 +6,7 @@
 //! charts, and the staged evaluations (`evals/`) that `--resume` replays.
 
 use super::compare::has_key;
-use super::sensitivity::checked_table;
+use super::sensitivity::{checked_table, csv_text};
 use super::{ScenarioArgs, load, with_threads};
 use anyhow::{Result, bail};
 use rayon::prelude::*;
@@ -89,15 +89,6 @@ fn candidate(
         .collect();
     let sets = table.apply(sets, &values, |k| has_key(base, k));
     Ok((values, Scenario::load(file, &sets)?))
-}
-
-fn csv_text(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header)?;
-    for r in rows {
-        w.write_record(r)?;
-    }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub fn run(args: CalibrateArgs) -> Result<()> {
@@ -321,7 +312,7 @@ fn write_outputs(
             r
         })
         .collect();
-    write_bytes(&out.join("calibration.csv"), &csv_text(&header, &rows)?)?;
+    write_bytes(&out.join("calibration.csv"), &csv_text(&header, rows)?)?;
 
     let (start, best) = (&result.evaluations[0], &result.evaluations[result.best]);
     let header: Vec<String> = [
@@ -357,7 +348,7 @@ fn write_outputs(
             ]
         })
         .collect();
-    write_bytes(&out.join("fit.csv"), &csv_text(&header, &rows)?)?;
+    write_bytes(&out.join("fit.csv"), &csv_text(&header, rows)?)?;
 
     let params: Vec<Value> = table
         .params

@@ -183,13 +183,16 @@ fn plan_for(
 }
 
 /// CSV text from a header and rows of fields.
-fn csv_text(header: &[String], rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+pub(super) fn csv_text(
+    header: &[String],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header)?;
     for r in rows {
         w.write_record(&r)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub fn run(args: SensitivityArgs) -> Result<()> {

@@ -23,6 +23,11 @@
 //! - `fuzz`: a mutation fuzzer over the shipped scenarios and `--set` values (in-process
 //!   check and run; no panic, no NaN/inf); `REGSIM_FUZZ_CASES`/`REGSIM_FUZZ_RUNS` for the
 //!   long campaign.
+//! - `sensitivity`: Morris and Sobol estimators on Ishigami, Sobol G and a linear function
+//!   against their analytic indices, against SALib on the same design (skipped with a note
+//!   without python3 + SALib), and `regsim sensitivity` (`--against`, resume, refusals).
+//! - `calibration`: two parameters recovered from moments simulated at known values (common
+//!   random numbers); `regsim calibrate` writes a scenario extending its input; resume.
 //! - `reliability`: issue 19's reproducers, one test each, named after the defect; output
 //!   folder lock, `--force` by manifest, staged-run checksums, temp files, file modes.
 
