@@ -191,6 +191,11 @@ fn calibrate_writes_a_scenario_that_extends_its_input_and_resumes() {
         super::stderr(&o)
     );
     assert_eq!(std::fs::read(out.join("calibration.csv")).unwrap(), table);
+    let o = super::regsim(&["chart", out.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", super::stderr(&o));
+    for name in ["calibration_loss", "calibration_moments"] {
+        assert!(out.join(format!("charts/{name}.svg")).is_file(), "{name}");
+    }
     // A moment name that is neither an output nor a target: one line, exit 2.
     std::fs::write(&targets, "name,value,weight,source\nno such moment,1,1,x\n").unwrap();
     let a = args("--force");

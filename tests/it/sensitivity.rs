@@ -254,6 +254,19 @@ fn sensitivity_runs_resumes_byte_identical_and_reads_against_as_a_difference() {
     run(&["--resume"]);
     assert_eq!(read("design.csv"), design);
     assert_eq!(read("sensitivity.csv"), sens);
+    // `regsim chart` draws one Morris chart per output, in both languages.
+    for lang in ["en", "ko"] {
+        let o = super::regsim(&["chart", out.to_str().unwrap(), "--lang", lang], &[]);
+        assert!(o.status.success(), "{}", super::stderr(&o));
+        for n in 0..2 {
+            let png = out.join(format!("charts/sensitivity_morris_{n}.png"));
+            assert!(
+                std::fs::metadata(&png).unwrap().len() > 1000,
+                "{}",
+                png.display()
+            );
+        }
+    }
 }
 
 #[test]
