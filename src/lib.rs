@@ -8,6 +8,7 @@
 // index; iterator zips over four arrays read worse than the index.
 #![allow(clippy::needless_range_loop)]
 
+pub mod analysis;
 pub mod charts;
 pub mod ensemble;
 pub mod fastmath;

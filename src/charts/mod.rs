@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod bars;
 pub mod data;
 pub mod fonts;
+pub mod study;
 pub mod style;
 pub mod target;
 pub mod tilemap;
@@ -100,6 +101,10 @@ pub enum Body {
     Ccdf(validation::Ccdf),
     GrowthHist(validation::GrowthHist),
     Target(target::Curve),
+    Screening(study::Screening),
+    IndexBars(study::IndexBars),
+    Loss(study::LossCurve),
+    Moments(study::MomentFit),
 }
 
 /// Which output files a folder holds.
@@ -111,6 +116,8 @@ pub struct Holds {
     pub size_ccdf: bool,
     pub growth_hist: bool,
     pub target: bool,
+    /// sensitivity.csv or calibration.csv (`regsim sensitivity`, `regsim calibrate`).
+    pub study: bool,
 }
 
 impl Holds {
@@ -122,11 +129,18 @@ impl Holds {
             size_ccdf: dir.join("size_ccdf.csv").is_file(),
             growth_hist: dir.join("growth_hist.csv").is_file(),
             target: dir.join("target.json").is_file(),
+            study: dir.join("sensitivity.csv").is_file() || dir.join("calibration.csv").is_file(),
         }
     }
 
     fn any(&self) -> bool {
-        self.run || self.sweep || self.compare || self.size_ccdf || self.growth_hist || self.target
+        self.run
+            || self.sweep
+            || self.compare
+            || self.size_ccdf
+            || self.growth_hist
+            || self.target
+            || self.study
     }
 }
 
@@ -186,6 +200,10 @@ pub fn plan(dir: &Path, lang: Lang) -> Result<Vec<Chart>, ChartError> {
     if holds.target {
         let source = style::source_line("target", manifest.as_ref(), None, lang);
         charts.extend(target::charts(dir, &source, lang)?);
+    }
+    if holds.study {
+        let source = style::source_line("study", manifest.as_ref(), None, lang);
+        charts.extend(study::charts(dir, &source, lang)?);
     }
     Ok(charts)
 }
@@ -312,5 +330,9 @@ where
         Body::Ccdf(c) => validation::draw_ccdf(c, &body),
         Body::GrowthHist(c) => validation::draw_hist(c, &body),
         Body::Target(c) => target::draw(c, &body),
+        Body::Screening(c) => study::draw_screening(c, &body),
+        Body::IndexBars(c) => study::draw_bars(c, &body),
+        Body::Loss(c) => study::draw_loss(c, &body),
+        Body::Moments(c) => study::draw_moments(c, &body),
     }
 }

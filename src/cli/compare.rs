@@ -76,7 +76,7 @@ pub struct CompareArgs {
 /// Whether a dotted key can be set in the resolved scenario: it has a value there, or it is an
 /// optional policy key whose table exists (`policy.dose_elasticity` in a scenario with a
 /// `[policy]` section; a misspelt one is caught by the scenario checks).
-fn has_key(scn: &Scenario, key: &str) -> bool {
+pub fn has_key(scn: &Scenario, key: &str) -> bool {
     let mut v = serde_json::to_value(&scn.raw).unwrap_or_default();
     let parts: Vec<&str> = key.split('.').collect();
     for (i, part) in parts.iter().enumerate() {

@@ -2,9 +2,11 @@
 //! exit codes and the terminal.
 
 mod bench;
+mod calibrate;
 mod compare;
 mod merge;
 mod run;
+mod sensitivity;
 mod shard;
 mod slurm;
 mod sweep;
@@ -178,6 +180,10 @@ pub enum Command {
     },
     /// Search the smallest scaling of programme budgets that reaches a goal with a probability.
     Target(target::TargetArgs),
+    /// Global sensitivity analysis (Morris or Sobol) of outputs over an [uncertainty] table.
+    Sensitivity(sensitivity::SensitivityArgs),
+    /// Fit [uncertainty] parameters to target moments (method of simulated moments).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// `--lang`: the language of charts and the report (CSV and JSON stay English).
@@ -257,6 +263,8 @@ fn run_simple(command: Command) -> Result<()> {
         Command::Slurm(args) => slurm::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Target(args) => target::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
         Command::Chart { dir, lang } => {
             let _lock = take_folder(&dir, false)?;
             regsim::output::check_inputs(&dir)?;

@@ -21,8 +21,10 @@
 //! the file system (staged run files and the assembled tables, written through `output::`).
 
 pub mod attribution;
+pub mod calibrate;
 pub mod compare;
 pub mod design;
+pub mod gsa;
 pub mod shard;
 pub mod stats;
 mod store;

@@ -244,7 +244,7 @@ pub fn assemble(dir: &Path, plan: &SweepPlan) -> Result<(), EnsembleError> {
     write_summary_csv(dir, plan)
 }
 
-fn staged(dir: &Path, plan: &SweepPlan, id: u64) -> Result<String, EnsembleError> {
+pub(crate) fn staged(dir: &Path, plan: &SweepPlan, id: u64) -> Result<String, EnsembleError> {
     read_run(dir, plan, &plan.key(id))?.ok_or_else(|| EnsembleError::Damaged(run_file(dir, id)))
 }
 

@@ -277,4 +277,23 @@ pub const LABELS: &[(&str, &str)] = &[
         "r.nojs",
         "The interactive views need JavaScript; the static charts below show the same data.",
     ),
+    // regsim sensitivity / calibrate (charts/study.rs)
+    ("t.morris", "Morris screening: {}"),
+    ("t.sobol", "Sobol indices (largest total effects): {}"),
+    ("x.mu_star", "mu* (mean absolute elementary effect)"),
+    ("y.sigma", "sigma (sd of the elementary effects)"),
+    ("x.sobol_index", "Share of output variance"),
+    ("s1", "S1 (first order)"),
+    ("st", "ST (total)"),
+    ("t.calibration_loss", "Calibration: loss per evaluation"),
+    (
+        "t.calibration_moments",
+        "Calibration: moments against their targets",
+    ),
+    ("x.evaluation", "Evaluation"),
+    ("y.loss", "Loss (log scale)"),
+    ("x.half_bands", "(model - target) / half-band"),
+    ("before", "before"),
+    ("after", "after"),
+    ("band", "within the band"),
 ];

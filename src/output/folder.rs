@@ -33,9 +33,19 @@ pub const FIXED_FILES: &[&str] = &[
     "pairs.json",
     "compare.csv",
     "compare.json",
+    // sensitivity and calibrate (docs/OUTPUTS.md)
+    "sensitivity.json",
+    "calibrate.json",
 ];
 /// Sub-folders regsim writes into; removed by `--force` when nothing else is left in them.
-const SUBDIRS: &[&str] = &["charts", "runs", "pairs"];
+const SUBDIRS: &[&str] = &[
+    "charts",
+    "runs",
+    "pairs",
+    "against/runs",
+    "against",
+    "evals",
+];
 
 /// An exclusive lock on an output folder, released when dropped (or when the process ends,
 /// however it ends: the kernel drops `flock` locks with the file descriptor).
@@ -168,7 +178,13 @@ pub fn remove_owned(dir: &Path) -> Result<usize, OutputError> {
         .filter_map(|f| inside(dir, f))
         .collect();
     targets.extend(FIXED_FILES.iter().map(|f| dir.join(f)));
-    for (sub, prefix) in [("runs", "run-"), ("pairs", "pair-")] {
+    let staged = [
+        ("runs", "run-"),
+        ("pairs", "pair-"),
+        ("against/runs", "run-"),
+        ("evals", "eval-"),
+    ];
+    for (sub, prefix) in staged {
         if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();

@@ -65,6 +65,21 @@ pub struct Param {
     pub integer: bool,
 }
 
+impl Param {
+    /// The value at quantile `u` of the distribution, as a scenario takes it: rounded for
+    /// `integer = true`, else to 9 significant digits (so it prints and re-parses exactly).
+    /// Used by the Latin hypercube here and by the sensitivity and calibration designs,
+    /// which work on the unit cube of quantiles.
+    pub fn value_at(&self, u: f64) -> f64 {
+        let x = self.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12));
+        if self.integer {
+            x.round()
+        } else {
+            round_sig(x)
+        }
+    }
+}
+
 /// An uncertainty table: parameters in key order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Uncertainty {
@@ -121,6 +136,44 @@ impl Dist {
                 let m = median.ln();
                 let z = truncated_z((low.ln() - m) / sigma, (high.ln() - m) / sigma, u);
                 (m + sigma * z).exp().clamp(low, high)
+            }
+        }
+    }
+
+    /// The probability of a value at most `x` (the inverse of [`Dist::quantile`]).
+    pub fn cdf(&self, x: f64) -> f64 {
+        let truncated = |z: f64, a: f64, b: f64| {
+            let (pa, pb) = (normal_cdf(a), normal_cdf(b));
+            ((normal_cdf(z) - pa) / (pb - pa)).clamp(0.0, 1.0)
+        };
+        match *self {
+            Dist::Uniform { low, high } => ((x - low) / (high - low)).clamp(0.0, 1.0),
+            Dist::Triangular { low, mode, high } => {
+                if x <= low {
+                    0.0
+                } else if x >= high {
+                    1.0
+                } else if x <= mode {
+                    (x - low).powi(2) / ((high - low) * (mode - low))
+                } else {
+                    1.0 - (high - x).powi(2) / ((high - low) * (high - mode))
+                }
+            }
+            Dist::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            } => truncated((x - mean) / sd, (low - mean) / sd, (high - mean) / sd),
+            Dist::LogNormal {
+                median,
+                sigma,
+                low,
+                high,
+            } => {
+                let m = median.ln();
+                let z = |v: f64| (v.max(f64::MIN_POSITIVE).ln() - m) / sigma;
+                truncated(z(x), z(low), z(high))
             }
         }
     }
@@ -283,8 +336,7 @@ impl Uncertainty {
             }
             for (point, stratum) in out.iter_mut().zip(strata) {
                 let u = (stratum as f64 + rng.random::<f64>()) / k as f64;
-                let x = p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12));
-                point.push(if p.integer { x.round() } else { round_sig(x) });
+                point.push(p.value_at(u));
             }
         }
         out

@@ -23,6 +23,11 @@
 //! - `fuzz`: a mutation fuzzer over the shipped scenarios and `--set` values (in-process
 //!   check and run; no panic, no NaN/inf); `REGSIM_FUZZ_CASES`/`REGSIM_FUZZ_RUNS` for the
 //!   long campaign.
+//! - `sensitivity`: Morris and Sobol estimators on Ishigami, Sobol G and a linear function
+//!   against their analytic indices, against SALib on the same design (skipped with a note
+//!   without python3 + SALib), and `regsim sensitivity` (`--against`, resume, refusals).
+//! - `calibration`: two parameters recovered from moments simulated at known values (common
+//!   random numbers); `regsim calibrate` writes a scenario extending its input; resume.
 //! - `reliability`: issue 19's reproducers, one test each, named after the defect; output
 //!   folder lock, `--force` by manifest, staged-run checksums, temp files, file modes.
 
@@ -30,6 +35,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod attribution;
+mod calibration;
 mod cli;
 mod determinism;
 mod dose;
@@ -42,6 +48,7 @@ mod plausibility;
 mod precision;
 mod reliability;
 mod scenario_errors;
+mod sensitivity;
 mod shards;
 mod slurm;
 mod target;
