@@ -160,8 +160,14 @@ impl NationalRow {
     }
 }
 
-/// The rows of one year, per region, from the year-end world (weighted to real units).
-pub fn region_rows(year: i32, world: &World, weight: f64) -> Vec<RegionRow> {
+/// The rows of one year, per region, from the year-end world (weighted to real units: firms
+/// by `weight`, startups by `startup_weight`; flows are weighted when they are booked).
+pub fn region_rows(
+    year: i32,
+    world: &World,
+    weight: f64,
+    startup_weight: f64,
+) -> Vec<RegionRow> {
     let mut firms = [0.0; N_REGIONS];
     let mut mid = [0.0; N_REGIONS];
     for i in 0..world.firms.len() {
@@ -187,7 +193,7 @@ pub fn region_rows(year: i32, world: &World, weight: f64) -> Vec<RegionRow> {
                 year,
                 region: REGION_IDS[r],
                 firms: firms[r] * weight,
-                startups: startups[r] * weight,
+                startups: startups[r] * startup_weight,
                 startup_births: f.startup_births[r],
                 startup_deaths: f.startup_deaths[r],
                 startup_graduations: f.startup_graduations[r],
