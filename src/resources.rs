@@ -57,9 +57,8 @@ pub fn estimate(scn: &Scenario, runs: u64, concurrent: u64, replicates: u64) -> 
         .as_ref()
         .map(|l| l.founders.iter().chain(&l.creators).sum())
         .unwrap_or(0.0);
-    let startups =
-        (scn.startups.initial_total + scn.startups.births_per_year * years + founders)
-            * scn.startup_scale;
+    let startups = (scn.startups.initial_total + scn.startups.births_per_year * years + founders)
+        * scn.startup_scale;
     let investors: f64 = scn
         .investors
         .iter()

@@ -162,12 +162,7 @@ impl NationalRow {
 
 /// The rows of one year, per region, from the year-end world (weighted to real units: firms
 /// by `weight`, startups by `startup_weight`; flows are weighted when they are booked).
-pub fn region_rows(
-    year: i32,
-    world: &World,
-    weight: f64,
-    startup_weight: f64,
-) -> Vec<RegionRow> {
+pub fn region_rows(year: i32, world: &World, weight: f64, startup_weight: f64) -> Vec<RegionRow> {
     let mut firms = [0.0; N_REGIONS];
     let mut mid = [0.0; N_REGIONS];
     for i in 0..world.firms.len() {
@@ -262,7 +257,9 @@ pub fn national_row(rows: &[RegionRow]) -> NationalRow {
         mid_sized_firms: sum(|r| r.mid_sized_firms),
     };
     let cap = &rows[CAPITAL];
-    let share = |c: f64, t: f64| if t > 0.0 { c / t } else { 0.0 };
+    // A share of nothing is undefined, not 0 (NaN; written as an empty cell, skipped by every
+    // reader): a year without any VC deal must not pull an average over seeds down.
+    let share = |c: f64, t: f64| if t > 0.0 { c / t } else { f64::NAN };
     NationalRow {
         year: cap.year,
         capital_share_firms: share(cap.firms, totals.firms),

@@ -228,7 +228,14 @@ fn january(
             world.policy.founders_month[r] = founders * share / 12.0;
         }
         world.policy.founder_grant_krw = l.grant_krw_per_founder;
-        select_creators(world, scn, streams, derived.startup_weight, l.creators[y], l);
+        select_creators(
+            world,
+            scn,
+            streams,
+            derived.startup_weight,
+            l.creators[y],
+            l,
+        );
     }
 
     if let Some(o) = &policy.one_stop {
@@ -429,7 +436,14 @@ fn select_creators(
         creators * world.policy.funded[p as usize]
     };
     let u = streams.uniform(Stream::PolicyDraw, p as u64, world.step, 0);
-    let n = agents_for(real, scn.startup_scale, u, l.grant_krw_per_creator, weight, left) as usize;
+    let n = agents_for(
+        real,
+        scn.startup_scale,
+        u,
+        l.grant_krw_per_creator,
+        weight,
+        left,
+    ) as usize;
     if n == 0 {
         return;
     }

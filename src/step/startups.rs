@@ -59,12 +59,7 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
             if !make_firms {
                 continue;
             }
-            if keep < 1.0
-                && ctx
-                    .streams
-                    .uniform(Stream::GraduateSample, st.id[j], 0, 0)
-                    >= keep
-            {
+            if keep < 1.0 && ctx.streams.uniform(Stream::GraduateSample, st.id[j], 0, 0) >= keep {
                 continue;
             }
             ev.graduate_firms[r] += 1.0;

@@ -206,8 +206,14 @@ fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
     };
     let years = runs[0].national.len();
     // Mean over seeds of a national figure in year index `y`.
+    // Mean over the runs where the value is defined (a share of nothing is NaN).
     let mean_at = |y: usize, f: &dyn Fn(&NationalRow) -> f64| {
-        runs.iter().map(|r| f(&r.national[y])).sum::<f64>() / runs.len() as f64
+        let v: Vec<f64> = runs
+            .iter()
+            .map(|r| f(&r.national[y]))
+            .filter(|v| !v.is_nan())
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
     };
     let mss = "MSS SME statistics 2022-2023 (CALIBRATION_FACTS)";
     add(

@@ -71,9 +71,8 @@ fn money_jobs_and_people_are_accounted_for_every_year() {
         .iter()
         .map(|n| n.totals.vc_investment_krw + n.totals.other_investment_krw)
         .sum();
-    let rel =
-        (reported * scn.startup_scale - l.received_by_startups_krw).abs()
-            / l.received_by_startups_krw;
+    let rel = (reported * scn.startup_scale - l.received_by_startups_krw).abs()
+        / l.received_by_startups_krw;
     assert!(
         rel < 1e-9,
         "flows {reported} vs ledger {}",

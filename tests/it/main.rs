@@ -25,6 +25,8 @@
 //!   long campaign.
 //! - `reliability`: issue 19's reproducers, one test each, named after the defect; output
 //!   folder lock, `--force` by manifest, staged-run checksums, temp files, file modes.
+//! - `venture`: startups and VC (issue 12): startups at their own scale, an undefined capital
+//!   share of VC written empty.
 
 // Region loops index several per-region arrays by the same index, as in the library.
 #![allow(clippy::needless_range_loop)]
@@ -46,6 +48,7 @@ mod shards;
 mod slurm;
 mod target;
 mod validation;
+mod venture;
 
 use regsim::scenario::Scenario;
 use std::path::{Path, PathBuf};
