@@ -420,6 +420,9 @@ pub fn finish(
         out.display()
     );
     print!("{}", planner_table(&figures));
+    for w in regsim::charts::data::small_sample_warnings(out)? {
+        eprintln!("{w}");
+    }
     if !no_charts {
         super::charts_and_report(out, lang)?;
     }

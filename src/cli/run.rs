@@ -131,6 +131,14 @@ pub fn run(args: RunArgs) -> Result<()> {
             format!("{:.0}%", 100.0 * last.capital_share_vc_investment)
         }
     );
+    let cells: Vec<(&str, f64, f64)> = result
+        .regions
+        .iter()
+        .map(|r| (r.region, r.vc_deals, r.startup_births))
+        .collect();
+    for w in regsim::metrics::small_sample_warnings(&cells, 1.0 / scn.startup_scale) {
+        eprintln!("  {w}");
+    }
     if !args.no_charts {
         super::charts_and_report(&out, args.lang)?;
     }

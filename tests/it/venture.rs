@@ -77,3 +77,32 @@ fn every_startup_is_simulated_at_any_firm_scale() {
     assert_eq!(a.ledger.outside_sample_krw, 0.0);
     assert!(a.ledger.received_by_startups_krw > 0.0);
 }
+
+#[test]
+fn run_and_report_warn_when_a_regional_figure_rests_on_few_simulated_deals() {
+    // At startup_scale 0.05 small regions see a handful of simulated deals a year: `run`
+    // prints one line per figure naming them, and the report carries the same lines.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = regsim(
+        &[
+            "run",
+            baseline_path().to_str().unwrap(),
+            "--scale",
+            "0.002",
+            "--set",
+            "startup_scale=0.05",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(warnings[0].contains("vc_deals") && warnings[0].contains("sejong"));
+    assert!(warnings[1].contains("startup_births") && !warnings[1].contains("capital"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("class=\"warning\"").count(), 2);
+}
