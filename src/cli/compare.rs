@@ -488,6 +488,17 @@ pub fn planner_table(fig: &Value) -> String {
         };
         s.push_str(&format!("  leakage: {text}\n"));
     }
+    let v = &fig["vc_capital_share_split"];
+    if v["n"].as_u64().unwrap_or(0) > 0 {
+        s.push_str(&format!(
+            "  VC over the run: national {} trn KRW; capital share {} pp = reallocated {} pp ({} trn KRW moved out of the capital region) + added money {} pp\n",
+            ci(v, "national_vc_change_trn_krw_", 2),
+            ci(v, "change_pp_", 2),
+            ci(v, "reallocated_pp_", 2),
+            ci(v, "reallocated_trn_krw_", 2),
+            ci(v, "added_pp_", 2)
+        ));
+    }
     match fig["per_bn_krw"].as_array() {
         Some(rows) if !rows.is_empty() => {
             s.push_str("  per 1 bn KRW of programme spending (all programmes): region, net jobs, value added (bn KRW)\n");
