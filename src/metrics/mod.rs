@@ -283,15 +283,16 @@ pub const MIN_SIMULATED_EVENTS: f64 = 30.0;
 /// `startup_weight` the real startups per startup agent. One line per figure, listing the
 /// regions and their fewest simulated events a year; empty when every figure is well founded.
 pub fn small_sample_warnings(cells: &[(&str, f64, f64)], startup_weight: f64) -> Vec<String> {
-    let figures: [(&str, &str, fn(&(&str, f64, f64)) -> f64); 2] = [
-        ("vc_investment_krw and vc_deals", "VC deals", |c| c.1),
-        ("startup_births", "startup births", |c| c.2),
+    // (figure, its events, which field of a cell counts them)
+    let figures = [
+        ("vc_investment_krw and vc_deals", "VC deals", 0),
+        ("startup_births", "startup births", 1),
     ];
     let mut out = Vec::new();
-    for (figure, events, get) in figures {
+    for (figure, events, field) in figures {
         let mut fewest: Vec<(&str, f64)> = Vec::new();
         for c in cells {
-            let n = get(c) / startup_weight;
+            let n = if field == 0 { c.1 } else { c.2 } / startup_weight;
             match fewest.iter_mut().find(|(r, _)| *r == c.0) {
                 Some(f) => f.1 = f.1.min(n),
                 None => fewest.push((c.0, n)),
