@@ -359,20 +359,7 @@ fn run_case(case: &Case, counts: &Counts, label: &str) {
     })) {
         Ok(result) => {
             let regions = result.regions.iter().flat_map(|r| r.values());
-            // A share of nothing is undefined (NaN, written empty; docs/OUTPUTS.md): allowed
-            // for the VC share only in a year without VC money, as 0.5 here.
-            let national = result.national.iter().flat_map(|r| {
-                let mut v = r.values();
-                let i = regsim::metrics::NationalRow::header()
-                    .iter()
-                    .position(|c| *c == "capital_share_vc_investment")
-                    .expect("column")
-                    - 1;
-                if v[i].is_nan() && r.totals.vc_investment_krw == 0.0 {
-                    v[i] = 0.5;
-                }
-                v
-            });
+            let national = result.national.iter().flat_map(super::national_values);
             let programs = result
                 .programs
                 .iter()

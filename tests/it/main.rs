@@ -79,6 +79,21 @@ pub fn exit8_policy(dir: &Path) -> PathBuf {
     policy
 }
 
+/// A national row's values for finiteness checks: the capital share of VC is undefined (NaN,
+/// written empty; docs/OUTPUTS.md) in a year without VC money, and stands in as 0.5 then.
+pub fn national_values(n: &regsim::metrics::NationalRow) -> Vec<f64> {
+    let mut v = n.values();
+    let i = regsim::metrics::NationalRow::header()
+        .iter()
+        .position(|c| *c == "capital_share_vc_investment")
+        .expect("column")
+        - 1;
+    if v[i].is_nan() && n.totals.vc_investment_krw == 0.0 {
+        v[i] = 0.5;
+    }
+    v
+}
+
 /// Runs the regsim binary.
 pub fn regsim(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regsim"));
