@@ -73,7 +73,7 @@ fn phases(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("startups", firms), |b| {
             b.iter_batched_ref(
                 || fresh(&world0),
-                |w| black_box(startups::progress(w, &context)),
+                |w| black_box(startups::progress(w, &context, true)),
                 BatchSize::LargeInput,
             )
         });

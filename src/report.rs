@@ -76,6 +76,11 @@ pub fn write_report(dir: &Path, lang: Lang) -> Result<PathBuf, ChartError> {
         "<section id=\"headline\"><h2>{}</h2>",
         label(lang, "r.headline")
     );
+    // Regional figures resting on few simulated events (issue 12), in English in both
+    // languages: they name output columns.
+    for w in data::small_sample_warnings(dir)? {
+        let _ = writeln!(body, "<p class=\"warning\">{}</p>", esc(&w));
+    }
     let mut any_headline = false;
     if holds.compare {
         let rows = data::read_compare(&dir.join("compare.csv"))?;

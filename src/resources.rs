@@ -57,8 +57,8 @@ pub fn estimate(scn: &Scenario, runs: u64, concurrent: u64, replicates: u64) -> 
         .as_ref()
         .map(|l| l.founders.iter().chain(&l.creators).sum())
         .unwrap_or(0.0);
-    let startups =
-        (scn.startups.initial_total + scn.startups.births_per_year * years + founders) * scn.scale;
+    let startups = (scn.startups.initial_total + scn.startups.births_per_year * years + founders)
+        * scn.startup_scale;
     let investors: f64 = scn
         .investors
         .iter()
@@ -66,10 +66,12 @@ pub fn estimate(scn: &Scenario, runs: u64, concurrent: u64, replicates: u64) -> 
         .map(|&c| f64::from(c))
         .sum();
     let concurrent = concurrent.clamp(1, runs.max(1)) as f64;
-    let per_run_agents =
-        firms * BYTES_PER_FIRM + startups * BYTES_PER_STARTUP + investors * BYTES_PER_INVESTOR;
+    // Startups (sampled at `startup_scale`) and investors (never sampled) do not change with
+    // `scale`: they are part of the memory a smaller `scale` cannot reduce.
+    let per_run_agents = firms * BYTES_PER_FIRM;
+    let per_run_other = startups * BYTES_PER_STARTUP + investors * BYTES_PER_INVESTOR;
     let fixed_bytes = BYTES_BASE
-        + concurrent * BYTES_PER_RUN
+        + concurrent * (BYTES_PER_RUN + per_run_other)
         + runs as f64 * BYTES_PER_QUEUED_RUN
         + replicates as f64 * BYTES_PER_REPLICATE;
     Estimate {

@@ -59,12 +59,15 @@ pub enum Stream {
     PolicySelect = 13,
     /// Policy rounding: how many agents a programme's real count becomes this step.
     PolicyDraw = 14,
+    /// Whether a graduating startup becomes a firm agent (`scale / startup_scale`, ODD 7.5).
+    /// (Numbers 15-19 are left to other purposes; keys are per number, so gaps cost nothing.)
+    GraduateSample = 20,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.
 #[derive(Debug, Clone, Copy)]
 pub struct Streams {
-    keys: [u64; 16],
+    keys: [u64; 32],
 }
 
 #[inline(always)]
@@ -77,7 +80,7 @@ fn splitmix(mut z: u64) -> u64 {
 impl Streams {
     /// Derives the stream keys of a run from its seed.
     pub fn new(seed: u64) -> Self {
-        let mut keys = [0u64; 16];
+        let mut keys = [0u64; 32];
         for (purpose, key) in keys.iter_mut().enumerate() {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(purpose as u64);

@@ -42,7 +42,7 @@ pub fn simulate<E>(
         step_month(&mut world, scn, &derived, &streams, &mut pipe);
         if (month + 1) % 12 == 0 {
             let year = scn.start_year + (month / 12) as i32;
-            let rows = region_rows(year, &world, derived.weight);
+            let rows = region_rows(year, &world, derived.weight, derived.startup_weight);
             national.push(national_row(&rows));
             regions.extend(rows);
             programs.extend(world.policy.take_rows(year, &active));
@@ -74,6 +74,7 @@ pub fn spin_up(
     pipe: &mut Pipeline,
 ) {
     let spin = streams.spin_up();
+    crate::step::settle_startups(world, scn, derived, &spin.spin_up(), pipe);
     let months = scn.spinup_years * 12;
     let mut entrants = [0.0; N_REGIONS];
     let mut year_start = sector_capacity(&derived.capacity_ref);

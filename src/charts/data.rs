@@ -196,6 +196,63 @@ pub fn read_regions(file: &Path) -> Result<BTreeMap<String, Yearly>, ChartError>
     Ok(out)
 }
 
+/// The small-sample warnings (`metrics::small_sample_warnings`) of an output folder: from a
+/// comparison's `compare.csv` (the smaller of the baseline and policy means) or a run's
+/// `regions.csv`, with the startup weight of the manifest's scenario (`startup_scale`; 1 when
+/// absent). Empty for other folders.
+pub fn small_sample_warnings(dir: &Path) -> Result<Vec<String>, ChartError> {
+    let startup_scale = read_json(&dir.join("manifest.json"))?
+        .and_then(|m| find_key(&m, "startup_scale"))
+        .unwrap_or(1.0);
+    let mut cells: Vec<(String, f64, f64)> = Vec::new();
+    let compare = dir.join("compare.csv");
+    let regions = dir.join("regions.csv");
+    if compare.is_file() {
+        let rows = read_compare(&compare)?;
+        let mut by_key: BTreeMap<(i32, String), (f64, f64)> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.region != "national") {
+            let v = r.baseline_mean.min(r.policy_mean);
+            let e = by_key
+                .entry((r.year, r.region.clone()))
+                .or_insert((0.0, 0.0));
+            match r.metric.as_str() {
+                "vc_deals" => e.0 = v,
+                "startup_births" => e.1 = v,
+                _ => {}
+            }
+        }
+        cells.extend(by_key.into_iter().map(|((_, r), (d, b))| (r, d, b)));
+    } else if regions.is_file() {
+        for (region, metrics) in read_regions(&regions)? {
+            let (Some(deals), Some(births)) =
+                (metrics.get("vc_deals"), metrics.get("startup_births"))
+            else {
+                continue;
+            };
+            for (y, d) in deals {
+                cells.push((region.clone(), *d, births.get(y).copied().unwrap_or(0.0)));
+            }
+        }
+    }
+    let cells: Vec<(&str, f64, f64)> = cells.iter().map(|(r, d, b)| (r.as_str(), *d, *b)).collect();
+    Ok(crate::metrics::small_sample_warnings(
+        &cells,
+        1.0 / startup_scale,
+    ))
+}
+
+/// The first number under `key` anywhere in a JSON value (depth first, in key order).
+fn find_key(v: &Value, key: &str) -> Option<f64> {
+    match v {
+        Value::Object(m) => m
+            .get(key)
+            .and_then(Value::as_f64)
+            .or_else(|| m.values().find_map(|x| find_key(x, key))),
+        Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
+        _ => None,
+    }
+}
+
 /// `national.csv` of a run: metric -> year -> value.
 pub fn read_national(file: &Path) -> Result<Yearly, ChartError> {
     let table = Table::read(file)?;

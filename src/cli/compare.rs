@@ -420,6 +420,9 @@ pub fn finish(
         out.display()
     );
     print!("{}", planner_table(&figures));
+    for w in regsim::charts::data::small_sample_warnings(out)? {
+        eprintln!("{w}");
+    }
     if !no_charts {
         super::charts_and_report(out, lang)?;
     }
@@ -484,6 +487,17 @@ pub fn planner_table(fig: &Value) -> String {
             None => format!("{k:<30} {}", ci(v, "diff_", 0)),
         };
         s.push_str(&format!("  leakage: {text}\n"));
+    }
+    let v = &fig["vc_capital_share_split"];
+    if v["n"].as_u64().unwrap_or(0) > 0 {
+        s.push_str(&format!(
+            "  VC over the run: national {} trn KRW; capital share {} pp = reallocated {} pp ({} trn KRW moved out of the capital region) + added money {} pp\n",
+            ci(v, "national_vc_change_trn_krw_", 2),
+            ci(v, "change_pp_", 2),
+            ci(v, "reallocated_pp_", 2),
+            ci(v, "reallocated_trn_krw_", 2),
+            ci(v, "added_pp_", 2)
+        ));
     }
     match fig["per_bn_krw"].as_array() {
         Some(rows) if !rows.is_empty() => {

@@ -120,13 +120,25 @@ pub fn run(args: RunArgs) -> Result<()> {
         out.display()
     );
     eprintln!(
-        "  non-capital SME sales {:.0} -> {:.0} trn KRW; employment {:.2} -> {:.2} M; capital share of VC {:.0}%",
+        "  non-capital SME sales {:.0} -> {:.0} trn KRW; employment {:.2} -> {:.2} M; capital share of VC {}",
         first.noncapital_sme_sales_krw / 1e12,
         last.noncapital_sme_sales_krw / 1e12,
         first.totals.employment / 1e6,
         last.totals.employment / 1e6,
-        100.0 * last.capital_share_vc_investment
+        if last.capital_share_vc_investment.is_nan() {
+            "undefined (no VC deal)".to_string()
+        } else {
+            format!("{:.0}%", 100.0 * last.capital_share_vc_investment)
+        }
     );
+    let cells: Vec<(&str, f64, f64)> = result
+        .regions
+        .iter()
+        .map(|r| (r.region, r.vc_deals, r.startup_births))
+        .collect();
+    for w in regsim::metrics::small_sample_warnings(&cells, 1.0 / scn.startup_scale) {
+        eprintln!("  {w}");
+    }
     if !args.no_charts {
         super::charts_and_report(&out, args.lang)?;
     }

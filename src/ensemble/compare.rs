@@ -541,6 +541,7 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         "vc_investment_in_capital_krw",
     ];
     let mut leak = [Cell::default(); 4];
+    let mut vc_split = VcSplit::default();
     let mut per_bn: BTreeMap<PerBnKey, (Welford, Welford)> = BTreeMap::new();
     let mut treated = [Welford::default(); 5];
     let mut treated_replicates = 0u64;
@@ -603,6 +604,8 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         leak[1].push(cum(0, births), cum(1, births));
         leak[2].push(capital(0, startups, last), capital(1, startups, last));
         leak[3].push(cum(0, vc), cum(1, vc));
+        let national_vc = |s: usize| (0..years).map(|y| pair.national[s][y][vc]).sum::<f64>();
+        vc_split.push(cum(0, vc), national_vc(0), cum(1, vc), national_vc(1));
 
         // Extra programme spending of the policy over the baseline, per (programme, region).
         let mut spend: BTreeMap<&str, [f64; N_REGIONS]> = BTreeMap::new();
@@ -776,6 +779,7 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         "target": {"year": TARGET_YEAR, "noncapital_sme_sales_krw": TARGET_SALES_KRW, "reachable_in_horizon": has_target},
         "gap": gap_json,
         "leakage": leak_json,
+        "vc_capital_share_split": vc_split.json(),
         "treated_firms": treated_json,
         "per_bn_krw": per_bn_json,
         "attribution": attribution_json,
@@ -783,6 +787,60 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
     });
     crate::output::write_json(&dir.join("compare.json"), &out)?;
     Ok(out)
+}
+
+/// The change in the capital region's share of VC (cumulated over the run) split into money
+/// reallocated between regions and money added (docs/OUTPUTS.md, `vc_capital_share_split`):
+/// with capital and national VC `C0, T0` (baseline) and `C1, T1` (policy), the reallocated
+/// money is `M = max(0, min(C0 - C1, (T1 - C1) - (T0 - C0)))` (what the capital region lost
+/// and the other regions gained), its share effect `-M / T0`; the rest of the share change
+/// `C1/T1 - C0/T0` is the added (or withdrawn) money's. Pairs without VC in either run are
+/// skipped.
+#[derive(Debug, Default)]
+struct VcSplit {
+    national_change_krw: Welford,
+    reallocated_krw: Welford,
+    change: Welford,
+    reallocated: Welford,
+    added: Welford,
+}
+
+impl VcSplit {
+    fn push(&mut self, c0: f64, t0: f64, c1: f64, t1: f64) {
+        if t0 <= 0.0 || t1 <= 0.0 {
+            return;
+        }
+        let moved = (c0 - c1).min((t1 - c1) - (t0 - c0)).max(0.0);
+        let change = c1 / t1 - c0 / t0;
+        let reallocated = -moved / t0;
+        self.national_change_krw.push(t1 - t0);
+        self.reallocated_krw.push(moved);
+        self.change.push(change);
+        self.reallocated.push(reallocated);
+        self.added.push(change - reallocated);
+    }
+
+    fn json(&self) -> Value {
+        let mut o = vec![("n".to_string(), json!(self.change.n()))];
+        o.extend(ci_json(
+            "national_vc_change_trn_krw_",
+            self.national_change_krw.mean_ci(),
+            1e-12,
+        ));
+        o.extend(ci_json(
+            "reallocated_trn_krw_",
+            self.reallocated_krw.mean_ci(),
+            1e-12,
+        ));
+        o.extend(ci_json("change_pp_", self.change.mean_ci(), 100.0));
+        o.extend(ci_json(
+            "reallocated_pp_",
+            self.reallocated.mean_ci(),
+            100.0,
+        ));
+        o.extend(ci_json("added_pp_", self.added.mean_ci(), 100.0));
+        object(o)
+    }
 }
 
 /// Distance to the target of a scenario: the shortfall of its mean 2030 value and the annual
@@ -1028,6 +1086,26 @@ mod tests {
         assert_eq!((matched, unmatched), (2, 1));
         assert_eq!(d, [0.0, 0.5, 0.0]);
         assert!(treated_effect(&policy, &BTreeMap::new()).2[0].is_nan());
+    }
+
+    #[test]
+    fn vc_share_change_splits_into_reallocated_and_added_money() {
+        // Capital 75 of 100 -> 70 of 110: it lost 5 that the others gained (their 25 -> 40),
+        // so -5 pp is reallocation and the rest of the -11.4 pp the added money's dilution.
+        let mut s = VcSplit::default();
+        s.push(75.0, 100.0, 70.0, 110.0);
+        assert!((s.reallocated.mean() + 0.05).abs() < 1e-12);
+        let change = 70.0 / 110.0 - 0.75;
+        assert!((s.change.mean() - change).abs() < 1e-12);
+        assert!((s.added.mean() - (change + 0.05)).abs() < 1e-12);
+        // Pure addition outside the capital: nothing reallocated.
+        let mut a = VcSplit::default();
+        a.push(75.0, 100.0, 75.0, 110.0);
+        assert_eq!(a.reallocated.mean(), 0.0);
+        assert!((a.added.mean() - a.change.mean()).abs() < 1e-15 && a.change.mean() < 0.0);
+        // No VC in a run: undefined, skipped.
+        a.push(0.0, 0.0, 1.0, 2.0);
+        assert_eq!(a.change.n(), 1);
     }
 
     fn close(a: &Value, b: f64) {

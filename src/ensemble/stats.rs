@@ -98,7 +98,12 @@ pub struct Welford {
 }
 
 impl Welford {
+    /// Adds a value; NaN (undefined, e.g. a share of nothing) is skipped, so `n` counts the
+    /// defined values.
     pub fn push(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
         self.n += 1;
         let delta = x - self.mean;
         self.mean += delta / self.n as f64;
@@ -151,14 +156,15 @@ pub struct Summary {
     pub p95: f64,
 }
 
-/// Summarises values (replicates in order); `scratch` is reused for sorting.
+/// Summarises values (replicates in order; NaN, undefined, skipped); `scratch` is reused for
+/// sorting.
 pub fn summarise(values: &[f64], scratch: &mut Vec<f64>) -> Summary {
     let mut w = Welford::default();
     for &v in values {
         w.push(v);
     }
     scratch.clear();
-    scratch.extend_from_slice(values);
+    scratch.extend(values.iter().copied().filter(|v| !v.is_nan()));
     scratch.sort_by(f64::total_cmp);
     Summary {
         ci: w.mean_ci(),
@@ -223,6 +229,17 @@ mod tests {
         assert_eq!(x.p50, 2.5);
         assert!((x.p05 - 1.15).abs() < 1e-12);
         assert!((x.p95 - 3.85).abs() < 1e-12);
+    }
+
+    #[test]
+    fn undefined_values_are_skipped_not_averaged() {
+        let mut scratch = Vec::new();
+        let s = summarise(&[0.7, f64::NAN, 0.8], &mut scratch);
+        assert_eq!(s.ci.n, 2);
+        assert!((s.ci.mean - 0.75).abs() < 1e-12 && (s.p50 - 0.75).abs() < 1e-12);
+        let none = summarise(&[f64::NAN; 3], &mut scratch);
+        assert_eq!(none.ci.n, 0);
+        assert!(none.ci.mean.is_nan() && none.p50.is_nan());
     }
 
     #[test]

@@ -160,8 +160,9 @@ impl NationalRow {
     }
 }
 
-/// The rows of one year, per region, from the year-end world (weighted to real units).
-pub fn region_rows(year: i32, world: &World, weight: f64) -> Vec<RegionRow> {
+/// The rows of one year, per region, from the year-end world (weighted to real units: firms
+/// by `weight`, startups by `startup_weight`; flows are weighted when they are booked).
+pub fn region_rows(year: i32, world: &World, weight: f64, startup_weight: f64) -> Vec<RegionRow> {
     let mut firms = [0.0; N_REGIONS];
     let mut mid = [0.0; N_REGIONS];
     for i in 0..world.firms.len() {
@@ -187,7 +188,7 @@ pub fn region_rows(year: i32, world: &World, weight: f64) -> Vec<RegionRow> {
                 year,
                 region: REGION_IDS[r],
                 firms: firms[r] * weight,
-                startups: startups[r] * weight,
+                startups: startups[r] * startup_weight,
                 startup_births: f.startup_births[r],
                 startup_deaths: f.startup_deaths[r],
                 startup_graduations: f.startup_graduations[r],
@@ -256,7 +257,9 @@ pub fn national_row(rows: &[RegionRow]) -> NationalRow {
         mid_sized_firms: sum(|r| r.mid_sized_firms),
     };
     let cap = &rows[CAPITAL];
-    let share = |c: f64, t: f64| if t > 0.0 { c / t } else { 0.0 };
+    // A share of nothing is undefined, not 0 (NaN; written as an empty cell, skipped by every
+    // reader): a year without any VC deal must not pull an average over seeds down.
+    let share = |c: f64, t: f64| if t > 0.0 { c / t } else { f64::NAN };
     NationalRow {
         year: cap.year,
         capital_share_firms: share(cap.firms, totals.firms),
@@ -268,6 +271,46 @@ pub fn national_row(rows: &[RegionRow]) -> NationalRow {
         noncapital_sme_sales_krw: totals.sme_sales_krw - cap.sme_sales_krw,
         totals,
     }
+}
+
+/// Simulated events below which a regional figure is read as noise (issue 12): with n events
+/// a count's relative sd is about 1/sqrt(n), 18% at 30.
+pub const MIN_SIMULATED_EVENTS: f64 = 30.0;
+
+/// One-line warnings naming the regional figures that rest on fewer than
+/// [`MIN_SIMULATED_EVENTS`] simulated events in some year: `cells` are (region id, VC deals,
+/// startup births) of one region-year in real units (a run's rows, or an ensemble's means),
+/// `startup_weight` the real startups per startup agent. One line per figure, listing the
+/// regions and their fewest simulated events a year; empty when every figure is well founded.
+pub fn small_sample_warnings(cells: &[(&str, f64, f64)], startup_weight: f64) -> Vec<String> {
+    // (figure, its events, which field of a cell counts them)
+    let figures = [
+        ("vc_investment_krw and vc_deals", "VC deals", 0),
+        ("startup_births", "startup births", 1),
+    ];
+    let mut out = Vec::new();
+    for (figure, events, field) in figures {
+        let mut fewest: Vec<(&str, f64)> = Vec::new();
+        for c in cells {
+            let n = if field == 0 { c.1 } else { c.2 } / startup_weight;
+            match fewest.iter_mut().find(|(r, _)| *r == c.0) {
+                Some(f) => f.1 = f.1.min(n),
+                None => fewest.push((c.0, n)),
+            }
+        }
+        let thin: Vec<String> = fewest
+            .iter()
+            .filter(|(_, n)| *n < MIN_SIMULATED_EVENTS)
+            .map(|(r, n)| format!("{r} ({n:.0})"))
+            .collect();
+        if !thin.is_empty() {
+            out.push(format!(
+                "warning: regional {figure} rest on fewer than {MIN_SIMULATED_EVENTS} simulated {events} a year in {}: read them as noise",
+                thin.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// One row of `programs.csv`: a programme's spending and reach in one region and year.
@@ -316,4 +359,27 @@ pub fn firm_rows(year: i32, world: &World) -> impl Iterator<Item = FirmRow> + '_
         mid_sized: u8::from(f.status[i] == status::MID_SIZED),
         programs: crate::policy::flag_names(f.flags[i]),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_below_thirty_simulated_events_are_named_with_their_fewest() {
+        // Weight 10: 250 real deals are 25 simulated ones; the lowest year counts.
+        let cells = [
+            ("busan", 250.0, 1000.0),
+            ("busan", 400.0, 1000.0),
+            ("capital", 5000.0, 6000.0),
+        ];
+        let w = small_sample_warnings(&cells, 10.0);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("vc_deals") && w[0].contains("busan (25)"),
+            "{w:?}"
+        );
+        assert!(!w[0].contains("capital"));
+        assert!(small_sample_warnings(&cells, 1.0).is_empty());
+    }
 }

@@ -17,6 +17,9 @@ use rayon::prelude::*;
 pub struct Derived {
     /// Real firms per agent (1 / scale).
     pub weight: f64,
+    /// Real startups per startup agent (1 / startup_scale; ODD 2.7): startups, their teams,
+    /// births, deaths, graduations and deals are weighted by it, firms by `weight`.
+    pub startup_weight: f64,
     /// Annual sales per worker-equivalent of scale, by region and sector, at the start
     /// (calibrated so the start year's regional sales per worker match the scenario).
     pub sales_level_krw_year: [[f64; N_SECTORS]; N_REGIONS],
@@ -67,6 +70,7 @@ pub const AGE_TABLE: usize = 2048;
 /// Builds the world at January of the start year and the run's derived constants.
 pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
     let weight = 1.0 / scn.scale;
+    let weight_startups = 1.0 / scn.startup_scale;
     let regions = init_regions(scn);
     let total_smes_2021: f64 = scn.regions.iter().map(|r| r.smes_2021).sum();
     let total_workers_2021: f64 = scn.regions.iter().map(|r| r.sme_workers_2021).sum();
@@ -136,7 +140,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
     let mut next_startup_id = 0u64;
     for r in 0..N_REGIONS {
         let share = startup_weight[r] / startup_weight_sum;
-        let n = (scn.startups.initial_total * share * scn.scale).round() as u64;
+        let n = (scn.startups.initial_total * share * scn.startup_scale).round() as u64;
         let sector_cdf = cdf(&scn.regions[r].sector_mix);
         for _ in 0..n {
             let id = next_startup_id;
@@ -171,7 +175,8 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
     }
 
     // Investors: every real investor, with a real fund's inflow, starting at a random point of
-    // its saving cycle. (Their deals are thinned by `scale` in `invest`, not their number.)
+    // its saving cycle. (Their deals are thinned by `startup_scale` in `invest`, not their
+    // number.)
     let mut investors = Investors::default();
     for (k, kind) in scn.investors.iter().enumerate() {
         let total: u32 = kind.count_by_region.iter().sum();
@@ -230,7 +235,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         policy: crate::policy::PolicyState::neutral(),
         market: super::Market::default(),
     };
-    crate::step::labour::update_employment(&mut world, weight);
+    crate::step::labour::update_employment(&mut world, weight, weight_startups);
 
     let mut tightness0 = [0.0; N_REGIONS];
     let mut wage_bill0 = [0.0; N_REGIONS];
@@ -258,6 +263,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
 
     let derived = Derived {
         weight,
+        startup_weight: weight_startups,
         sales_level_krw_year: sales_level,
         fixed_cost_krw_month: fixed_cost,
         wage0: world.regions.wage_krw_month,
@@ -391,7 +397,7 @@ pub fn finish_spinup(
     let (sales_level, fixed_cost) = calibrate_sales(&world.firms, scn);
     derived.sales_level_krw_year = sales_level;
     derived.fixed_cost_krw_month = fixed_cost;
-    crate::step::labour::update_employment(world, derived.weight);
+    crate::step::labour::update_employment(world, derived.weight, derived.startup_weight);
     for r in 0..N_REGIONS {
         derived.tightness0[r] = world.regions.employment[r]
             / crate::step::labour::sme_pool(&world.regions, r, &scn.labour);

@@ -185,7 +185,14 @@ pub fn write_national(
         .map_err(err)?;
     for row in rows {
         let mut rec = vec![row.year.to_string()];
-        rec.extend(row.values().iter().map(|v| v.to_string()));
+        // Undefined values (a share of nothing) are empty cells (docs/OUTPUTS.md).
+        rec.extend(row.values().iter().map(|v| {
+            if v.is_nan() {
+                String::new()
+            } else {
+                v.to_string()
+            }
+        }));
         f.csv.write_record(&rec).map_err(err)?;
     }
     f.commit()

@@ -228,7 +228,14 @@ fn january(
             world.policy.founders_month[r] = founders * share / 12.0;
         }
         world.policy.founder_grant_krw = l.grant_krw_per_founder;
-        select_creators(world, scn, streams, w, l.creators[y], l);
+        select_creators(
+            world,
+            scn,
+            streams,
+            derived.startup_weight,
+            l.creators[y],
+            l,
+        );
     }
 
     if let Some(o) = &policy.one_stop {
@@ -252,10 +259,11 @@ fn january(
                 if st.status[j] != startup_status::ACTIVE || o.centres[r] <= 0.0 {
                     continue;
                 }
-                served += w;
+                served += derived.startup_weight;
                 if st.flags[j] & flag::ONE_STOP == 0 {
                     st.flags[j] |= flag::ONE_STOP;
-                    world.policy.acc[Program::OneStop as usize][r].startups_treated += w;
+                    world.policy.acc[Program::OneStop as usize][r].startups_treated +=
+                        derived.startup_weight;
                 }
             }
             // Advisors' caseload: fewer advisors than the served startups need dilute the boost.
@@ -411,7 +419,7 @@ fn select_firms(
 }
 
 /// Local creators: the local entrepreneurs (flagged startups) with the most progress get a
-/// second grant and a progress boost.
+/// second grant and a progress boost. `weight`: real startups per startup agent.
 fn select_creators(
     world: &mut World,
     scn: &Scenario,
@@ -428,7 +436,14 @@ fn select_creators(
         creators * world.policy.funded[p as usize]
     };
     let u = streams.uniform(Stream::PolicyDraw, p as u64, world.step, 0);
-    let n = agents_for(real, scn.scale, u, l.grant_krw_per_creator, weight, left) as usize;
+    let n = agents_for(
+        real,
+        scn.startup_scale,
+        u,
+        l.grant_krw_per_creator,
+        weight,
+        left,
+    ) as usize;
     if n == 0 {
         return;
     }

@@ -31,6 +31,8 @@ pub struct Scenario {
     /// Years simulated before `start_year` and discarded.
     pub spinup_years: u32,
     pub scale: f64,
+    /// Startup agents per real startup (ODD 2.7); `scale <= startup_scale <= 1`.
+    pub startup_scale: f64,
     pub seed: u64,
     pub inflation_per_year: f64,
     pub firms: FirmParams,

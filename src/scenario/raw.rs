@@ -26,6 +26,10 @@ pub struct RawScenario {
     /// Agents per real firm (1.0 = one agent per real firm).
     #[serde(default = "default_scale")]
     pub scale: f64,
+    /// Startup (and startup-team) agents per real startup, independent of `scale` (1.0 = every
+    /// real startup simulated; at least `scale`). Investors are never sampled.
+    #[serde(default = "default_startup_scale")]
+    pub startup_scale: f64,
     /// Consumer-price inflation: indexes sales, wages and fixed costs (nominal KRW outputs).
     pub inflation_per_year: f64,
     /// Default run seed (the CLI's --seed overrides it).
@@ -59,6 +63,10 @@ pub struct RawOutput {
 
 fn default_scale() -> f64 {
     0.01
+}
+
+fn default_startup_scale() -> f64 {
+    1.0
 }
 
 fn default_seed() -> u64 {
@@ -135,6 +143,14 @@ pub struct StartupParams {
     pub seek_runway_months: f64,
     pub team_growth_per_round: f64,
     pub graduation_scale_quality_effect: f64,
+    /// Years the startups and investors alone run before the model's spin-up (ODD 3.3), so
+    /// the startup stock starts the reported years settled (absent: 5).
+    #[serde(default = "default_startup_settle_years")]
+    pub settle_years: f64,
+}
+
+fn default_startup_settle_years() -> f64 {
+    5.0
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -187,6 +187,19 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
             ),
         );
     }
+    // Checked against `scale` only when `scale` itself is valid (one problem per key).
+    let scale_ok = raw.scale.is_finite() && (MIN_SCALE..=1.0).contains(&raw.scale);
+    let lowest = if scale_ok { raw.scale } else { MIN_SCALE };
+    if !(raw.startup_scale.is_finite() && (lowest..=1.0).contains(&raw.startup_scale)) {
+        c.push(
+            "startup_scale",
+            format!(
+                "{} is out of range; allowed: startup agents per real startup, from scale ({}) to 1",
+                show(raw.startup_scale),
+                show(raw.scale)
+            ),
+        );
+    }
     c.range("inflation_per_year", raw.inflation_per_year, -0.2, 0.5);
     check_firms(&mut c, raw);
     check_startups(&mut c, raw);
@@ -230,6 +243,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         end_year: raw.end_year as i32,
         spinup_years: raw.spinup_years.clamp(1, 50) as u32,
         scale: raw.scale,
+        startup_scale: raw.startup_scale,
         seed: raw.seed,
         inflation_per_year: raw.inflation_per_year,
         firms: raw.firms.clone(),
@@ -412,6 +426,7 @@ fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
     c.nonneg(&k("seed_cash_krw"), s.seed_cash_krw);
     c.positive(&k("burn_per_member_krw_month"), s.burn_per_member_krw_month);
     c.range(&k("initial_team"), s.initial_team, 1.0, 1000.0);
+    c.range(&k("settle_years"), s.settle_years, 0.0, 50.0);
     c.range(&k("progress_per_year"), s.progress_per_year, 0.0, 10.0);
     c.range(
         &k("progress_quality_effect"),

@@ -3,7 +3,8 @@
 //! Expected real births scale with the region's working-age (firms) or young (startups)
 //! population relative to the start, and firm entry with the conditions of the region's
 //! markets (crowding, shocks: free entry, ODD 7.7); the number of agents born is a Poisson draw
-//! with mean `expected * scale`, keyed by (region, step). Founders come from the free labour
+//! with mean `expected * scale` (firms) or `expected * startup_scale` (startups), keyed by
+//! (region, step). Founders come from the free labour
 //! pool. In the spin-up, firm entrants replace the month's exits instead (ODD 3.3).
 
 use super::StepCtx;
@@ -44,7 +45,6 @@ pub fn enter(
     replace: Option<&[f64; N_REGIONS]>,
 ) -> Births {
     let fp = &ctx.scn.firms;
-    let sp = &ctx.scn.startups;
     let mut births = Births::default();
     for r in 0..N_REGIONS {
         let pop = &world.regions.population[r];
@@ -103,82 +103,89 @@ pub fn enter(
         }
         births.firms[r] = n as f64;
 
-        let youth_factor = pop[AGE_15_39] / ctx.derived.youth0[r];
-        let ps = &world.policy;
-        let mean = ctx.derived.startup_births_month[r]
-            * youth_factor
-            * ctx.scn.scale
-            * ps.startup_birth_mult[r];
-        let team = sp.initial_team.round().max(1.0);
-        let can_staff = (free_agents[r].max(0.0) / team) as u64;
-        let n = poisson_draw(ctx, Stream::StartupBirths, r, mean).min(can_staff);
-        // Local entrepreneurs (policy): extra founders after the market's births, each with a
-        // grant, as long as the programme's money lasts.
-        let extra = if ps.founders_month[r] > 0.0 {
-            let u = ctx
-                .streams
-                .uniform(Stream::PolicyDraw, 100 + r as u64, ctx.step, 0);
-            crate::policy::apply::agents_for(
-                ps.founders_month[r],
-                ctx.scn.scale,
-                u,
-                ps.founder_grant_krw,
-                ctx.derived.weight,
-                ps.left_krw[LOCAL as usize],
-            )
-            .min(can_staff - n)
-        } else {
-            0
-        };
-        let (quality_shift, birth_flags, grant) = (
-            ps.startup_quality_shift[r],
-            ps.startup_birth_flags[r],
-            ps.founder_grant_krw,
-        );
-        free_agents[r] -= (n + extra) as f64 * team;
-        let sector_cdf = cdf(&ctx.scn.regions[r].sector_mix);
-        for j in 0..n + extra {
-            let id = birth_id(ctx.step, r, j) | ctx.id_base;
-            let e = id;
-            let burn = team * sp.burn_per_member_krw_month;
-            push_startup(
-                &mut world.startups,
-                ctx.scn,
-                StartupSeed {
-                    id,
-                    region: r as u8,
-                    sector: pick(
-                        &sector_cdf,
-                        ctx.streams.uniform(Stream::StartupInit, e, 0, 4),
-                    ) as u8,
-                    quality: (ctx.streams.normal(Stream::StartupInit, e, 0, 5) + quality_shift)
-                        as f32,
-                    stage: 0,
-                    age: 0,
-                    progress: 0.0,
-                    runway_months: sp.seed_cash_krw / burn,
-                },
-            );
-            let mut flags = birth_flags;
-            if j >= n {
-                flags |= flag::LOCAL_ENTREPRENEUR;
-                *world.startups.cash_krw.last_mut().expect("just pushed") += grant;
-                let w = ctx.derived.weight;
-                world.policy.spend(LOCAL, r, grant * w);
-                world.policy.acc[LOCAL as usize][r].startups_treated += w;
-            }
-            *world.startups.flags.last_mut().expect("just pushed") = flags;
-            if flags & flag::HUB_CITY != 0 {
-                world.policy.acc[Program::HubCities as usize][r].startups_treated +=
-                    ctx.derived.weight;
-            }
-            if flags & flag::ONE_STOP != 0 {
-                world.policy.acc[Program::OneStop as usize][r].startups_treated +=
-                    ctx.derived.weight;
-            }
-        }
-        let n = n + extra;
-        births.startups[r] = n as f64;
+        births.startups[r] = startups_born(world, ctx, free_agents, r);
     }
     births
+}
+
+/// Startup births of one month in region `r` (ODD 7.7 step 2): the market's Poisson births and
+/// the local-entrepreneur founders (policy), staffed from `free_agents` (firm agents; a
+/// startup worker takes `startup_weight / weight` of one). Returns the startups born.
+pub fn startups_born(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64], r: usize) -> f64 {
+    let sp = &ctx.scn.startups;
+    let pop = &world.regions.population[r];
+    let youth_factor = pop[AGE_15_39] / ctx.derived.youth0[r];
+    let ps = &world.policy;
+    let mean = ctx.derived.startup_births_month[r]
+        * youth_factor
+        * ctx.scn.startup_scale
+        * ps.startup_birth_mult[r];
+    let team = sp.initial_team.round().max(1.0);
+    // `free_agents` counts firm agents; a startup worker takes `sw / w` of one.
+    let sw = ctx.derived.startup_weight;
+    let per_worker = sw / ctx.derived.weight;
+    let can_staff = (free_agents[r].max(0.0) / (team * per_worker)) as u64;
+    let n = poisson_draw(ctx, Stream::StartupBirths, r, mean).min(can_staff);
+    // Local entrepreneurs (policy): extra founders after the market's births, each with a
+    // grant, as long as the programme's money lasts.
+    let extra = if ps.founders_month[r] > 0.0 {
+        let u = ctx
+            .streams
+            .uniform(Stream::PolicyDraw, 100 + r as u64, ctx.step, 0);
+        crate::policy::apply::agents_for(
+            ps.founders_month[r],
+            ctx.scn.startup_scale,
+            u,
+            ps.founder_grant_krw,
+            sw,
+            ps.left_krw[LOCAL as usize],
+        )
+        .min(can_staff - n)
+    } else {
+        0
+    };
+    let (quality_shift, birth_flags, grant) = (
+        ps.startup_quality_shift[r],
+        ps.startup_birth_flags[r],
+        ps.founder_grant_krw,
+    );
+    free_agents[r] -= (n + extra) as f64 * team * per_worker;
+    let sector_cdf = cdf(&ctx.scn.regions[r].sector_mix);
+    for j in 0..n + extra {
+        let id = birth_id(ctx.step, r, j) | ctx.id_base;
+        let e = id;
+        let burn = team * sp.burn_per_member_krw_month;
+        push_startup(
+            &mut world.startups,
+            ctx.scn,
+            StartupSeed {
+                id,
+                region: r as u8,
+                sector: pick(
+                    &sector_cdf,
+                    ctx.streams.uniform(Stream::StartupInit, e, 0, 4),
+                ) as u8,
+                quality: (ctx.streams.normal(Stream::StartupInit, e, 0, 5) + quality_shift) as f32,
+                stage: 0,
+                age: 0,
+                progress: 0.0,
+                runway_months: sp.seed_cash_krw / burn,
+            },
+        );
+        let mut flags = birth_flags;
+        if j >= n {
+            flags |= flag::LOCAL_ENTREPRENEUR;
+            *world.startups.cash_krw.last_mut().expect("just pushed") += grant;
+            world.policy.spend(LOCAL, r, grant * sw);
+            world.policy.acc[LOCAL as usize][r].startups_treated += sw;
+        }
+        *world.startups.flags.last_mut().expect("just pushed") = flags;
+        if flags & flag::HUB_CITY != 0 {
+            world.policy.acc[Program::HubCities as usize][r].startups_treated += sw;
+        }
+        if flags & flag::ONE_STOP != 0 {
+            world.policy.acc[Program::OneStop as usize][r].startups_treated += sw;
+        }
+    }
+    (n + extra) as f64
 }

@@ -1,11 +1,12 @@
 //! Investment: investors, in a fixed order (by id), screen proposals from startups that seek
 //! money and fund the best one they can afford, moving cash from investor to startup.
 //!
-//! All real investors are simulated with real money and real tickets, but only a `scale`
-//! sample of startups exists. So each deal is thinned: it lands on the chosen startup with
-//! probability `scale`, otherwise the money goes to a like startup outside the sample (counted
-//! in the ledger, not in the regional flows). Weighted up by 1/scale, the expected investment
-//! equals the real one at any scale, with the full investor landscape present.
+//! All real investors are simulated with real money and real tickets, and a `startup_scale`
+//! sample of startups exists (every startup at the default 1, whatever the firms' `scale`).
+//! Below 1 each deal is thinned: it lands on the chosen startup with probability
+//! `startup_scale`, otherwise the money goes to a like startup outside the sample (counted in
+//! the ledger, not in the regional flows). Weighted up by 1/startup_scale, the expected
+//! investment equals the real one, with the full investor landscape present.
 //!
 //! Sequential by design: investors compete for the same startups, and a fixed order makes the
 //! outcome deterministic. The work is small (investors x deal flow per month).
@@ -34,7 +35,7 @@ pub struct InvestFlows {
     pub vc_krw: [f64; crate::model::geo::N_REGIONS],
     pub vc_deals: [f64; crate::model::geo::N_REGIONS],
     pub other_krw: [f64; crate::model::geo::N_REGIONS],
-    /// Team members hired by funded startups.
+    /// Team members hired by funded startups (startup agents' members).
     pub hires: [f64; crate::model::geo::N_REGIONS],
 }
 
@@ -76,6 +77,8 @@ pub fn invest(
             scratch.local[st.region[j as usize] as usize].push(pos as u32);
         }
     }
+    // `free_agents` counts firm agents; a startup worker takes `sw / w` of one.
+    let per_worker = ctx.derived.startup_weight / ctx.derived.weight;
     let ps = &mut world.policy;
     let tips_kind = ctx.scn.policy.tips.as_ref().map(|t| t.operator_kind);
 
@@ -172,7 +175,7 @@ pub fn invest(
             let u = ctx
                 .streams
                 .uniform(Stream::DealFlow, inv_id, ctx.step, (deal << 16) | 0xFFFF);
-            if u >= ctx.scn.scale {
+            if u >= ctx.scn.startup_scale {
                 world.ledger.outside_sample_krw += ticket;
                 continue;
             }
@@ -183,8 +186,8 @@ pub fn invest(
             st.stage[j] = st.stage[j].saturating_add(1);
             st.progress[j] += sp.funding_progress_boost as f32;
             let grow = (f64::from(st.team[j]) * sp.team_growth_per_round).round();
-            let hire = grow.min(free_agents[r].max(0.0).floor());
-            free_agents[r] -= hire;
+            let hire = grow.min((free_agents[r].max(0.0) / per_worker).floor());
+            free_agents[r] -= hire * per_worker;
             flows.hires[r] += hire;
             st.team[j] += hire as u32;
             st.burn_krw_month[j] = f64::from(st.team[j]) * sp.burn_per_member_krw_month;

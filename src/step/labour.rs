@@ -21,18 +21,19 @@ pub fn sme_pool(regions: &Regions, r: usize, p: &LabourParams) -> f64 {
 }
 
 /// Recounts employment from the agents (real people, weighted up).
-pub fn update_employment(world: &mut World, weight: f64) {
+pub fn update_employment(world: &mut World, weight: f64, startup_weight: f64) {
     let mut emp = [0.0; N_REGIONS];
+    let mut team = [0.0; N_REGIONS];
     for (i, &n) in world.firms.employees.iter().enumerate() {
         emp[world.firms.region[i] as usize] += f64::from(n);
     }
     for (j, &t) in world.startups.team.iter().enumerate() {
         if world.startups.status[j] == crate::model::startup_status::ACTIVE {
-            emp[world.startups.region[j] as usize] += f64::from(t);
+            team[world.startups.region[j] as usize] += f64::from(t);
         }
     }
     for r in 0..N_REGIONS {
-        world.regions.employment[r] = emp[r] * weight;
+        world.regions.employment[r] = emp[r] * weight + team[r] * startup_weight;
     }
 }
 

@@ -243,6 +243,9 @@ fn month(
     mode: Mode,
 ) -> [f64; N_REGIONS] {
     let w = derived.weight;
+    // Startups, their teams and deals are weighted by their own weight (ODD 2.7); `free` is
+    // in firm agents, so a startup worker takes `sw / w` of it.
+    let sw = derived.startup_weight;
     let spinup = mode != Mode::Run;
     let mut clock = Instant::now();
     let mut lap = |pipe: &mut Pipeline, phase: usize| {
@@ -273,16 +276,17 @@ fn month(
     pipe.firm_rows_stepped += world.firms.len() as u64;
     lap(pipe, 2);
 
-    let ev = startups::progress(world, &ctx);
+    let ev = startups::progress(world, &ctx, true);
     let mut startup_team = [0.0; N_REGIONS];
     for j in 0..world.startups.len() {
         if world.startups.status[j] == startup_status::ACTIVE {
             startup_team[world.startups.region[j] as usize] += f64::from(world.startups.team[j]);
         }
     }
-    // Graduates keep their team: they move from the startup count to the firm count.
+    // Graduates keep their team: they move from the startup count to the firm count (those
+    // kept as firm agents, at firm weight: unbiased for the graduates' teams at startup weight).
     let mut grad_emp = [0.0; N_REGIONS];
-    let grads_from = world.firms.len() - ev.graduations.iter().sum::<f64>() as usize;
+    let grads_from = world.firms.len() - ev.graduate_firms.iter().sum::<f64>() as usize;
     for i in grads_from..world.firms.len() {
         grad_emp[world.firms.region[i] as usize] += f64::from(world.firms.employees[i]);
     }
@@ -290,7 +294,7 @@ fn month(
         free[r] = (labour::sme_pool(&world.regions, r, &scn.labour) / w)
             - op.employees[r]
             - grad_emp[r]
-            - startup_team[r];
+            - startup_team[r] * sw / w;
     }
     lap(pipe, 3);
 
@@ -300,17 +304,12 @@ fn month(
     // Spin-up: entrants replace this month's exits net of graduations, holding each region's
     // firm count (ODD 3.3).
     let replace: [f64; N_REGIONS] =
-        std::array::from_fn(|r| (op.deaths[r] - ev.graduations[r]).max(0.0));
+        std::array::from_fn(|r| (op.deaths[r] - ev.graduate_firms[r]).max(0.0));
     let births = enter::enter(world, &ctx, &mut free, spinup.then_some(&replace));
     for r in 0..N_REGIONS {
         let team_births = births.startups[r] * scn.startups.initial_team.round().max(1.0);
-        world.regions.employment[r] = (op.employees[r]
-            + grad_emp[r]
-            + startup_team[r]
-            + inv.hires[r]
-            + births.firms[r]
-            + team_births)
-            * w;
+        world.regions.employment[r] = (op.employees[r] + grad_emp[r] + births.firms[r]) * w
+            + (startup_team[r] + inv.hires[r] + team_births) * sw;
     }
     if !spinup {
         labour::update_wages(
@@ -323,19 +322,19 @@ fn month(
 
     let f = &mut world.flows;
     for r in 0..N_REGIONS {
-        f.firm_births[r] += (births.firms[r] + ev.graduations[r]) * w;
+        f.firm_births[r] += (births.firms[r] + ev.graduate_firms[r]) * w;
         f.firm_deaths[r] += op.deaths[r] * w;
         f.relocated_in[r] += op.relocated_in[r] * w;
         f.relocated_out[r] += op.relocated_out[r] * w;
-        f.startup_births[r] += births.startups[r] * w;
-        f.startup_deaths[r] += ev.deaths[r] * w;
-        f.startup_graduations[r] += ev.graduations[r] * w;
+        f.startup_births[r] += births.startups[r] * sw;
+        f.startup_deaths[r] += ev.deaths[r] * sw;
+        f.startup_graduations[r] += ev.graduations[r] * sw;
         f.sales_krw[r] += op.sales[r] * w;
         f.sme_sales_krw[r] += op.sme_sales[r] * w;
         f.value_added_krw[r] += op.value_added[r] * w;
-        f.vc_investment_krw[r] += inv.vc_krw[r] * w;
-        f.vc_deals[r] += inv.vc_deals[r] * w;
-        f.other_investment_krw[r] += inv.other_krw[r] * w;
+        f.vc_investment_krw[r] += inv.vc_krw[r] * sw;
+        f.vc_deals[r] += inv.vc_deals[r] * sw;
+        f.other_investment_krw[r] += inv.other_krw[r] * sw;
     }
     lap(pipe, 5);
 
@@ -358,6 +357,39 @@ fn month(
         }
     }
     births.firms.map(|n| n * w)
+}
+
+/// Id bit of startups born while the startups settle (ODD 2.8, 3.3); with `SPINUP_ID_BIT`.
+pub const SETTLE_ID_BIT: u64 = 1 << 61;
+
+/// ODD 3.3, before the spin-up: the startups and investors alone run `startups.settle_years`
+/// years (startup progress, investment and startup births; firms, wages and people frozen,
+/// no labour limit, graduates leave without becoming firms), so the startup stock and the
+/// investors' capital start the spin-up settled: startups live up to several years, longer
+/// than the spin-up. `streams` are the settling's own (`Streams::spin_up` applied twice).
+pub fn settle_startups(
+    world: &mut World,
+    scn: &Scenario,
+    derived: &Derived,
+    streams: &Streams,
+    pipe: &mut Pipeline,
+) {
+    let months = scn.startups.settle_years.round() as u32 * 12;
+    let mut free = [f64::INFINITY; N_REGIONS];
+    for k in 0..months {
+        let mut ctx = ctx_for(world, scn, derived, streams, Mode::SpinUp(k));
+        ctx.id_base |= SETTLE_ID_BIT;
+        startups::progress(world, &ctx, false);
+        invest::invest(world, &ctx, &mut pipe.invest, &mut free);
+        for r in 0..N_REGIONS {
+            enter::startups_born(world, &ctx, &mut free, r);
+        }
+        if (k + 1) % 12 == 0 {
+            world.startups.compact();
+        }
+    }
+    world.startups.compact();
+    world.flows = Default::default();
 }
 
 /// December: firms grow out of SME status (7.9.1), then people age and move.

@@ -2,21 +2,32 @@
 //! an SME when progress reaches 1.
 //!
 //! Startups are few (tens of thousands at full scale), so this runs sequentially in row order.
+//!
+//! Startups are sampled at `startup_scale` and firms at `scale` (ODD 2.7): a graduation is
+//! counted at startup weight, and the graduate becomes a firm agent with probability
+//! `scale / startup_scale` (a draw keyed on its id), so firm-population totals stay unbiased.
 
 use super::StepCtx;
 use crate::model::{World, startup_status};
 use crate::rng::Stream;
 
-/// Per-region counts of this month's startup events (agent units).
+/// Per-region counts of this month's startup events (startup agents; `graduate_firms` in firm
+/// agents).
 #[derive(Debug, Default)]
 pub struct StartupEvents {
     pub deaths: [f64; crate::model::geo::N_REGIONS],
     pub graduations: [f64; crate::model::geo::N_REGIONS],
+    /// Graduates appended to the firm agents (each stands for `weight` real firms).
+    pub graduate_firms: [f64; crate::model::geo::N_REGIONS],
 }
 
-pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
+/// One month of every active startup. `make_firms`: whether graduates become firm agents
+/// (false while the startups settle before the spin-up, ODD 3.3).
+pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEvents {
     let p = &ctx.scn.startups;
     let mut ev = StartupEvents::default();
+    // Probability that a graduate is kept as a firm agent (1 when both scales are equal).
+    let keep = ctx.scn.scale / ctx.scn.startup_scale;
     let st = &mut world.startups;
     for j in 0..st.len() {
         if st.status[j] != startup_status::ACTIVE {
@@ -45,6 +56,13 @@ pub fn progress(world: &mut World, ctx: &StepCtx) -> StartupEvents {
         } else if st.progress[j] >= 1.0 {
             st.status[j] = startup_status::GRADUATED;
             ev.graduations[r] += 1.0;
+            if !make_firms {
+                continue;
+            }
+            if keep < 1.0 && ctx.streams.uniform(Stream::GraduateSample, st.id[j], 0, 0) >= keep {
+                continue;
+            }
+            ev.graduate_firms[r] += 1.0;
             let team = st.team[j].max(1);
             let log_scale =
                 (team as f64).ln() + p.graduation_scale_quality_effect * f64::from(st.quality[j]);

@@ -205,9 +205,15 @@ fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
         });
     };
     let years = runs[0].national.len();
-    // Mean over seeds of a national figure in year index `y`.
+    // Mean over seeds of a national figure in year index `y`, over the runs where the value is
+    // defined (a share of nothing is NaN).
     let mean_at = |y: usize, f: &dyn Fn(&NationalRow) -> f64| {
-        runs.iter().map(|r| f(&r.national[y])).sum::<f64>() / runs.len() as f64
+        let v: Vec<f64> = runs
+            .iter()
+            .map(|r| f(&r.national[y]))
+            .filter(|v| !v.is_nan())
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
     };
     let mss = "MSS SME statistics 2022-2023 (CALIBRATION_FACTS)";
     add(
@@ -369,6 +375,7 @@ fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
     if years >= 3 {
         transient_targets(&mut add, scn, &runs);
     }
+    venture_targets(&mut add, scn, &runs);
 
     Validation {
         targets: t,
@@ -461,6 +468,36 @@ fn size_and_exit_targets(add: &mut AddTarget, scn: &Scenario, obs: &FirmObs) -> 
         0.0,
     );
     (alpha, n_tail)
+}
+
+/// Startups and VC in the start year (issue 12; every startup simulated): the capital region's
+/// share of startups against its share of venture firms, and VC deals against investee firms.
+fn venture_targets(add: &mut AddTarget, scn: &Scenario, runs: &[RunResult]) {
+    let n = runs.len() as f64;
+    let capital_share: f64 = runs
+        .iter()
+        .map(|r| r.regions[CAPITAL].startups / r.national[0].totals.startups)
+        .sum::<f64>()
+        / n;
+    add(
+        format!("capital-region share of startups, {}", scn.start_year),
+        "venture firms 65.6% in the capital region, 2025 (CALIBRATION_FACTS); band +-5 pp, assumed: startups and registered venture firms are different populations",
+        capital_share,
+        0.606,
+        0.706,
+    );
+    let deals: f64 = runs
+        .iter()
+        .map(|r| r.national[0].totals.vc_deals)
+        .sum::<f64>()
+        / n;
+    add(
+        format!("VC deals, {}", scn.start_year),
+        "4,697 VC investee firms in 2024 (CALIBRATION_FACTS); at least one deal per investee firm, at most two a year (assumed)",
+        deals,
+        4697.0,
+        2.0 * 4697.0,
+    );
 }
 
 /// No start-up transient (ODD 3.3, 4.11): national employment, firms and startups, and the

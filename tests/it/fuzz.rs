@@ -359,7 +359,7 @@ fn run_case(case: &Case, counts: &Counts, label: &str) {
     })) {
         Ok(result) => {
             let regions = result.regions.iter().flat_map(|r| r.values());
-            let national = result.national.iter().flat_map(|r| r.values());
+            let national = result.national.iter().flat_map(super::national_values);
             let programs = result
                 .programs
                 .iter()

@@ -7,7 +7,9 @@ use regsim::model::{startup_status, status};
 
 #[test]
 fn money_jobs_and_people_are_accounted_for_every_year() {
-    let scn = baseline(&["scale=0.005"]);
+    // Startups at their own scale (thinned deals, graduates sampled into the firm agents):
+    // the employment identity mixes the two weights.
+    let scn = baseline(&["scale=0.005", "startup_scale=0.05"]);
     let mut years = 0;
     let result = regsim::sim::simulate(&scn, 3, |_year, world| -> Result<(), String> {
         years += 1;
@@ -19,6 +21,7 @@ fn money_jobs_and_people_are_accounted_for_every_year() {
         }
         // Employment never exceeds the labour force; people never go negative.
         let mut workers = [0.0f64; N_REGIONS];
+        let mut team = [0.0f64; N_REGIONS];
         for i in 0..world.firms.len() {
             if world.firms.status[i] != status::DEAD {
                 workers[world.firms.region[i] as usize] += f64::from(world.firms.employees[i]);
@@ -28,11 +31,11 @@ fn money_jobs_and_people_are_accounted_for_every_year() {
         }
         for j in 0..world.startups.len() {
             if world.startups.status[j] == startup_status::ACTIVE {
-                workers[world.startups.region[j] as usize] += f64::from(world.startups.team[j]);
+                team[world.startups.region[j] as usize] += f64::from(world.startups.team[j]);
             }
         }
         for r in 0..N_REGIONS {
-            let emp = workers[r] / scn.scale;
+            let emp = workers[r] / scn.scale + team[r] / scn.startup_scale;
             let reported = world.regions.employment[r];
             if (emp - reported).abs() > 1e-6 * reported.max(1.0) {
                 return Err(format!(
@@ -57,10 +60,10 @@ fn money_jobs_and_people_are_accounted_for_every_year() {
     assert!(l.received_by_startups_krw > 0.0 && l.outside_sample_krw > 0.0);
     let out = l.received_by_startups_krw + l.outside_sample_krw;
     assert!((l.invested_krw - out).abs() <= 1e-9 * out, "{l:?}");
-    // Thinning: the sample receives about `scale` of the money.
+    // Thinning: the sample receives about `startup_scale` of the money.
     let share = l.received_by_startups_krw / l.invested_krw;
     assert!(
-        (0.3 * scn.scale..3.0 * scn.scale).contains(&share),
+        (0.3 * scn.startup_scale..3.0 * scn.startup_scale).contains(&share),
         "sample share {share}"
     );
     let reported: f64 = result
@@ -68,8 +71,8 @@ fn money_jobs_and_people_are_accounted_for_every_year() {
         .iter()
         .map(|n| n.totals.vc_investment_krw + n.totals.other_investment_krw)
         .sum();
-    let rel =
-        (reported * scn.scale - l.received_by_startups_krw).abs() / l.received_by_startups_krw;
+    let rel = (reported * scn.startup_scale - l.received_by_startups_krw).abs()
+        / l.received_by_startups_krw;
     assert!(
         rel < 1e-9,
         "flows {reported} vs ledger {}",
@@ -106,8 +109,9 @@ fn regional_rows_sum_to_the_national_row() {
 
 #[test]
 fn firm_stock_follows_births_and_deaths() {
-    // firms(t) = firms(t-1) + births - deaths - newly mid-sized, in agent units.
-    let scn = baseline(&["scale=0.005"]);
+    // firms(t) = firms(t-1) + births - deaths - newly mid-sized, in agent units; births
+    // include the graduates sampled into the firm agents (startup_scale above scale).
+    let scn = baseline(&["scale=0.005", "startup_scale=0.05"]);
     let r = regsim::sim::simulate_plain(&scn, 9);
     for w in r.national.windows(2) {
         let (a, b) = (&w[0].totals, &w[1].totals);

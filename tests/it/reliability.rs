@@ -254,7 +254,7 @@ fn assert_finite(scn: &Scenario) {
         .regions
         .iter()
         .flat_map(|x| x.values())
-        .chain(r.national.iter().flat_map(|x| x.values()))
+        .chain(r.national.iter().flat_map(super::national_values))
         .chain(
             r.programs
                 .iter()
