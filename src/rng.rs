@@ -59,6 +59,8 @@ pub enum Stream {
     PolicySelect = 13,
     /// Policy rounding: how many agents a programme's real count becomes this step.
     PolicyDraw = 14,
+    /// Supplier choice, searches and rewiring of the production network (ODD 7.11).
+    Network = 15,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.

@@ -229,6 +229,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         ledger,
         policy: crate::policy::PolicyState::neutral(),
         market: super::Market::default(),
+        network: Default::default(),
     };
     crate::step::labour::update_employment(&mut world, weight);
 
@@ -409,6 +410,7 @@ pub fn finish_spinup(
         ..Ledger::default()
     };
     world.step = 0;
+    crate::step::network::take_reference(world, scn, derived);
 }
 
 fn init_regions(scn: &Scenario) -> Regions {
