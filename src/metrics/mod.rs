@@ -341,3 +341,50 @@ pub fn firm_rows(year: i32, world: &World) -> impl Iterator<Item = FirmRow> + '_
         programs: crate::policy::flag_names(f.flags[i]),
     })
 }
+
+/// One row of `flows.csv`: intermediate purchases in one year through the production network
+/// (ODD 7.11), from suppliers in `origin` (or `abroad`) to buyers in `destination`, by the
+/// supplier's sector (for imports, the buyer's). Nominal KRW, weighted to real units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowRow {
+    pub year: i32,
+    pub origin: &'static str,
+    pub destination: &'static str,
+    pub sector: &'static str,
+    pub krw: f64,
+}
+
+/// The flow rows of one year (empty without a network): every (origin, destination, sector)
+/// cell in index order, then imports by destination and sector.
+pub fn flow_rows(year: i32, world: &World, weight: f64) -> Vec<FlowRow> {
+    let net = &world.network;
+    if net.flows.is_empty() {
+        return Vec::new();
+    }
+    let mut rows = Vec::with_capacity((N_REGIONS + 1) * N_REGIONS * SECTOR_IDS.len());
+    for (o, origin) in REGION_IDS.iter().enumerate() {
+        for (d, destination) in REGION_IDS.iter().enumerate() {
+            for (s, sector) in SECTOR_IDS.iter().enumerate() {
+                rows.push(FlowRow {
+                    year,
+                    origin,
+                    destination,
+                    sector,
+                    krw: net.flows[(o * N_REGIONS + d) * SECTOR_IDS.len() + s] * weight,
+                });
+            }
+        }
+    }
+    for (d, destination) in REGION_IDS.iter().enumerate() {
+        for (s, sector) in SECTOR_IDS.iter().enumerate() {
+            rows.push(FlowRow {
+                year,
+                origin: "abroad",
+                destination,
+                sector,
+                krw: net.imports[d][s] * weight,
+            });
+        }
+    }
+    rows
+}

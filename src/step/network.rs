@@ -40,6 +40,8 @@ const CHUNK: usize = 8192;
 const ATTEMPTS: u32 = 4;
 /// Order factors are kept within this range (a firm that gained many customers at once).
 const MAX_FACTOR: f32 = 4.0;
+/// An anchor link carries about this share of an average firm's sales in its market.
+const ANCHOR_LINK_SHARE: f64 = 0.25;
 /// Distances below this count as this in origin weights (Sejong's centre is 16 km from
 /// Daejeon's; within a commuting zone distance does not decide where a firm buys).
 const MIN_DISTANCE_KM: f64 = 50.0;
@@ -141,7 +143,29 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     let step = ctx.step;
     if !net.anchors_linked {
         for (k, an) in p.anchors.iter().enumerate() {
-            let links = (an.suppliers / ctx.derived.weight).round().max(8.0) as u32;
+            // Enough links that each carries about a quarter of an average firm's sales in
+            // the anchor's market, so no supplier's orders are mostly one anchor's (their
+            // order share would hit `max_order_share` and absorb the anchor's changes).
+            let m = an.region * N_SECTORS + an.sector;
+            let firms_rs = (net.pick_start[m + 1] - net.pick_start[m]).max(1) as f64;
+            let mean_scale = net.pick_cum[..net.pick_start[m + 1]]
+                .last()
+                .map_or(1.0, |_| {
+                    let lo = net.pick_start[m];
+                    let hi = net.pick_start[m + 1];
+                    if hi > lo {
+                        net.pick_cum[hi - 1] / firms_rs
+                    } else {
+                        1.0
+                    }
+                });
+            let firm_sales =
+                ctx.derived.sales_level_krw_year[an.region][an.sector] / 12.0 * mean_scale;
+            let purchases = an.purchases_krw_year / 12.0 / ctx.derived.weight;
+            let links = (purchases / (ANCHOR_LINK_SHARE * firm_sales).max(1.0))
+                .max(an.suppliers / ctx.derived.weight)
+                .clamp(8.0, 1e7)
+                .round() as u32;
             let w = 1.0 / links as f32;
             for slot in 0..links {
                 let sup = draw_supplier(
@@ -606,6 +630,14 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         for r in 0..N_REGIONS {
             for s in 0..N_SECTORS {
                 net.imports[r][s] += imports[r][s] * p.input_shares[r][2];
+            }
+        }
+        // Anchors' purchases from SMEs are their domestic part; they import in the same
+        // proportion as their region.
+        for (k, an) in p.anchors.iter().enumerate() {
+            let imp = p.input_shares[an.region][2];
+            if imp < 1.0 {
+                net.imports[an.region][an.sector] += f64::from(net.nom[k]) * imp / (1.0 - imp);
             }
         }
     }

@@ -1,0 +1,176 @@
+//! The production network (ODD 7.11): deterministic at any thread count, neutral for the
+//! calibration when orders carry no weight, shocks on anchors travel to suppliers in the
+//! region and beyond, and bad network keys give one-line errors.
+
+use super::{baseline, baseline_path, regsim, stderr};
+use regsim::model::geo::{N_REGIONS, REGION_IDS, region_index};
+use regsim::scenario::Scenario;
+use regsim::sim::{RunResult, simulate_plain};
+use std::path::Path;
+
+fn scenario(name: &str, sets: &[&str]) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Scenario::load(&path, &sets).expect("scenario loads")
+}
+
+fn tables(scn: &str, threads: &str) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{scn}.toml"));
+    let o = regsim(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--scale",
+            "0.004",
+            "--seed",
+            "5",
+            "--no-charts",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    ["flows.csv", "regions.csv", "national.csv"]
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect()
+}
+
+#[test]
+fn network_flows_are_byte_identical_across_thread_counts() {
+    for scn in ["baseline", "ulsan-anchor-shock"] {
+        let one = tables(scn, "1");
+        let two = tables(scn, "2");
+        for (i, name) in ["flows.csv", "regions.csv", "national.csv"]
+            .iter()
+            .enumerate()
+        {
+            assert!(one[i].len() > 1000, "{scn}: {name} is suspiciously small");
+            assert!(
+                one[i] == two[i],
+                "{scn}: {name} differs between 1 and 2 threads"
+            );
+        }
+        // 6 years x (15 origins + abroad) x 15 destinations x 4 sectors, plus the header.
+        let lines = String::from_utf8_lossy(&one[0]).lines().count();
+        assert_eq!(lines, 1 + 6 * 16 * 15 * 4, "{scn}: flows.csv rows");
+    }
+}
+
+/// Sum of a region column over the shock's years (2026-2027).
+fn total(r: &RunResult, region: &str, f: fn(&regsim::metrics::RegionRow) -> f64) -> f64 {
+    r.regions
+        .iter()
+        .filter(|x| (2026..=2027).contains(&x.year) && x.region == region)
+        .map(f)
+        .sum()
+}
+
+#[test]
+fn orders_without_weight_leave_the_model_as_it_was() {
+    // With `max_order_share = 0` every order factor is exactly 1, and the network's draws come
+    // from their own stream: the firms' paths equal those of a run without a network.
+    let mut none = baseline(&["scale=0.003"]);
+    none.network = None;
+    let zero = baseline(&["scale=0.003", "network.max_order_share=0"]);
+    let (a, b) = (simulate_plain(&none, 11), simulate_plain(&zero, 11));
+    for (x, y) in a.regions.iter().zip(&b.regions) {
+        assert_eq!(x.sales_krw, y.sales_krw, "{} {}", x.year, x.region);
+        assert_eq!(x.employment, y.employment, "{} {}", x.year, x.region);
+        assert_eq!(x.firm_deaths, y.firm_deaths, "{} {}", x.year, x.region);
+        assert_eq!(x.purchases_local_krw, 0.0);
+        assert!(y.purchases_local_krw > 0.0, "{} {}", x.year, x.region);
+    }
+    assert!(a.flows.is_empty() && !b.flows.is_empty());
+}
+
+#[test]
+fn purchase_shares_follow_the_table() {
+    let scn = baseline(&["scale=0.004"]);
+    let table = scn.network.as_ref().unwrap().input_shares;
+    let run = simulate_plain(&scn, 3);
+    for r in 0..N_REGIONS {
+        let row = &run.regions[r];
+        let v = [
+            row.purchases_local_krw,
+            row.purchases_from_capital_krw + row.purchases_from_other_regions_krw,
+            row.purchases_imported_krw,
+        ];
+        let t: f64 = v.iter().sum();
+        for k in 0..3 {
+            let share = v[k] / t;
+            assert!(
+                (share - table[r][k]).abs() < 0.12,
+                "{} origin {k}: {share:.3} vs table {:.3}",
+                REGION_IDS[r],
+                table[r][k]
+            );
+        }
+    }
+    // The capital region buys nothing "from the capital region" (that is local).
+    assert_eq!(run.regions[0].purchases_from_capital_krw, 0.0);
+}
+
+#[test]
+fn a_shock_on_ulsan_anchors_travels_to_suppliers_in_and_beyond_ulsan() {
+    let sets = ["scale=0.01"];
+    let base = simulate_plain(&scenario("baseline", &sets), 21);
+    let shock = simulate_plain(&scenario("ulsan-anchor-shock", &sets), 21);
+    let sales = |r: &RunResult, region: &str| total(r, region, |x| x.sales_krw);
+    let ulsan = sales(&shock, "ulsan") / sales(&base, "ulsan") - 1.0;
+    assert!(ulsan < -0.01, "Ulsan's sales change {ulsan:.4}");
+    // Second round: suppliers elsewhere sell less (summed over the other regions).
+    let others: Vec<&str> = REGION_IDS
+        .iter()
+        .copied()
+        .filter(|r| *r != "ulsan")
+        .collect();
+    let (b, s): (f64, f64) = others
+        .iter()
+        .map(|r| (sales(&base, r), sales(&shock, r)))
+        .fold((0.0, 0.0), |a, x| (a.0 + x.0, a.1 + x.1));
+    assert!(s < b, "other regions' sales {s} vs {b}");
+    // Fewer jobs in Ulsan: fewer wages to spend on local services.
+    let jobs = |r: &RunResult| total(r, "ulsan", |x| x.employment);
+    assert!(jobs(&shock) < jobs(&base));
+    // Before the shock (2025) the paths are the same.
+    let y0 = |r: &RunResult| r.regions[region_index("ulsan").unwrap()].sales_krw;
+    assert_eq!(y0(&base), y0(&shock));
+}
+
+#[test]
+fn bad_network_keys_give_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, key) in [
+        (
+            "[[policy.shocks]]\nkind = \"demand\"\ntarget = \"roads\"\nstart_year = 2026\nstart_month = 1\nmonths = 2\nsize = 0.1\n",
+            "policy.shocks[0].target",
+        ),
+        ("[network]\nlinks_per_firm = 0\n", "network.links_per_firm"),
+        (
+            "[network.input_shares]\nulsan = [0.5, 0.5, 0.5]\n",
+            "network.input_shares.ulsan",
+        ),
+        (
+            "[[network.anchors]]\nregion = \"mars\"\nsector = \"services\"\npurchases_krw_year = 1e9\nsuppliers = 10\n",
+            "network.anchors[0].region",
+        ),
+    ] {
+        let path = dir.path().join("bad.toml");
+        let body = format!(
+            "extends = {:?}\nname = \"bad\"\n{text}",
+            baseline_path().display().to_string()
+        );
+        std::fs::write(&path, body).unwrap();
+        let o = regsim(&["check", path.to_str().unwrap()], &[]);
+        assert_eq!(o.status.code(), Some(2), "{key}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(key), "{key} not named in: {err}");
+        assert!(err.contains("allowed"), "{key}: {err}");
+    }
+}
