@@ -118,6 +118,18 @@ impl Network {
     }
 }
 
+impl Network {
+    /// Live firm-to-firm links as (supplier row, buyer row), in link order (anchors' links
+    /// left out): for observers such as a programme's network of suppliers.
+    pub fn firm_links(&self) -> Vec<(u32, u32)> {
+        let a = self.n_anchors as u32;
+        (0..self.sup.len())
+            .filter(|&j| self.sup[j] != NONE && self.w[j] > 0.0 && self.buy[j] >= a)
+            .map(|j| (self.sup[j], self.buy[j] - a))
+            .collect()
+    }
+}
+
 /// Monthly purchases per unit of scale of a buyer in (r, s), before the market's deviation.
 fn purchase_base(derived: &Derived, scn: &Scenario, r: usize, s: usize) -> f64 {
     derived.sales_level_krw_year[r][s] / 12.0 * scn.sectors[s].materials_share
@@ -826,4 +838,97 @@ pub fn purchases_by_origin(net: &Network, dest: usize) -> [f64; 4] {
     }
     out[3] = net.imports[dest].iter().sum();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::init_world;
+    use crate::sim::spin_up;
+    use crate::step::Pipeline;
+
+    fn spun_up(scale: &str) -> (World, Derived, Scenario) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let scn = Scenario::load(&path, &[scale.to_string()]).expect("baseline loads");
+        let streams = Streams::new(2);
+        let (mut world, mut derived) = init_world(&scn, &streams);
+        spin_up(
+            &mut world,
+            &mut derived,
+            &scn,
+            &streams,
+            &mut Pipeline::default(),
+        );
+        (world, derived, scn)
+    }
+
+    /// Links survive the yearly compaction: sorted by supplier with matching offsets, no
+    /// link to or from a removed firm, strengths in (0, 1].
+    #[test]
+    fn compaction_keeps_the_links_consistent() {
+        let (world, _, scn) = spun_up("scale=0.003");
+        let net = &world.network;
+        let a = scn.network.as_ref().unwrap().anchors.len();
+        let n = world.firms.len();
+        assert_eq!(net.sup_start.len(), n + 1);
+        assert!(
+            net.sorted_len > n,
+            "{} sorted links for {n} firms",
+            net.sorted_len
+        );
+        for i in 0..n {
+            for j in net.sup_start[i] as usize..net.sup_start[i + 1] as usize {
+                assert_eq!(net.sup[j] as usize, i);
+            }
+        }
+        for j in 0..net.sup.len() {
+            assert!(net.w[j] > 0.0 && net.w[j] <= 1.0);
+            assert!((net.buy[j] as usize) < a + n);
+            if net.sup[j] != NONE {
+                assert!((net.sup[j] as usize) < n);
+                assert_ne!(world.firms.status[net.sup[j] as usize], status::DEAD);
+            }
+        }
+        // Every order factor starts at 1 after the reference.
+        assert!(world.firms.order_factor.iter().all(|&f| f == 1.0));
+        assert!(net.orders_ref.iter().filter(|&&o| o > 0.0).count() > n / 4);
+    }
+
+    /// Orders flow upstream: buyers that grow raise their suppliers' order factors, and
+    /// nobody else's.
+    #[test]
+    fn raising_buyers_raises_their_suppliers_orders() {
+        let (mut world, derived, scn) = spun_up("scale=0.003");
+        let p = scn.network.clone().unwrap();
+        let n = world.firms.len();
+        // Every 10th firm doubles its scale.
+        for i in (0..n).step_by(10) {
+            world.firms.scale_now[i] *= 2.0;
+        }
+        let links = world.network.firm_links();
+        // As at the reference (no market deviations), so only the buyers' growth differs.
+        signals(&mut world, &scn, &derived, true, &p);
+        gather(&mut world, &derived, true, &p);
+        let mut supplies_grown = vec![false; n];
+        for &(s, b) in &links {
+            if (b as usize).is_multiple_of(10) {
+                supplies_grown[s as usize] = true;
+            }
+        }
+        let (mut up, mut grown) = (0, 0);
+        for i in 0..n {
+            let f = world.firms.order_factor[i];
+            if supplies_grown[i] && world.network.order_share[i] > 0.0 {
+                grown += 1;
+                up += usize::from(f > 1.0);
+            } else if !supplies_grown[i] {
+                // Their customers bought what they bought at the reference.
+                assert_eq!(f, 1.0, "row {i}");
+            }
+        }
+        assert!(
+            grown > 100 && up == grown,
+            "{up} of {grown} suppliers gained"
+        );
+    }
 }
