@@ -25,7 +25,9 @@ pub struct RawNetwork {
     pub rewire_per_year: f64,
     /// Mean months a buyer needs to replace a supplier that exited.
     pub search_months: f64,
-    /// Largest share of a firm's sales that depends on orders from the network.
+    /// Cap on the order part `b` of a firm's sales, as a multiple of its calibrated sales
+    /// (a firm whose customers buy more than its calibrated sales passes their changes
+    /// through one for one up to this cap).
     pub max_order_share: f64,
     /// Months over which a supplier's reference orders follow a lasting change in its orders.
     pub adjust_months: f64,
@@ -147,7 +149,7 @@ pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkPa
     c.range("network.distance_decay", n.distance_decay, 0.0, 5.0);
     c.share("network.rewire_per_year", n.rewire_per_year);
     c.range("network.search_months", n.search_months, 1.0, 120.0);
-    c.share("network.max_order_share", n.max_order_share);
+    c.range("network.max_order_share", n.max_order_share, 0.0, 100.0);
     c.range("network.adjust_months", n.adjust_months, 1.0, 1200.0);
     let mut anchors = Vec::new();
     for (i, a) in n.anchors.iter().enumerate() {
