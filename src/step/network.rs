@@ -974,11 +974,17 @@ mod tests_support {
     use crate::step::Pipeline;
 
     pub fn spun_up(scale: &str) -> (World, Derived, Scenario) {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-        let scn = Scenario::load(&path, &[scale.to_string()]).expect("baseline loads");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/network.toml");
+        let scn = Scenario::load(&path, &[scale.to_string()]).expect("network scenario loads");
         let streams = Streams::new(2);
         let (mut world, mut derived) = init_world(&scn, &streams);
-        spin_up(&mut world, &mut derived, &scn, &streams, &mut Pipeline::default());
+        spin_up(
+            &mut world,
+            &mut derived,
+            &scn,
+            &streams,
+            &mut Pipeline::default(),
+        );
         (world, derived, scn)
     }
 }

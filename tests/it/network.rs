@@ -2,7 +2,7 @@
 //! calibration when orders carry no weight, shocks on anchors travel to suppliers in the
 //! region and beyond, and bad network keys give one-line errors.
 
-use super::{baseline, baseline_path, regsim, stderr};
+use super::{baseline_path, regsim, stderr};
 use regsim::model::geo::{N_REGIONS, REGION_IDS, region_index};
 use regsim::scenario::Scenario;
 use regsim::sim::{RunResult, simulate_plain};
@@ -43,7 +43,7 @@ fn tables(scn: &str, threads: &str) -> Vec<Vec<u8>> {
 
 #[test]
 fn network_flows_are_byte_identical_across_thread_counts() {
-    for scn in ["baseline", "ulsan-anchor-shock"] {
+    for scn in ["network", "ulsan-anchor-shock"] {
         let one = tables(scn, "1");
         let two = tables(scn, "2");
         for (i, name) in ["flows.csv", "regions.csv", "national.csv"]
@@ -75,9 +75,9 @@ fn total(r: &RunResult, region: &str, f: fn(&regsim::metrics::RegionRow) -> f64)
 fn orders_without_weight_leave_the_model_as_it_was() {
     // With `max_order_share = 0` every order factor is exactly 1, and the network's draws come
     // from their own stream: the firms' paths equal those of a run without a network.
-    let mut none = baseline(&["scale=0.003"]);
+    let mut none = scenario("network", &["scale=0.003"]);
     none.network = None;
-    let zero = baseline(&["scale=0.003", "network.max_order_share=0"]);
+    let zero = scenario("network", &["scale=0.003", "network.max_order_share=0"]);
     let (a, b) = (simulate_plain(&none, 11), simulate_plain(&zero, 11));
     for (x, y) in a.regions.iter().zip(&b.regions) {
         assert_eq!(x.sales_krw, y.sales_krw, "{} {}", x.year, x.region);
@@ -91,7 +91,7 @@ fn orders_without_weight_leave_the_model_as_it_was() {
 
 #[test]
 fn purchase_shares_follow_the_table() {
-    let scn = baseline(&["scale=0.004"]);
+    let scn = scenario("network", &["scale=0.004"]);
     let table = scn.network.as_ref().unwrap().input_shares;
     let run = simulate_plain(&scn, 3);
     for r in 0..N_REGIONS {
@@ -119,7 +119,7 @@ fn purchase_shares_follow_the_table() {
 #[test]
 fn a_shock_on_ulsan_anchors_travels_to_suppliers_in_and_beyond_ulsan() {
     let sets = ["scale=0.01"];
-    let base = simulate_plain(&scenario("baseline", &sets), 21);
+    let base = simulate_plain(&scenario("network", &sets), 21);
     let shock = simulate_plain(&scenario("ulsan-anchor-shock", &sets), 21);
     let sales = |r: &RunResult, region: &str| total(r, region, |x| x.sales_krw);
     let ulsan = sales(&shock, "ulsan") / sales(&base, "ulsan") - 1.0;
@@ -164,7 +164,10 @@ fn bad_network_keys_give_one_line_errors() {
         let path = dir.path().join("bad.toml");
         let body = format!(
             "extends = {:?}\nname = \"bad\"\n{text}",
-            baseline_path().display().to_string()
+            baseline_path()
+                .with_file_name("network.toml")
+                .display()
+                .to_string()
         );
         std::fs::write(&path, body).unwrap();
         let o = regsim(&["check", path.to_str().unwrap()], &[]);
@@ -233,8 +236,8 @@ fn ai_supply_chains_seed(seed: u64) {
             .unwrap_or_else(|e| match e {});
         (run, o)
     };
-    let (_, base) = observe(&scenario("baseline", &sets));
-    let (run, pol) = observe(&scenario("ai-supply-chains-2025", &sets));
+    let (_, base) = observe(&scenario("network", &sets));
+    let (run, pol) = observe(&ai_with_network(&sets));
     let network: BTreeSet<u64> = pol
         .treated
         .iter()
@@ -263,4 +266,48 @@ fn ai_supply_chains_seed(seed: u64) {
     assert!(!pol.treated.is_empty() && !network.is_empty());
     assert!(jt > 0.0, "treated firms' job gain {jt}");
     assert!(jn.is_finite());
+}
+
+/// `ai-supply-chains-2025.toml`'s policy on top of `network.toml`.
+fn ai_with_network(sets: &[&str]) -> Scenario {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let ai = std::fs::read_to_string(root.join("ai-supply-chains-2025.toml")).unwrap();
+    let policy = &ai[ai.find("[policy").expect("a [policy] section")..];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ai-network.toml");
+    let text = format!(
+        "extends = {:?}\nname = \"ai-network\"\n{policy}",
+        root.join("network.toml").display().to_string()
+    );
+    std::fs::write(&path, text).unwrap();
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Scenario::load(&path, &sets).expect("ai on network loads")
+}
+
+/// `regsim validate`'s network targets (each region's input shares by origin against its
+/// table row) hold on the network scenario.
+#[test]
+fn network_scenario_passes_its_input_share_targets() {
+    let scn = scenario("network", &[]);
+    let v = regsim::validate::validate(&scn, &[1, 2]);
+    let shares: Vec<_> = v
+        .targets
+        .iter()
+        .filter(|t| t.target.contains("share of intermediate inputs"))
+        .collect();
+    assert_eq!(shares.len(), 3 * N_REGIONS);
+    let failed: Vec<String> = shares
+        .iter()
+        .filter(|t| !t.pass)
+        .map(|t| format!("{}: {} not in [{}, {}]", t.target, t.model, t.low, t.high))
+        .collect();
+    assert!(failed.is_empty(), "failing:\n{}", failed.join("\n"));
+    // The baseline has no network: no such targets there.
+    let base = regsim::validate::validate(&super::baseline(&["scale=0.002"]), &[1]);
+    assert!(
+        !base
+            .targets
+            .iter()
+            .any(|t| t.target.contains("intermediate"))
+    );
 }
