@@ -77,9 +77,9 @@ pub struct Network {
     dead_seen: Vec<bool>,
     /// Per buyer index: purchases last month (real KRW at start prices, the order signal),
     /// nominal purchases, and region.
-    sig: Vec<f32>,
-    nom: Vec<f32>,
-    breg: Vec<u8>,
+    buyers: Vec<Buyer>,
+    /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
+    nominal: Vec<f32>,
     /// Supplier choice: per market `r * N_SECTORS + s`, live rows and their cumulative scale.
     pick_rows: Vec<u32>,
     pick_cum: Vec<f64>,
@@ -93,6 +93,18 @@ pub struct Network {
     /// buyer region and buyer sector.
     pub flows: Vec<f64>,
     pub imports: [[f64; N_SECTORS]; N_REGIONS],
+}
+
+/// Region-sector markets.
+const MARKETS: usize = N_REGIONS * N_SECTORS;
+
+/// What the gather reads of a buyer, packed so that a link costs one random read: last
+/// month's purchases (the order signal, real KRW at start prices) and the buyer's market
+/// (`region * N_SECTORS + sector`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Buyer {
+    sig: f32,
+    market: u8,
 }
 
 /// How many firms' links and how many links a network holds (for tests and reports).
@@ -201,6 +213,9 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     resolve_searches(net, &world.firms, p, streams, step, a);
     rewire(net, &world.firms, p, streams, step, a);
     link_new_buyers(net, &world.firms, p, streams, step, a);
+    if net.sup.len() - net.sorted_len > net.sorted_len / 4 {
+        resort(net, n);
+    }
     signals(world, ctx.scn, ctx.derived, ctx.spinup, p);
     gather(world, ctx.derived, ctx.spinup, p);
 }
@@ -526,25 +541,24 @@ fn signals(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p
         }
     }
     let net = &mut world.network;
-    net.sig.resize(a + n, 0.0);
-    net.nom.resize(a + n, 0.0);
-    net.breg.resize(a + n, 0);
+    net.buyers.resize(a + n, Buyer::default());
+    net.nominal = (0..MARKETS)
+        .map(|m| nominal[m / N_SECTORS][m % N_SECTORS])
+        .collect();
     for (k, an) in p.anchors.iter().enumerate() {
         let mult = if run {
             ps.anchor_mult[an.region][an.sector] * ps.link_mult[an.region][an.sector]
         } else {
             1.0
         };
-        let sig = (an.purchases_krw_year / 12.0 / derived.weight * mult) as f32;
-        net.sig[k] = sig;
-        net.nom[k] = sig * nominal[an.region][an.sector];
-        net.breg[k] = an.region as u8;
+        net.buyers[k] = Buyer {
+            sig: (an.purchases_krw_year / 12.0 / derived.weight * mult) as f32,
+            market: (an.region * N_SECTORS + an.sector) as u8,
+        };
     }
     let f = &world.firms;
     (
-        net.sig[a..].par_chunks_mut(CHUNK),
-        net.nom[a..].par_chunks_mut(CHUNK),
-        net.breg[a..].par_chunks_mut(CHUNK),
+        net.buyers[a..].par_chunks_mut(CHUNK),
         f.region.par_chunks(CHUNK),
         f.sector.par_chunks(CHUNK),
         f.status.par_chunks(CHUNK),
@@ -552,35 +566,38 @@ fn signals(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p
         f.order_factor.par_chunks(CHUNK),
     )
         .into_par_iter()
-        .for_each(|(sig, nom, breg, region, sector, st, scale, of)| {
-            for i in 0..sig.len() {
+        .for_each(|(buyers, region, sector, st, scale, of)| {
+            for i in 0..buyers.len() {
                 let (r, s) = (region[i] as usize, sector[i] as usize);
-                breg[i] = r as u8;
-                if st[i] == status::DEAD {
-                    sig[i] = 0.0;
-                    nom[i] = 0.0;
-                    continue;
-                }
-                sig[i] = scale[i] * of[i] * unit[r][s];
-                nom[i] = sig[i] * nominal[r][s];
+                let sig = if st[i] == status::DEAD {
+                    0.0
+                } else {
+                    scale[i] * of[i] * unit[r][s]
+                };
+                buyers[i] = Buyer {
+                    sig,
+                    market: (r * N_SECTORS + s) as u8,
+                };
             }
         });
 }
 
-/// Per-chunk sums of the gather: flows (nominal) by origin, destination and supplier sector.
+/// Per-chunk sums of the gather: flows in signal units by supplier region, buyer market and
+/// supplier sector (`(o * MARKETS + m) * N_SECTORS + s`); converted to nominal KRW after.
 struct FlowAcc(Vec<f64>);
 
 /// Orders per supplier (parallel over the sorted links, then the tail in order), the year's
-/// flows, and the order factors.
+/// flows (outside the spin-up), and the order factors.
 fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams) {
     let a = p.anchors.len();
     let n = world.firms.len();
     let net = &mut world.network;
     let f = &mut world.firms;
     let n_sorted = net.sup_start.len().saturating_sub(1).min(n);
-    let (sig, nom, breg) = (&net.sig[..], &net.nom[..], &net.breg[..]);
+    let buyers = &net.buyers[..];
     let (buy, w, start) = (&net.buy[..], &net.w[..], &net.sup_start[..]);
-    let cells = N_REGIONS * N_REGIONS * N_SECTORS;
+    let cells = N_REGIONS * MARKETS * N_SECTORS;
+    let track = !spinup;
     let accs: Vec<FlowAcc> = (
         net.orders_in[..n_sorted].par_chunks_mut(CHUNK),
         f.region[..n_sorted].par_chunks(CHUNK),
@@ -589,19 +606,21 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         .into_par_iter()
         .enumerate()
         .map(|(c, (orders, region, sector))| {
-            let mut acc = vec![0.0f64; cells];
+            let mut acc = vec![0.0f64; if track { cells } else { 0 }];
             let base = c * CHUNK;
             for k in 0..orders.len() {
                 let i = base + k;
                 let (lo, hi) = (start[i] as usize, start[i + 1] as usize);
                 let mut sum = 0.0f32;
-                let cell = region[k] as usize * N_REGIONS;
+                let origin = region[k] as usize * MARKETS;
                 let s = sector[k] as usize;
                 for j in lo..hi {
-                    let b = buy[j] as usize;
-                    let wj = w[j];
-                    sum += sig[b] * wj;
-                    acc[(cell + breg[b] as usize) * N_SECTORS + s] += f64::from(nom[b] * wj);
+                    let b = buyers[buy[j] as usize];
+                    let v = b.sig * w[j];
+                    sum += v;
+                    if track {
+                        acc[(origin + b.market as usize) * N_SECTORS + s] += f64::from(v);
+                    }
                 }
                 orders[k] = sum;
             }
@@ -609,7 +628,7 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         })
         .collect();
     net.orders_in[n_sorted..].iter_mut().for_each(|o| *o = 0.0);
-    let mut flows = vec![0.0f64; cells];
+    let mut flows = vec![0.0f64; if track { cells } else { 0 }];
     for acc in &accs {
         for (t, v) in flows.iter_mut().zip(&acc.0) {
             *t += v;
@@ -620,23 +639,34 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         if s == NONE || net.w[j] <= 0.0 {
             continue;
         }
-        let b = net.buy[j] as usize;
+        let b = net.buyers[net.buy[j] as usize];
         let si = s as usize;
-        net.orders_in[si] += net.sig[b] * net.w[j];
-        let cell = f.region[si] as usize * N_REGIONS + net.breg[b] as usize;
-        flows[cell * N_SECTORS + f.sector[si] as usize] += f64::from(net.nom[b] * net.w[j]);
+        let v = b.sig * net.w[j];
+        net.orders_in[si] += v;
+        if track {
+            let cell = f.region[si] as usize * MARKETS + b.market as usize;
+            flows[cell * N_SECTORS + f.sector[si] as usize] += f64::from(v);
+        }
     }
-    if !spinup {
-        for (t, v) in net.flows.iter_mut().zip(&flows) {
-            *t += v;
+    if track {
+        for o in 0..N_REGIONS {
+            for m in 0..MARKETS {
+                let to_krw = f64::from(net.nominal[m]);
+                let d = m / N_SECTORS;
+                for s in 0..N_SECTORS {
+                    net.flows[(o * N_REGIONS + d) * N_SECTORS + s] +=
+                        flows[(o * MARKETS + m) * N_SECTORS + s] * to_krw;
+                }
+            }
         }
         // Imports: the part of each firm's purchases no link carries (anchors' purchases
         // are from domestic SMEs by definition).
         let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
         for i in 0..n {
             if f.status[i] != status::DEAD {
-                let r = f.region[i] as usize;
-                imports[r][f.sector[i] as usize] += f64::from(net.nom[a + i]);
+                let b = net.buyers[a + i];
+                let to_krw = net.nominal[b.market as usize];
+                imports[f.region[i] as usize][f.sector[i] as usize] += f64::from(b.sig * to_krw);
             }
         }
         for r in 0..N_REGIONS {
@@ -649,7 +679,9 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         for (k, an) in p.anchors.iter().enumerate() {
             let imp = p.input_shares[an.region][2];
             if imp < 1.0 {
-                net.imports[an.region][an.sector] += f64::from(net.nom[k]) * imp / (1.0 - imp);
+                let b = net.buyers[k];
+                let krw = f64::from(b.sig * net.nominal[b.market as usize]);
+                net.imports[an.region][an.sector] += krw * imp / (1.0 - imp);
             }
         }
     }
@@ -745,6 +777,37 @@ pub fn compact(net: &mut Network, firms: &Firms) {
         }
     }
     let n_new = next as usize;
+    relink(net, &new_row, n_new);
+    let keep_rows = |v: &mut Vec<f32>| {
+        let mut k = 0;
+        v.retain(|_| {
+            let live = new_row.get(k).is_some_and(|&r| r != NONE);
+            k += 1;
+            live
+        });
+    };
+    keep_rows(&mut net.orders_in);
+    keep_rows(&mut net.orders_ref);
+    keep_rows(&mut net.order_share);
+    net.dead_seen = vec![false; n_new];
+    net.n_linked = n_new;
+    net.pick_start.clear();
+    net.flows.iter_mut().for_each(|v| *v = 0.0);
+    net.imports = [[0.0; N_SECTORS]; N_REGIONS];
+}
+
+/// Sorts the links again by supplier without dropping rows (the tail of new links had grown
+/// past a quarter of the sorted links: the sequential tail pass would dominate the month).
+fn resort(net: &mut Network, n: usize) {
+    let identity: Vec<u32> = (0..n as u32).collect();
+    relink(net, &identity, n);
+}
+
+/// Rebuilds the link arrays for rows mapped by `new_row` (`NONE`: removed): drops retired
+/// links and those of removed buyers, turns links to removed suppliers into searches, sorts
+/// the rest by supplier (counting sort, link order kept within a supplier) and puts the
+/// searches after them.
+fn relink(net: &mut Network, new_row: &[u32], n_new: usize) {
     let a = net.n_anchors;
     let mut count = vec![0u32; n_new + 1];
     let mut keep = Vec::with_capacity(net.sup.len());
@@ -798,22 +861,6 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     net.w = w;
     net.sorted_len = sorted;
     net.sup_start = count;
-    let keep_rows = |v: &mut Vec<f32>| {
-        let mut k = 0;
-        v.retain(|_| {
-            let live = new_row.get(k).is_some_and(|&r| r != NONE);
-            k += 1;
-            live
-        });
-    };
-    keep_rows(&mut net.orders_in);
-    keep_rows(&mut net.orders_ref);
-    keep_rows(&mut net.order_share);
-    net.dead_seen = vec![false; n_new];
-    net.n_linked = n_new;
-    net.pick_start.clear();
-    net.flows.iter_mut().for_each(|v| *v = 0.0);
-    net.imports = [[0.0; N_SECTORS]; N_REGIONS];
 }
 
 /// A region's purchases this year by origin (agent units, nominal): bought locally, from the
