@@ -59,6 +59,8 @@ pub enum Stream {
     PolicySelect = 13,
     /// Policy rounding: how many agents a programme's real count becomes this step.
     PolicyDraw = 14,
+    /// Supplier choice, searches and rewiring of the production network (ODD 7.11).
+    Network = 15,
     /// Whether a graduating startup becomes a firm agent (`scale / startup_scale`, ODD 7.5).
     /// (Numbers 15-19 are left to other purposes; keys are per number, so gaps cost nothing.)
     GraduateSample = 20,

@@ -3,7 +3,9 @@
 //! **Invariant:** no IO and no clock here except the phase timings kept by the pipeline. The
 //! caller chooses the thread pool (`rayon::ThreadPool::install`); results do not depend on it.
 
-use crate::metrics::{NationalRow, ProgramRow, RegionRow, national_row, region_rows};
+use crate::metrics::{
+    FlowRow, NationalRow, ProgramRow, RegionRow, flow_rows, national_row, region_rows,
+};
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{Derived, Ledger, World, finish_spinup, init_world};
 use crate::rng::Streams;
@@ -17,6 +19,8 @@ pub struct RunResult {
     pub national: Vec<NationalRow>,
     /// Programme spending per (year, programme, region); empty without programmes.
     pub programs: Vec<ProgramRow>,
+    /// Network purchases per (year, origin, destination, sector); empty without `[network]`.
+    pub flows: Vec<FlowRow>,
     pub ledger: Ledger,
     /// Wall time per phase (see `step::PHASES`).
     pub timings: [std::time::Duration; 7],
@@ -37,6 +41,7 @@ pub fn simulate<E>(
     let mut regions = Vec::new();
     let mut national = Vec::new();
     let mut programs = Vec::new();
+    let mut flows = Vec::new();
     let active = scn.policy.active_programs();
     for month in 0..scn.months() {
         step_month(&mut world, scn, &derived, &streams, &mut pipe);
@@ -46,6 +51,7 @@ pub fn simulate<E>(
             national.push(national_row(&rows));
             regions.extend(rows);
             programs.extend(world.policy.take_rows(year, &active));
+            flows.extend(flow_rows(year, &world, derived.weight));
             on_year_end(year, &world)?;
             close_year(&mut world);
         }
@@ -54,6 +60,7 @@ pub fn simulate<E>(
         regions,
         national,
         programs,
+        flows,
         ledger: world.ledger.clone(),
         timings: pipe.timings,
         firm_rows_stepped: pipe.firm_rows_stepped,

@@ -79,11 +79,18 @@ pub fn run(args: RunArgs) -> Result<()> {
     if has_programs {
         write_csv(&out.join("programs.csv"), &result.programs)?;
     }
+    let has_flows = !result.flows.is_empty();
+    if has_flows {
+        write_csv(&out.join("flows.csv"), &result.flows)?;
+    }
     let wall = started.elapsed().as_secs_f64();
     let (version, commit) = build_info();
     let mut files = vec!["regions.csv", "national.csv"];
     if has_programs {
         files.push("programs.csv");
+    }
+    if has_flows {
+        files.push("flows.csv");
     }
     if args.firm_snapshots {
         files.push("firms.csv");

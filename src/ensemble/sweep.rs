@@ -8,8 +8,8 @@
 //!
 //! Memory: runs in flight hold their own `World`; assembly holds one staged file (about 40 KB)
 //! for `runs.csv`, and for `summary.csv` the numbers of one (point, year): replicates x
-//! (15 regions x 26 metrics + 33 national metrics) x 8 bytes, about 3.4 KB per replicate
-//! (3.4 MB for 1,000 replicates), since quantiles need all of a cell's values. Each staged file
+//! (15 regions x 30 metrics + 37 national metrics) x 8 bytes, about 3.9 KB per replicate
+//! (3.9 MB for 1,000 replicates), since quantiles need all of a cell's values. Each staged file
 //! is read once per year for that; nothing is held across years or points.
 
 use super::store::{

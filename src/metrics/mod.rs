@@ -37,10 +37,17 @@ pub struct RegionRow {
     pub net_migration: f64,
     pub net_migration_15_39: f64,
     pub mid_sized_firms: f64,
+    /// Intermediate purchases this year through the production network by origin (ODD 7.11;
+    /// 0 without `[network]`): bought in the region, from the capital region (0 for the
+    /// capital itself), from other regions, imported.
+    pub purchases_local_krw: f64,
+    pub purchases_from_capital_krw: f64,
+    pub purchases_from_other_regions_krw: f64,
+    pub purchases_imported_krw: f64,
 }
 
 /// Names of the numeric columns of [`RegionRow`], in order (for summaries and comparisons).
-pub const REGION_METRICS: [&str; 26] = [
+pub const REGION_METRICS: [&str; 30] = [
     "firms",
     "startups",
     "startup_births",
@@ -67,11 +74,15 @@ pub const REGION_METRICS: [&str; 26] = [
     "net_migration",
     "net_migration_15_39",
     "mid_sized_firms",
+    "purchases_local_krw",
+    "purchases_from_capital_krw",
+    "purchases_from_other_regions_krw",
+    "purchases_imported_krw",
 ];
 
 impl RegionRow {
     /// The numeric columns in [`REGION_METRICS`] order.
-    pub fn values(&self) -> [f64; 26] {
+    pub fn values(&self) -> [f64; 30] {
         [
             self.firms,
             self.startups,
@@ -99,6 +110,10 @@ impl RegionRow {
             self.net_migration,
             self.net_migration_15_39,
             self.mid_sized_firms,
+            self.purchases_local_krw,
+            self.purchases_from_capital_krw,
+            self.purchases_from_other_regions_krw,
+            self.purchases_imported_krw,
         ]
     }
 }
@@ -184,6 +199,7 @@ pub fn region_rows(year: i32, world: &World, weight: f64, startup_weight: f64) -
     (0..N_REGIONS)
         .map(|r| {
             let pop = reg.population[r];
+            let bought = crate::step::network::purchases_by_origin(&world.network, r);
             RegionRow {
                 year,
                 region: REGION_IDS[r],
@@ -213,6 +229,10 @@ pub fn region_rows(year: i32, world: &World, weight: f64, startup_weight: f64) -
                 net_migration: f.net_migration[r],
                 net_migration_15_39: f.net_migration_15_39[r],
                 mid_sized_firms: mid[r] * weight,
+                purchases_local_krw: bought[0] * weight,
+                purchases_from_capital_krw: bought[1] * weight,
+                purchases_from_other_regions_krw: bought[2] * weight,
+                purchases_imported_krw: bought[3] * weight,
             }
         })
         .collect()
@@ -255,6 +275,10 @@ pub fn national_row(rows: &[RegionRow]) -> NationalRow {
         net_migration: sum(|r| r.net_migration),
         net_migration_15_39: sum(|r| r.net_migration_15_39),
         mid_sized_firms: sum(|r| r.mid_sized_firms),
+        purchases_local_krw: sum(|r| r.purchases_local_krw),
+        purchases_from_capital_krw: sum(|r| r.purchases_from_capital_krw),
+        purchases_from_other_regions_krw: sum(|r| r.purchases_from_other_regions_krw),
+        purchases_imported_krw: sum(|r| r.purchases_imported_krw),
     };
     let cap = &rows[CAPITAL];
     // A share of nothing is undefined, not 0 (NaN; written as an empty cell, skipped by every
@@ -359,6 +383,53 @@ pub fn firm_rows(year: i32, world: &World) -> impl Iterator<Item = FirmRow> + '_
         mid_sized: u8::from(f.status[i] == status::MID_SIZED),
         programs: crate::policy::flag_names(f.flags[i]),
     })
+}
+
+/// One row of `flows.csv`: intermediate purchases in one year through the production network
+/// (ODD 7.11), from suppliers in `origin` (or `abroad`) to buyers in `destination`, by the
+/// supplier's sector (for imports, the buyer's). Nominal KRW, weighted to real units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowRow {
+    pub year: i32,
+    pub origin: &'static str,
+    pub destination: &'static str,
+    pub sector: &'static str,
+    pub krw: f64,
+}
+
+/// The flow rows of one year (empty without a network): every (origin, destination, sector)
+/// cell in index order, then imports by destination and sector.
+pub fn flow_rows(year: i32, world: &World, weight: f64) -> Vec<FlowRow> {
+    let net = &world.network;
+    if net.flows.is_empty() {
+        return Vec::new();
+    }
+    let mut rows = Vec::with_capacity((N_REGIONS + 1) * N_REGIONS * SECTOR_IDS.len());
+    for (o, origin) in REGION_IDS.iter().enumerate() {
+        for (d, destination) in REGION_IDS.iter().enumerate() {
+            for (s, sector) in SECTOR_IDS.iter().enumerate() {
+                rows.push(FlowRow {
+                    year,
+                    origin,
+                    destination,
+                    sector,
+                    krw: net.flows[(o * N_REGIONS + d) * SECTOR_IDS.len() + s] * weight,
+                });
+            }
+        }
+    }
+    for (d, destination) in REGION_IDS.iter().enumerate() {
+        for (s, sector) in SECTOR_IDS.iter().enumerate() {
+            rows.push(FlowRow {
+                year,
+                origin: "abroad",
+                destination,
+                sector,
+                krw: net.imports[d][s] * weight,
+            });
+        }
+    }
+    rows
 }
 
 #[cfg(test)]

@@ -234,6 +234,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         ledger,
         policy: crate::policy::PolicyState::neutral(),
         market: super::Market::default(),
+        network: Default::default(),
     };
     crate::step::labour::update_employment(&mut world, weight, weight_startups);
 
@@ -415,6 +416,7 @@ pub fn finish_spinup(
         ..Ledger::default()
     };
     world.step = 0;
+    crate::step::network::take_reference(world, scn, derived);
 }
 
 fn init_regions(scn: &Scenario) -> Regions {

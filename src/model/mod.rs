@@ -62,6 +62,9 @@ pub struct Firms {
     /// Age in months until which the firm is in a high-growth phase (0: never); drawn at
     /// birth from the firm's id ([`high_growth_until`]).
     pub high_growth_until: Vec<u16>,
+    /// Multiplier on sales and desired employment from the orders of the firm's customers
+    /// (1 without a production network; set by `step::network`, ODD 7.11).
+    pub order_factor: Vec<f32>,
 }
 
 impl Firms {
@@ -90,6 +93,7 @@ impl Firms {
         self.want.reserve(n);
         self.scale_now.reserve(n);
         self.high_growth_until.reserve(n);
+        self.order_factor.reserve(n);
     }
 
     /// Appends one firm (every column gets exactly one value).
@@ -122,6 +126,7 @@ impl Firms {
         self.want.push(0);
         self.scale_now.push(log_scale.exp());
         self.high_growth_until.push(high_growth_until);
+        self.order_factor.push(1.0);
     }
 
     /// Drops dead firms, keeping the order of the rest.
@@ -142,6 +147,7 @@ impl Firms {
         retain_by(&mut self.want, &keep);
         retain_by(&mut self.scale_now, &keep);
         retain_by(&mut self.high_growth_until, &keep);
+        retain_by(&mut self.order_factor, &keep);
     }
 }
 
@@ -314,6 +320,8 @@ pub struct World {
     pub policy: crate::policy::PolicyState,
     /// Competition within each (region, sector) market.
     pub market: Market,
+    /// Who buys from whom (empty without `[network]`; ODD 7.11).
+    pub network: crate::step::network::Network,
 }
 
 /// Market state of each (region, sector): the firms' summed market potential this month and

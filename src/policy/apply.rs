@@ -7,7 +7,7 @@
 //! `step::startups`, key-industry drift in `step::produce`) read the modifiers set here in
 //! [`crate::policy::PolicyState`].
 
-use super::levers::{Policy, Selection, ShockKind};
+use super::levers::{Policy, Selection, ShockKind, ShockTarget};
 use super::{Program, flag};
 use crate::model::geo::{CAPITAL, N_REGIONS, N_SECTORS};
 use crate::model::{Derived, World, startup_status, status};
@@ -38,11 +38,15 @@ pub fn begin_month(world: &mut World, scn: &Scenario, derived: &Derived, streams
     let ps = &mut world.policy;
     ps.demand_mult = [[1.0; N_SECTORS]; N_REGIONS];
     ps.supply_mult = [[1.0; N_SECTORS]; N_REGIONS];
+    ps.anchor_mult = [[1.0; N_SECTORS]; N_REGIONS];
+    ps.link_mult = [[1.0; N_SECTORS]; N_REGIONS];
     for sh in &policy.shocks {
         if step >= sh.start_step && step < sh.start_step + sh.months {
-            let m = match sh.kind {
-                ShockKind::Demand => &mut ps.demand_mult,
-                ShockKind::Supply => &mut ps.supply_mult,
+            let m = match (sh.target, sh.kind) {
+                (ShockTarget::Anchors, _) => &mut ps.anchor_mult,
+                (ShockTarget::Links, _) => &mut ps.link_mult,
+                (ShockTarget::Firms, ShockKind::Demand) => &mut ps.demand_mult,
+                (ShockTarget::Firms, ShockKind::Supply) => &mut ps.supply_mult,
             };
             for r in 0..N_REGIONS {
                 for s in 0..N_SECTORS {

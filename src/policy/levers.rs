@@ -147,10 +147,20 @@ pub enum ShockKind {
     Supply,
 }
 
+/// What a shock hits (ODD 7.11): the simulated firms' markets, the anchor customers'
+/// purchases, or the purchases through the network of buyers in its regions and sectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShockTarget {
+    Firms,
+    Anchors,
+    Links,
+}
+
 /// A sector or regional shock over a window of months.
 #[derive(Debug, Clone)]
 pub struct Shock {
     pub kind: ShockKind,
+    pub target: ShockTarget,
     pub sectors: [bool; N_SECTORS],
     pub regions: [bool; N_REGIONS],
     /// First affected step (months since January of the start year) and length in months.

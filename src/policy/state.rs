@@ -36,6 +36,10 @@ pub struct PolicyState {
     /// Demand and supply multipliers by region and sector (shocks).
     pub demand_mult: [[f64; N_SECTORS]; N_REGIONS],
     pub supply_mult: [[f64; N_SECTORS]; N_REGIONS],
+    /// Multipliers on anchor customers' purchases and on the network purchases of buyers, by
+    /// region and sector (shocks with `target = "anchors"` or `"links"`; ODD 7.11).
+    pub anchor_mult: [[f64; N_SECTORS]; N_REGIONS],
+    pub link_mult: [[f64; N_SECTORS]; N_REGIONS],
     /// Extra monthly drift of log scale by region and sector (key industries).
     pub drift_bonus_month: [[f32; N_SECTORS]; N_REGIONS],
     /// Extra monthly progress of startups flagged `one_stop`.
@@ -67,6 +71,8 @@ impl PolicyState {
             distance_factor: [1.0; N_REGIONS],
             demand_mult: [[1.0; N_SECTORS]; N_REGIONS],
             supply_mult: [[1.0; N_SECTORS]; N_REGIONS],
+            anchor_mult: [[1.0; N_SECTORS]; N_REGIONS],
+            link_mult: [[1.0; N_SECTORS]; N_REGIONS],
             drift_bonus_month: [[0.0; N_SECTORS]; N_REGIONS],
             one_stop_progress_month: 0.0,
             founders_month: [0.0; N_REGIONS],

@@ -496,8 +496,27 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
         let month = c.whole(&k("start_month"), s.start_month as f64, 1.0, 12.0);
         let months = c.whole(&k("months"), s.months as f64, 1.0, 1200.0);
         c.share(&k("size"), s.size);
+        let target = match s.target.as_deref() {
+            None | Some("firms") => ShockTarget::Firms,
+            Some("anchors") => ShockTarget::Anchors,
+            Some("links") => ShockTarget::Links,
+            Some(other) => {
+                c.push(
+                    &k("target"),
+                    format!("unknown shock target `{other}`; allowed: firms, anchors, links"),
+                );
+                ShockTarget::Firms
+            }
+        };
+        if target != ShockTarget::Firms && raw.network.is_none() {
+            c.push(
+                &k("target"),
+                "needs a [network] section; allowed without one: firms".to_string(),
+            );
+        }
         out.shocks.push(Shock {
             kind,
+            target,
             sectors: sector_list(c, &k("sectors"), &s.sectors, true),
             regions: region_list(c, &k("regions"), &s.regions, true),
             start_step: (y * 12) as u32 + month.saturating_sub(1),

@@ -7,6 +7,7 @@
 mod check_policy;
 mod error;
 mod load;
+pub mod network;
 mod raw;
 pub mod uncertainty;
 mod validate;
@@ -46,6 +47,8 @@ pub struct Scenario {
     pub regions: [RegionParams; N_REGIONS],
     /// Policy levers (all off when the file has no `[policy]` section).
     pub policy: crate::policy::Policy,
+    /// The production network (`None`: firms buy from no one; ODD 7.11).
+    pub network: Option<network::NetworkParams>,
     /// The resolved scenario as written (after `extends` and `--set`), for manifests.
     pub raw: RawScenario,
 }

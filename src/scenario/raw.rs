@@ -49,6 +49,9 @@ pub struct RawScenario {
     /// How outputs are presented (absent: defaults); never changes a number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<RawOutput>,
+    /// The production network (absent: none; ODD 7.11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<super::network::RawNetwork>,
 }
 
 /// `[output]`: presentation of charts and the report.
@@ -424,4 +427,8 @@ pub struct RawShock {
     pub months: i64,
     /// Fractional loss of demand or output, 0..1.
     pub size: f64,
+    /// What the shock hits: "firms" (default), "anchors" (the anchor customers' purchases)
+    /// or "links" (purchases through the network by buyers in the listed regions and sectors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }

@@ -229,6 +229,10 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         Some(p) => super::check_policy::check_policy(&mut c, raw, p),
         None => crate::policy::Policy::default(),
     };
+    let network = raw
+        .network
+        .as_ref()
+        .and_then(|n| super::network::check_network(&mut c, n));
 
     if !c.problems.is_empty() {
         return Err(ScenarioError::Invalid {
@@ -255,6 +259,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         sectors: sectors.expect("checked"),
         regions: regions.expect("checked"),
         policy,
+        network,
         raw: raw.clone(),
     })
 }

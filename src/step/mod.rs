@@ -25,6 +25,7 @@ pub mod enter;
 pub mod invest;
 pub mod labour;
 pub mod market;
+pub mod network;
 pub mod produce;
 pub mod startups;
 
@@ -260,6 +261,7 @@ fn month(
     }
     update_demand(world, scn, derived);
     let mut ctx = ctx_for(world, scn, derived, streams, mode);
+    network::month(world, &ctx);
     let mut free: [f64; N_REGIONS] = std::array::from_fn(|r| {
         (labour::sme_pool(&world.regions, r, &scn.labour) - world.regions.employment[r]) / w
     });
@@ -417,6 +419,7 @@ fn mid_sized(world: &mut World, scn: &Scenario) {
 
 /// After the year has been observed: drop exited agents, reset yearly flows and sales.
 pub fn close_year(world: &mut World) {
+    network::compact(&mut world.network, &world.firms);
     world.firms.compact();
     world.startups.compact();
     world.firms.sales_year_krw.iter_mut().for_each(|s| *s = 0.0);

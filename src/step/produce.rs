@@ -152,11 +152,14 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
         firms.log_scale.par_chunks_mut(CHUNK),
         firms.want.par_chunks_mut(CHUNK),
         firms.scale_now.par_chunks_mut(CHUNK),
-        firms.high_growth_until.par_chunks(CHUNK),
+        (
+            firms.high_growth_until.par_chunks(CHUNK),
+            firms.order_factor.par_chunks(CHUNK),
+        ),
     )
         .into_par_iter()
         .map(
-            |(id, region, sector, st, age, emp, log_scale, want, scale_now, hg)| {
+            |(id, region, sector, st, age, emp, log_scale, want, scale_now, (hg, of))| {
                 let cols = PlanCols {
                     id,
                     region,
@@ -168,6 +171,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                     want,
                     scale_now,
                     hg,
+                    of,
                 };
                 #[cfg(target_arch = "x86_64")]
                 if wide {
@@ -204,6 +208,8 @@ struct PlanCols<'a> {
     want: &'a mut [i32],
     scale_now: &'a mut [f32],
     hg: &'a [u16],
+    /// Order factor (ODD 7.11): multiplies desired employment.
+    of: &'a [f32],
 }
 
 /// [`plan_chunk`] compiled for AVX2 + FMA: the same IEEE operations in the same order (Rust
@@ -227,6 +233,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         want,
         scale_now,
         hg,
+        of,
     } = cols;
     let ctx = env.ctx;
     let rules = &ctx.rules;
@@ -234,13 +241,14 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let mut acc = PlanAcc::default();
     // Equal lengths, stated once, let the compiler drop per-column bounds checks.
     let len = id.len();
-    let (region, sector, st, age, emp, hg) = (
+    let (region, sector, st, age, emp, hg, of) = (
         &region[..len],
         &sector[..len],
         &st[..len],
         &age[..len],
         &emp[..len],
         &hg[..len],
+        &of[..len],
     );
     let (log_scale, want, scale_now) = (
         &mut log_scale[..len],
@@ -284,7 +292,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
                 0.0
             };
             drift[k] = ctx.drift[r][s] + fast;
-            mult[k] = ctx.labour_mult[r][s];
+            mult[k] = ctx.labour_mult[r][s] * of[i];
             u_round[k] = u_r;
         }
         let ls = &mut log_scale[start..end];
@@ -356,12 +364,28 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
         firms.scale_now.par_chunks(CHUNK),
         firms.cash_krw.par_chunks_mut(CHUNK),
         firms.sales_year_krw.par_chunks_mut(CHUNK),
-        firms.want.par_chunks(CHUNK),
+        (
+            firms.want.par_chunks(CHUNK),
+            firms.order_factor.par_chunks(CHUNK),
+        ),
         firms.log_scale.par_chunks(CHUNK),
     )
         .into_par_iter()
         .map(
-            |(id, region, sector, st, age, loss, emp, scale_now, cash, sales_year, want, ls)| {
+            |(
+                id,
+                region,
+                sector,
+                st,
+                age,
+                loss,
+                emp,
+                scale_now,
+                cash,
+                sales_year,
+                (want, of),
+                ls,
+            )| {
                 let cols = OperateCols {
                     id,
                     region,
@@ -375,6 +399,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     sales_year,
                     want,
                     log_scale: ls,
+                    of,
                 };
                 #[cfg(target_arch = "x86_64")]
                 if wide {
@@ -412,6 +437,8 @@ struct OperateCols<'a> {
     sales_year: &'a mut [f32],
     want: &'a [i32],
     log_scale: &'a [f32],
+    /// Order factor (ODD 7.11): multiplies sales and desired employment.
+    of: &'a [f32],
 }
 
 /// [`operate_chunk`] compiled for AVX2 + FMA (same bits; see [`plan_chunk_avx2`]).
@@ -436,6 +463,7 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         sales_year,
         want,
         log_scale,
+        of,
     } = cols;
     let ctx = env.ctx;
     let rules = &ctx.rules;
@@ -450,12 +478,13 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         &mut loss[..len],
         &mut emp[..len],
     );
-    let (scale_now, cash, sales_year, want, log_scale) = (
+    let (scale_now, cash, sales_year, want, log_scale, of) = (
         &scale_now[..len],
         &mut cash[..len],
         &mut sales_year[..len],
         &want[..len],
         &log_scale[..len],
+        &of[..len],
     );
     // Blocks of rows in three loops, as in `plan`: the hiring draw and the
     // staffing ratio (scalar), the understaffing penalty `ratio^theta`
@@ -488,7 +517,7 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             }
             let n = n.max(1) as u32;
             n_new[k] = n;
-            let desired = (scale_now[i] * ctx.labour_mult[r][s]).max(1.0);
+            let desired = (scale_now[i] * ctx.labour_mult[r][s] * of[i]).max(1.0);
             staffing[k] = (n as f32 / desired).min(1.0);
             u_exit[k] = u_x;
             u_move[k] = u_m;
@@ -510,7 +539,7 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             }
             let (r, s) = (region[i] as usize, sector[i] as usize);
             let n = n_new[k];
-            let sales = scale_now[i] * staffing[k] * ctx.sales_month[r][s];
+            let sales = scale_now[i] * of[i] * staffing[k] * ctx.sales_month[r][s];
             let va = sales * rules.va_share[s];
             let costs = ctx.wage[r] * n as f32 + ctx.fixed_cost[r][s];
             let profit = va - costs;
@@ -639,6 +668,7 @@ mod tests {
                 want: &mut f.want,
                 scale_now: &mut f.scale_now,
                 hg: &f.high_growth_until,
+                of: &f.order_factor,
             }
         }
         let pa = plan_chunk(plan_cols(&mut a), &plan_env);
@@ -665,6 +695,7 @@ mod tests {
                 sales_year: &mut f.sales_year_krw,
                 want: &f.want,
                 log_scale: &f.log_scale,
+                of: &f.order_factor,
             }
         }
         let oa = operate_chunk(op_cols(&mut a), &op_env);

@@ -18,6 +18,7 @@
 //!   volatility vs size: OLS slope of ln sd(growth) on ln(mean sales) over 10 equal-count bins
 //!   of the first year's sales.
 
+mod network;
 pub mod stats;
 
 use crate::metrics::{NationalRow, RegionRow};
@@ -376,6 +377,7 @@ fn evaluate(scn: &Scenario, runs: Vec<RunResult>, obs: FirmObs) -> Validation {
         transient_targets(&mut add, scn, &runs);
     }
     venture_targets(&mut add, scn, &runs);
+    network::network_targets(&mut add, scn, &runs);
 
     Validation {
         targets: t,

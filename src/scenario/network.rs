@@ -1,0 +1,201 @@
+//! The `[network]` section: how firms buy from firms (ODD 7.11). Its own file so the
+//! production network's keys, defaults and checks sit together and merges elsewhere stay small.
+//!
+//! Absent `[network]`: no links, every firm's order factor stays 1 (the model of before).
+
+use super::validate::Checker;
+use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `[network]` as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// Supplier links each firm draws (1..8).
+    pub links_per_firm: i64,
+    /// Per buyer region: shares of intermediate inputs bought locally, from other regions and
+    /// from abroad (each row sums to 1).
+    pub input_shares: BTreeMap<String, [f64; 3]>,
+    /// Per buyer sector: shares of its domestic purchases by supplier sector (sum to 1).
+    pub purchase_mix: BTreeMap<String, [f64; N_SECTORS]>,
+    /// Exponent of distance in the weight of another region as an origin.
+    pub distance_decay: f64,
+    /// Share of live links that switch supplier per year.
+    pub rewire_per_year: f64,
+    /// Mean months a buyer needs to replace a supplier that exited.
+    pub search_months: f64,
+    /// Cap on the order part `b` of a firm's sales, as a multiple of its calibrated sales
+    /// (a firm whose customers buy more than its calibrated sales passes their changes
+    /// through one for one up to this cap).
+    pub max_order_share: f64,
+    /// Months over which a supplier's reference orders follow a lasting change in its orders.
+    pub adjust_months: f64,
+    /// Large buyers that are not agents (car, ship, chip makers).
+    #[serde(default)]
+    pub anchors: Vec<RawAnchor>,
+}
+
+/// `[[network.anchors]]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnchor {
+    pub region: String,
+    pub sector: String,
+    /// Purchases from domestic SMEs, real KRW per year at start prices.
+    pub purchases_krw_year: f64,
+    /// Real supplier firms it buys from (agents: this times `scale`, at least 8).
+    pub suppliers: f64,
+}
+
+/// One anchor customer, validated.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub region: usize,
+    pub sector: usize,
+    pub purchases_krw_year: f64,
+    pub suppliers: f64,
+}
+
+/// The production network's parameters (ODD 7.11).
+#[derive(Debug, Clone)]
+pub struct NetworkParams {
+    pub links_per_firm: u32,
+    /// [local, other regions, imported] by buyer region.
+    pub input_shares: [[f64; 3]; N_REGIONS],
+    /// Supplier-sector shares by buyer sector.
+    pub purchase_mix: [[f64; N_SECTORS]; N_SECTORS],
+    pub distance_decay: f64,
+    pub rewire_per_year: f64,
+    pub search_months: f64,
+    pub max_order_share: f64,
+    pub adjust_months: f64,
+    pub anchors: Vec<Anchor>,
+}
+
+fn shares_sum_to_one(c: &mut Checker, key: &str, v: &[f64]) {
+    for (i, &x) in v.iter().enumerate() {
+        c.share(&format!("{key}[{i}]"), x);
+    }
+    let sum: f64 = v.iter().sum();
+    if (sum - 1.0).abs() > 1e-3 {
+        c.push(
+            key,
+            format!("shares sum to {sum}; allowed: shares that sum to 1"),
+        );
+    }
+}
+
+/// Checks `[network]`; `None` when any problem was found (pushed to `c`).
+pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkParams> {
+    let before = c.problems.len();
+    let links = c.whole("network.links_per_firm", n.links_per_firm as f64, 1.0, 8.0);
+    let mut input_shares = [[0.0; 3]; N_REGIONS];
+    let mut seen = [false; N_REGIONS];
+    for (name, v) in &n.input_shares {
+        let key = format!("network.input_shares.{name}");
+        match region_index(name) {
+            Some(r) => {
+                shares_sum_to_one(c, &key, v);
+                input_shares[r] = *v;
+                seen[r] = true;
+            }
+            None => c.push(
+                &key,
+                format!(
+                    "unknown region `{name}`; allowed: {}",
+                    REGION_IDS.join(", ")
+                ),
+            ),
+        }
+    }
+    if let Some(r) = seen.iter().position(|s| !s) {
+        c.push(
+            "network.input_shares",
+            format!(
+                "region `{}` is missing; allowed: one [local, other, imported] row per region",
+                REGION_IDS[r]
+            ),
+        );
+    }
+    let mut purchase_mix = [[0.0; N_SECTORS]; N_SECTORS];
+    let mut seen = [false; N_SECTORS];
+    for (name, v) in &n.purchase_mix {
+        let key = format!("network.purchase_mix.{name}");
+        match sector_index(name) {
+            Some(s) => {
+                shares_sum_to_one(c, &key, v);
+                purchase_mix[s] = *v;
+                seen[s] = true;
+            }
+            None => c.push(
+                &key,
+                format!(
+                    "unknown sector `{name}`; allowed: {}",
+                    SECTOR_IDS.join(", ")
+                ),
+            ),
+        }
+    }
+    if let Some(s) = seen.iter().position(|s| !s) {
+        c.push(
+            "network.purchase_mix",
+            format!(
+                "sector `{}` is missing; allowed: one row of supplier-sector shares per sector",
+                SECTOR_IDS[s]
+            ),
+        );
+    }
+    c.range("network.distance_decay", n.distance_decay, 0.0, 5.0);
+    c.share("network.rewire_per_year", n.rewire_per_year);
+    c.range("network.search_months", n.search_months, 1.0, 120.0);
+    c.range("network.max_order_share", n.max_order_share, 0.0, 100.0);
+    c.range("network.adjust_months", n.adjust_months, 1.0, 1200.0);
+    let mut anchors = Vec::new();
+    for (i, a) in n.anchors.iter().enumerate() {
+        let k = |f: &str| format!("network.anchors[{i}].{f}");
+        let region = region_index(&a.region);
+        if region.is_none() {
+            c.push(
+                &k("region"),
+                format!(
+                    "unknown region `{}`; allowed: {}",
+                    a.region,
+                    REGION_IDS.join(", ")
+                ),
+            );
+        }
+        let sector = sector_index(&a.sector);
+        if sector.is_none() {
+            c.push(
+                &k("sector"),
+                format!(
+                    "unknown sector `{}`; allowed: {}",
+                    a.sector,
+                    SECTOR_IDS.join(", ")
+                ),
+            );
+        }
+        c.nonneg(&k("purchases_krw_year"), a.purchases_krw_year);
+        c.range(&k("suppliers"), a.suppliers, 1.0, 1e6);
+        if let (Some(region), Some(sector)) = (region, sector) {
+            anchors.push(Anchor {
+                region,
+                sector,
+                purchases_krw_year: a.purchases_krw_year,
+                suppliers: a.suppliers,
+            });
+        }
+    }
+    (c.problems.len() == before).then_some(NetworkParams {
+        links_per_firm: links,
+        input_shares,
+        purchase_mix,
+        distance_decay: n.distance_decay,
+        rewire_per_year: n.rewire_per_year,
+        search_months: n.search_months,
+        max_order_share: n.max_order_share,
+        adjust_months: n.adjust_months,
+        anchors,
+    })
+}
