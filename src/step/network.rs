@@ -84,6 +84,9 @@ pub struct Network {
     pick_rows: Vec<u32>,
     pick_cum: Vec<f64>,
     pick_start: Vec<usize>,
+    /// Guide table of each market's cumulative scale (same offsets as `pick_rows`): where the
+    /// search for a draw starts, so a pick costs O(1) expected steps (see [`GuideTable`]).
+    pick_guide: Vec<u32>,
     /// Cumulative origin-region weights by (buyer region, supplier sector).
     origin_cdf: Vec<[f64; N_REGIONS]>,
     /// Whether order factors apply (set when the reference is taken after the spin-up).
@@ -271,6 +274,11 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
             *c = acc;
         }
     }
+    net.pick_guide = vec![0; total];
+    for m in 0..markets {
+        let (lo, hi) = (count[m], count[m + 1]);
+        guide_table(&net.pick_cum[lo..hi], &mut net.pick_guide[lo..hi]);
+    }
     net.pick_start = count;
     // Origin of a domestic purchase by a buyer in `r` of sector `s`: its own region with
     // local / (local + other); another region `o` in proportion to the sector's capacity
@@ -339,13 +347,59 @@ fn draw_supplier(
         if lo == hi {
             continue;
         }
-        let cum = &net.pick_cum[lo..hi];
-        let row = net.pick_rows[lo + crate::model::pick(cum, u_firm)];
+        let at = guided_pick(&net.pick_cum[lo..hi], &net.pick_guide[lo..hi], u_firm);
+        let row = net.pick_rows[lo + at];
         if (row as usize) < firms.len() && firms.status[row as usize] != status::DEAD {
             return Some(row);
         }
     }
     None
+}
+
+/// Guide table (Chen & Asau 1974) of a cumulative weight array `cum` of `n` entries: entry `j`
+/// holds the first index whose weight falls in bucket `j` or later, where
+/// `bucket(c) = min(floor(c n / total), n - 1)`. A draw starts its search there instead of
+/// bisecting the whole market (a million rows at full scale: twenty cache misses per draw).
+/// [`guided_pick`] returns exactly what [`crate::model::pick`] returns.
+fn guide_table(cum: &[f64], guide: &mut [u32]) {
+    let n = cum.len();
+    let total = cum.last().copied().unwrap_or(0.0);
+    if n == 0 || total <= 0.0 {
+        guide.iter_mut().for_each(|g| *g = 0);
+        return;
+    }
+    let mut j = 0;
+    for (i, &c) in cum.iter().enumerate() {
+        let b = bucket(c, total, n);
+        while j <= b {
+            guide[j] = i as u32;
+            j += 1;
+        }
+    }
+    guide[j..].iter_mut().for_each(|g| *g = n as u32);
+}
+
+/// The bucket of a cumulative weight: monotone in `c`, so every index before the first one
+/// in `x`'s bucket has a weight below `x`.
+#[inline]
+fn bucket(c: f64, total: f64, n: usize) -> usize {
+    ((c * n as f64 / total) as usize).min(n - 1)
+}
+
+/// `pick(cum, u)` (the first index with `cum[i] > u * total`, at most `n - 1`) through the
+/// guide table: a linear scan from the guide entry of `u * total`'s bucket.
+fn guided_pick(cum: &[f64], guide: &[u32], u: f64) -> usize {
+    let n = cum.len();
+    let total = cum[n - 1];
+    if total <= 0.0 {
+        return crate::model::pick(cum, u);
+    }
+    let x = u * total;
+    let mut i = guide[bucket(x, total, n)] as usize;
+    while i < n && cum[i] <= x {
+        i += 1;
+    }
+    i.min(n - 1)
 }
 
 /// Links to suppliers that exited become searches (ODD 7.11: the buyer needs
@@ -891,6 +945,42 @@ pub fn purchases_by_origin(net: &Network, dest: usize) -> [f64; 4] {
 mod tests {
     use super::tests_support::spun_up;
     use super::*;
+
+    /// The guide table changes the cost of a pick, never its result: the same index as the
+    /// bisection for every draw, with ties, zero weights and a market of one.
+    #[test]
+    fn guided_picks_equal_bisection() {
+        let streams = Streams::new(9);
+        for (case, n) in [1usize, 2, 3, 17, 1000, 4096].into_iter().enumerate() {
+            let mut acc = 0.0;
+            let cum: Vec<f64> = (0..n)
+                .map(|i| {
+                    let u = streams.uniform(Stream::Network, i as u64, case as u32, 0);
+                    // A third of the weights are 0 (ties in the cumulative sum); the rest
+                    // span four orders of magnitude.
+                    acc += if u < 0.33 { 0.0 } else { 10f64.powf(4.0 * u) };
+                    acc
+                })
+                .collect();
+            let mut guide = vec![0u32; n];
+            guide_table(&cum, &mut guide);
+            for k in 0..20_000u64 {
+                let u = streams.uniform(Stream::Network, k, case as u32, 1);
+                assert_eq!(guided_pick(&cum, &guide, u), crate::model::pick(&cum, u));
+            }
+            for u in [0.0, 1e-300, 0.5, 1.0 - 1e-16] {
+                assert_eq!(guided_pick(&cum, &guide, u), crate::model::pick(&cum, u));
+            }
+        }
+        // All weights zero: both return the last index.
+        let zeros = vec![0.0; 5];
+        let mut guide = vec![0u32; 5];
+        guide_table(&zeros, &mut guide);
+        assert_eq!(
+            guided_pick(&zeros, &guide, 0.3),
+            crate::model::pick(&zeros, 0.3)
+        );
+    }
 
     /// Links survive the yearly compaction: sorted by supplier with matching offsets, no
     /// link to or from a removed firm, strengths in (0, 1].
