@@ -52,17 +52,8 @@ pub fn charts(dir: &Path, source: &str, lang: Lang) -> Result<Vec<Chart>, ChartE
     let file = dir.join("sensitivity.csv");
     if file.is_file() {
         let t = Table::read(&file)?;
-        let [cp, cm, cr, cy, ci, cv, cl, ch] = [
-            "parameter",
-            "metric",
-            "region",
-            "year",
-            "index",
-            "value",
-            "ci_low",
-            "ci_high",
-        ]
-        .map(|c| t.col(c));
+        let [cp, cm, cr, cy, ci, cv, cl, ch] =
+            crate::ensemble::gsa::SENSITIVITY_COLUMNS.map(|c| t.col(c));
         let (cp, cm, cr, cy, ci, cv, cl, ch) = (cp?, cm?, cr?, cy?, ci?, cv?, cl?, ch?);
         let mut outputs: Vec<String> = Vec::new();
         for r in 0..t.len() {

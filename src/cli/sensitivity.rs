@@ -388,18 +388,9 @@ pub fn run(args: SensitivityArgs) -> Result<()> {
     write_bytes(&out.join("outputs.csv"), &csv_text(&header, rows)?)?;
 
     // sensitivity.csv
-    let header: Vec<String> = [
-        "parameter",
-        "metric",
-        "region",
-        "year",
-        "index",
-        "value",
-        "ci_low",
-        "ci_high",
-    ]
-    .map(String::from)
-    .to_vec();
+    let header: Vec<String> = regsim::ensemble::gsa::SENSITIVITY_COLUMNS
+        .map(String::from)
+        .to_vec();
     let mut rows = Vec::new();
     let mut table_text = String::new();
     for (o, output) in outs.iter().enumerate() {

@@ -18,6 +18,19 @@ use crate::scenario::uncertainty::Uncertainty;
 use crate::sim::RunResult;
 use std::path::Path;
 
+/// Columns of `sensitivity.csv` (docs/OUTPUTS.md), written by `regsim sensitivity` and read
+/// back by its charts.
+pub const SENSITIVITY_COLUMNS: [&str; 8] = [
+    "parameter",
+    "metric",
+    "region",
+    "year",
+    "index",
+    "value",
+    "ci_low",
+    "ci_high",
+];
+
 /// One output of a run: a metric of a region (or `national`) in a year.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
