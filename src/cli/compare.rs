@@ -521,11 +521,12 @@ pub fn planner_table(fig: &Value) -> String {
     let t = &fig["treated_firms"];
     if t.is_object() {
         s.push_str(&format!(
-            "  treated firms ({:.0} per replicate): sales {} M KRW, employees {}, survival {}\n",
+            "  treated firms ({:.0} per replicate): sales {} M KRW, employees {}, survival {} pp\n",
             f(t, "matched_firms_mean"),
             ci_scaled(t, "sales_krw_diff_", 1, 1e-6),
             ci(t, "employees_diff_", 2),
-            ci(t, "survival_diff_", 3)
+            // Survival effects of programmes for established firms are hundredths of a point.
+            ci_scaled(t, "survival_diff_", 3, 100.0)
         ));
     }
     s
