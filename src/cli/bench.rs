@@ -117,6 +117,25 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "{now},{commit},{},{cores},memory_bound,0,0,{bound:.0},0\n",
         scn.scale
     ));
+    // The compute bound: instructions per firm-step (a documented callgrind count) against
+    // what the cores can retire (docs/ARCHITECTURE.md, "Compute bound").
+    if let Some(ghz) = cpu_ghz() {
+        let peak = cores as f64 * ghz * 1e9 * PEAK_IPC / FIRM_STEP_INSTRUCTIONS;
+        let ipc = achieved * FIRM_STEP_INSTRUCTIONS / (cores as f64 * ghz * 1e9);
+        println!(
+            "compute: a firm-step retires ~{FIRM_STEP_INSTRUCTIONS:.0} instructions (callgrind \
+             count); at {ghz:.2} GHz the passes retire {ipc:.1} per cycle per core, and at \
+             {PEAK_IPC:.0} per cycle they would be bound at {} firm-steps/s; achieved {:.0}%",
+            human(peak),
+            100.0 * achieved / peak
+        );
+        rows.push_str(&format!(
+            "{now},{commit},{},{cores},compute_bound,0,0,{peak:.0},0\n",
+            scn.scale
+        ));
+    } else {
+        println!("compute: the clock rate is unknown here (/proc/cpuinfo), no compute bound");
+    }
     let mut text = std::fs::read_to_string(&args.out).unwrap_or_default();
     if text.is_empty() {
         text.push_str(HEADER);
@@ -140,6 +159,30 @@ pub fn run(args: BenchArgs) -> Result<()> {
 /// (plan: log_scale, want, scale_now 12; operate: region, status, loss 1 each, age 2,
 /// employees, cash, sales_year 4 each = 17).
 const FIRM_STEP_BYTES: f64 = (23 + 38 + 8 + 12 + 17) as f64;
+
+/// Instructions retired per firm-step by `plan` + `operate`: 727 M instructions over 1,845,846
+/// firm-steps (callgrind, `regsim run` of the baseline at scale 0.002, seed 1, one thread, the
+/// AVX2 kernels, November 2026). Re-count after changing the passes (docs/ARCHITECTURE.md).
+const FIRM_STEP_INSTRUCTIONS: f64 = 394.0;
+
+/// Instructions a core can retire per cycle at best: the dispatch width of the cores this was
+/// measured on (AMD Zen 4: 6 macro-ops per cycle, AMD's Software Optimization Guide for
+/// family 19h); an upper bound, not a sustained rate.
+const PEAK_IPC: f64 = 6.0;
+
+/// The first core's clock rate from /proc/cpuinfo (`cpu MHz`), in GHz.
+fn cpu_ghz() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let mhz: f64 = text
+        .lines()
+        .find(|l| l.starts_with("cpu MHz"))?
+        .split(':')
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()?;
+    (mhz > 0.0).then_some(mhz / 1000.0)
+}
 
 /// Sustained memory bandwidth of a parallel copy-add (`a[i] += b[i]` over two 256 MB arrays;
 /// 12 bytes of traffic per element with the write-back), best of 5, in GB/s.
