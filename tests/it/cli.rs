@@ -183,3 +183,50 @@ fn lang_comes_from_flag_then_environment_then_scenario() {
     let o = regsim(&["report", dir_arg, "--lang", "jp"], &[]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `regsim bench` appends one row per phase and thread count, plus the two bounds, to its CSV.
+#[test]
+fn bench_appends_phases_and_both_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bench.csv");
+    let scn = baseline_path();
+    let args = [
+        "bench",
+        scn.to_str().unwrap(),
+        "--scale",
+        "0.001",
+        "--threads",
+        "1",
+        "--out",
+        csv.to_str().unwrap(),
+    ];
+    let o = regsim(&args, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let phases: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap())
+        .collect();
+    for p in ["plan", "operate", "firm_update", "total", "memory_bound"] {
+        assert!(phases.contains(&p), "{p} missing: {phases:?}");
+    }
+    let has_clock = std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.contains("cpu MHz"));
+    if has_clock {
+        assert!(phases.contains(&"compute_bound"), "{phases:?}");
+        assert!(stdout.contains("per cycle per core"), "{stdout}");
+    } else {
+        println!("NOTE: no clock rate in /proc/cpuinfo here; the compute bound is not checked");
+    }
+    // Bounds carry a positive rate.
+    for l in text.lines().filter(|l| l.contains("_bound,")) {
+        let rate: f64 = l.split(',').nth(7).unwrap().parse().unwrap();
+        assert!(rate > 0.0, "{l}");
+    }
+    // A second run appends under the same header.
+    let o = regsim(&args, &[]);
+    assert!(o.status.success());
+    let again = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(again.lines().count(), 2 * text.lines().count() - 1);
+}
