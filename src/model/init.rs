@@ -124,7 +124,9 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
     for i in 0..firms.len() {
         let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
         let cost = regions.wage_krw_month[r] * f64::from(firms.employees[i]) + fixed_cost[r][s];
-        firms.cash_krw[i] = (scn.firms.initial_cash_months * cost) as f32;
+        // Established firms have filled their buffer (7.4 step 5); entrants start with
+        // `initial_cash_months` (7.7). Starting them lower made cash exits a start-up transient.
+        firms.cash_krw[i] = (scn.firms.cash_buffer_months * cost) as f32;
     }
 
     let youth0: [f64; N_REGIONS] = std::array::from_fn(|r| regions.population[r][AGE_15_39]);

@@ -187,3 +187,34 @@ fn the_spin_up_hands_over_a_populated_market_with_its_own_births() {
         "births {births} vs deaths {deaths}"
     );
 }
+
+#[test]
+fn with_every_trend_frozen_deaths_and_the_firm_count_hold_still() {
+    // The spin-up hands over a state the rules sustain (ODD 3.3, 5.2-5.3): with no inflation,
+    // real wage growth or demand trend, deaths in 2030 stay within 5% of 2025's and the firm
+    // count within 1.5%. With one-person incumbents drawn as "survivors" and 3 months of cash,
+    // deaths rose 20% over these years.
+    let frozen = [
+        "scale=0.005",
+        "inflation_per_year=0",
+        "labour.wage_growth_per_year=0",
+        "sectors.traditional_mfg.demand_growth_per_year=0",
+        "sectors.future_industry.demand_growth_per_year=0",
+        "sectors.k_beauty.demand_growth_per_year=0",
+        "sectors.services.demand_growth_per_year=0",
+    ];
+    let scn = scenario("baseline", &frozen);
+    let (mut deaths, mut firms) = ([0.0; 2], [0.0; 2]);
+    for seed in [1, 2] {
+        let r = simulate_plain(&scn, seed);
+        let (first, last) = (r.national.first().unwrap(), r.national.last().unwrap());
+        deaths[0] += first.totals.firm_deaths;
+        deaths[1] += last.totals.firm_deaths;
+        firms[0] += first.totals.firms;
+        firms[1] += last.totals.firms;
+    }
+    let d = deaths[1] / deaths[0] - 1.0;
+    let f = firms[1] / firms[0] - 1.0;
+    assert!(d.abs() < 0.05, "deaths 2025 -> 2030: {d:+.3}");
+    assert!(f.abs() < 0.015, "firms 2025 -> 2030: {f:+.4}");
+}

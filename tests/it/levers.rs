@@ -151,7 +151,9 @@ investor_kind = "vc"
     };
     let (sb, sp) = (share(&b), share(&p));
     eprintln!("capital share of VC 2026-30: baseline {sb:.3}, growth fund {sp:.3}");
-    assert!(sp < sb - 0.03, "baseline {sb}, growth fund {sp}");
+    // The effect over 50 pairs is -2.94 [-3.01, -2.88] pp (issue 12); one seed at this scale
+    // lands within a few tenths of it, so 2.5 pp asserts the size without sitting on the mean.
+    assert!(sp < sb - 0.025, "baseline {sb}, growth fund {sp}");
     // Public money committed equals the schedule (3.5 trn KRW by 2030), all outside the capital.
     let spend: f64 = program_rows(&p, Program::GrowthFund)
         .map(|x| x.spend_krw)
