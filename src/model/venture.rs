@@ -68,6 +68,11 @@ pub struct Venture {
     /// The realised multiple over the window at the first reported January (NaN before):
     /// commitments respond to the ratio of the current multiple to this one (ODD 7.6a).
     pub reference_multiple: f64,
+    /// Active startups (agents) at the first reported January (0 before): commitments respond
+    /// to the ratio of the current count to this one (deal flow, ODD 7.6a).
+    pub reference_startups: f64,
+    /// Whether the references were taken (at the first reported January).
+    pub referenced: bool,
     /// Public money committed to policy parent funds this year (set in January by the levers,
     /// read by the market's January).
     pub public_krw_year: f64,

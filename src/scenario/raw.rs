@@ -75,6 +75,9 @@ pub struct VentureParams {
     pub return_window_years: f64,
     /// Elasticity of private commitments to the realised multiple (relative to the start).
     pub return_elasticity: f64,
+    /// Elasticity of private commitments to the number of active startups (the deal flow on
+    /// offer, relative to the start).
+    pub deal_flow_elasticity: f64,
     /// Private commitments to market funds added (crowded in, > 0) or removed (crowded out,
     /// < 0) per KRW of public money committed to policy parent funds that year.
     pub crowding_per_public_krw: f64,
@@ -90,6 +93,7 @@ impl Default for VentureParams {
             exit_multiple_sd: 1.0,
             return_window_years: 3.0,
             return_elasticity: 0.5,
+            deal_flow_elasticity: 0.5,
             crowding_per_public_krw: 0.0,
         }
     }
@@ -199,6 +203,14 @@ pub struct StartupParams {
     /// 1e9 KRW, the VC seed ticket).
     #[serde(default = "default_reference_round_krw")]
     pub reference_round_krw: f64,
+    /// Log of the factor on `firms.high_growth_share` per sd of a graduate's quality: better
+    /// graduates more often enter the firm population growing fast (ODD 7.5; absent: 0.5).
+    #[serde(default = "default_graduate_high_growth_quality_effect")]
+    pub graduate_high_growth_quality_effect: f64,
+}
+
+fn default_graduate_high_growth_quality_effect() -> f64 {
+    0.5
 }
 
 fn default_round_size_elasticity() -> f64 {

@@ -441,6 +441,12 @@ fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
         3.0,
     );
     c.positive(&k("reference_round_krw"), s.reference_round_krw);
+    c.range(
+        &k("graduate_high_growth_quality_effect"),
+        s.graduate_high_growth_quality_effect,
+        0.0,
+        5.0,
+    );
     c.range(&k("progress_per_year"), s.progress_per_year, 0.0, 10.0);
     c.range(
         &k("progress_quality_effect"),
@@ -500,6 +506,7 @@ fn check_venture(c: &mut Checker, raw: &super::RawScenario) {
     c.range(&k("exit_multiple_sd"), v.exit_multiple_sd, 0.0, 5.0);
     c.whole(&k("return_window_years"), v.return_window_years, 1.0, 20.0);
     c.range(&k("return_elasticity"), v.return_elasticity, 0.0, 5.0);
+    c.range(&k("deal_flow_elasticity"), v.deal_flow_elasticity, 0.0, 5.0);
     c.range(
         &k("crowding_per_public_krw"),
         v.crowding_per_public_krw,

@@ -94,7 +94,7 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
             let log_scale =
                 (team as f64).ln() + p.graduation_scale_quality_effect * f64::from(st.quality[j]);
             let id = crate::model::graduate_id(st.id[j]);
-            let high_growth = crate::model::high_growth_until(ctx.streams, &ctx.scn.firms, id);
+            let high_growth = graduate_high_growth(ctx, id, f64::from(st.quality[j]));
             world.firms.push(
                 id,
                 st.region[j],
@@ -110,4 +110,22 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
         }
     }
     ev
+}
+
+/// The high-growth phase of a graduate's firm (ODD 7.5): as for any entrant (7.7), except that
+/// the share with a phase is `high_growth_share x exp(graduate_high_growth_quality_effect q)`
+/// (at most 1), so the graduate's quality sets how likely it is to grow fast. The same draws
+/// as `high_growth_until` (FirmInit k = 4, 5): at `q = 0` the phase is an entrant's.
+fn graduate_high_growth(ctx: &StepCtx, id: u64, quality: f64) -> u16 {
+    let fp = &ctx.scn.firms;
+    let effect = ctx.scn.startups.graduate_high_growth_quality_effect;
+    let share = (fp.high_growth_share * (effect * quality).exp()).min(1.0);
+    if ctx.streams.uniform(Stream::FirmInit, id, 0, 4) >= share {
+        return 0;
+    }
+    let always = crate::scenario::FirmParams {
+        high_growth_share: 1.0,
+        ..fp.clone()
+    };
+    crate::model::high_growth_until(ctx.streams, &always, id)
 }

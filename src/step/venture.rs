@@ -25,7 +25,6 @@ pub fn begin_month(world: &mut World, scn: &Scenario, reported: bool) {
     if v.month == 0 {
         v.first_year =
             scn.start_year - scn.spinup_years as i32 - scn.startups.settle_years.round() as i32;
-        v.reference_multiple = f64::NAN;
     }
     if v.month.is_multiple_of(12) {
         january(world, scn, reported);
@@ -47,8 +46,8 @@ pub fn realised_multiple(v: &Venture, window: usize) -> f64 {
     }
 }
 
-/// Private commitments relative to the start: `(multiple / reference)^elasticity`, 1 when
-/// either multiple is undefined or not positive (ODD 7.6a).
+/// A factor on private commitments: `(value / reference)^elasticity`, 1 when either is
+/// undefined or the ratio not positive (ODD 7.6a; the realised multiple, the deal flow).
 pub fn commitment_factor(multiple: f64, reference: f64, elasticity: f64) -> f64 {
     let ratio = multiple / reference;
     if ratio.is_finite() && ratio > 0.0 {
@@ -69,14 +68,24 @@ fn january(world: &mut World, scn: &Scenario, reported: bool) {
     }
     sell_old_holdings(world, year, p.fund_life_years.round() as i32);
 
-    // Commitments respond to the realised multiple of the complete years of the window.
+    // Commitments respond to the realised multiple of the complete years of the window and
+    // to the deal flow on offer (active startups), both relative to the first reported year.
+    let startups = world
+        .startups
+        .status
+        .iter()
+        .filter(|&&s| s == startup_status::ACTIVE)
+        .count() as f64;
     let v = &mut world.venture;
     let multiple = realised_multiple(v, p.return_window_years.round() as usize);
-    if reported && v.reference_multiple.is_nan() {
+    if reported && !v.referenced {
         v.reference_multiple = multiple;
+        v.reference_startups = startups;
+        v.referenced = true;
     }
     let factor = if reported {
         commitment_factor(multiple, v.reference_multiple, p.return_elasticity)
+            * commitment_factor(startups, v.reference_startups, p.deal_flow_elasticity)
     } else {
         1.0
     };

@@ -187,3 +187,30 @@ fn public_money_crowds_private_commitments_in_or_out_by_the_elasticity() {
     assert!(neutral - out < 1.4e12, "{}", neutral - out);
     assert!(neutral - out > 0.2e12, "{}", neutral - out);
 }
+
+#[test]
+fn hub_cities_add_national_vc_only_through_the_market_s_response() {
+    // Hub cities bring no money of their own. With commitments that respond to deal flow and
+    // returns they add national VC over 2026-2030 (same seed as the baseline); with both
+    // elasticities at 0 the pool is fixed and they only move it.
+    let national_vc = |scenario: &str, sets: &[&str]| {
+        let path = baseline_path().with_file_name(scenario);
+        let mut all = vec!["scale=0.002"];
+        all.extend_from_slice(sets);
+        let sets: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        let scn = regsim::scenario::Scenario::load(&path, &sets).unwrap();
+        let r = regsim::sim::simulate_plain(&scn, 5);
+        r.national
+            .iter()
+            .map(|n| n.totals.vc_investment_krw)
+            .sum::<f64>()
+    };
+    let fixed = [
+        "venture.return_elasticity=0",
+        "venture.deal_flow_elasticity=0",
+    ];
+    let added = national_vc("hub-cities-2026.toml", &[]) - national_vc("baseline.toml", &[]);
+    let moved = national_vc("hub-cities-2026.toml", &fixed) - national_vc("baseline.toml", &fixed);
+    assert!(added > 0.1e12, "{added}");
+    assert!(moved.abs() < 0.05e12, "{moved}");
+}
