@@ -64,6 +64,8 @@ pub enum Stream {
     /// Whether a graduating startup becomes a firm agent (`scale / startup_scale`, ODD 7.5).
     /// (Numbers 15-19 are left to other purposes; keys are per number, so gaps cost nothing.)
     GraduateSample = 20,
+    /// Noise of a portfolio startup's exit multiple at graduation (ODD 7.6a).
+    FundExit = 21,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.

@@ -44,10 +44,22 @@ pub struct RegionRow {
     pub purchases_from_capital_krw: f64,
     pub purchases_from_other_regions_krw: f64,
     pub purchases_imported_krw: f64,
+    /// Money by source (ODD 7.6a): VC deals' private and public money (policy funds' deals
+    /// split by their fund's public share), angels' and TIPS operators' investment.
+    pub vc_private_krw: f64,
+    pub vc_public_krw: f64,
+    pub angel_krw: f64,
+    pub tips_krw: f64,
+    /// Fund exits: graduates held by funds, the holdings' cost and proceeds; cost written off
+    /// with fund-held startups that died.
+    pub fund_exits: f64,
+    pub fund_exit_cost_krw: f64,
+    pub fund_exit_proceeds_krw: f64,
+    pub fund_written_off_krw: f64,
 }
 
 /// Names of the numeric columns of [`RegionRow`], in order (for summaries and comparisons).
-pub const REGION_METRICS: [&str; 30] = [
+pub const REGION_METRICS: [&str; 38] = [
     "firms",
     "startups",
     "startup_births",
@@ -78,11 +90,19 @@ pub const REGION_METRICS: [&str; 30] = [
     "purchases_from_capital_krw",
     "purchases_from_other_regions_krw",
     "purchases_imported_krw",
+    "vc_private_krw",
+    "vc_public_krw",
+    "angel_krw",
+    "tips_krw",
+    "fund_exits",
+    "fund_exit_cost_krw",
+    "fund_exit_proceeds_krw",
+    "fund_written_off_krw",
 ];
 
 impl RegionRow {
     /// The numeric columns in [`REGION_METRICS`] order.
-    pub fn values(&self) -> [f64; 30] {
+    pub fn values(&self) -> [f64; 38] {
         [
             self.firms,
             self.startups,
@@ -114,6 +134,14 @@ impl RegionRow {
             self.purchases_from_capital_krw,
             self.purchases_from_other_regions_krw,
             self.purchases_imported_krw,
+            self.vc_private_krw,
+            self.vc_public_krw,
+            self.angel_krw,
+            self.tips_krw,
+            self.fund_exits,
+            self.fund_exit_cost_krw,
+            self.fund_exit_proceeds_krw,
+            self.fund_written_off_krw,
         ]
     }
 }
@@ -233,6 +261,14 @@ pub fn region_rows(year: i32, world: &World, weight: f64, startup_weight: f64) -
                 purchases_from_capital_krw: bought[1] * weight,
                 purchases_from_other_regions_krw: bought[2] * weight,
                 purchases_imported_krw: bought[3] * weight,
+                vc_private_krw: f.vc_private_krw[r],
+                vc_public_krw: f.vc_public_krw[r],
+                angel_krw: f.angel_krw[r],
+                tips_krw: f.tips_krw[r],
+                fund_exits: f.fund_exits[r],
+                fund_exit_cost_krw: f.fund_exit_cost_krw[r],
+                fund_exit_proceeds_krw: f.fund_exit_proceeds_krw[r],
+                fund_written_off_krw: f.fund_written_off_krw[r],
             }
         })
         .collect()
@@ -279,6 +315,14 @@ pub fn national_row(rows: &[RegionRow]) -> NationalRow {
         purchases_from_capital_krw: sum(|r| r.purchases_from_capital_krw),
         purchases_from_other_regions_krw: sum(|r| r.purchases_from_other_regions_krw),
         purchases_imported_krw: sum(|r| r.purchases_imported_krw),
+        vc_private_krw: sum(|r| r.vc_private_krw),
+        vc_public_krw: sum(|r| r.vc_public_krw),
+        angel_krw: sum(|r| r.angel_krw),
+        tips_krw: sum(|r| r.tips_krw),
+        fund_exits: sum(|r| r.fund_exits),
+        fund_exit_cost_krw: sum(|r| r.fund_exit_cost_krw),
+        fund_exit_proceeds_krw: sum(|r| r.fund_exit_proceeds_krw),
+        fund_written_off_krw: sum(|r| r.fund_written_off_krw),
     };
     let cap = &rows[CAPITAL];
     // A share of nothing is undefined, not 0 (NaN; written as an empty cell, skipped by every

@@ -237,6 +237,7 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
         policy: crate::policy::PolicyState::neutral(),
         market: super::Market::default(),
         network: Default::default(),
+        venture: Default::default(),
     };
     crate::step::labour::update_employment(&mut world, weight, weight_startups);
 
@@ -479,6 +480,7 @@ pub(crate) fn push_startup(st: &mut Startups, scn: &Scenario, seed: StartupSeed)
     st.progress.push(seed.progress);
     st.cash_krw.push(burn * seed.runway_months);
     st.burn_krw_month.push(burn);
+    st.holding.push(super::venture::NONE);
 }
 
 /// Firm sizes: P(1) = one_person_share; sizes >= 2 follow P(n) ~ n^-(alpha+1), with the

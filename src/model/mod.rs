@@ -7,6 +7,7 @@
 
 pub mod geo;
 mod init;
+pub mod venture;
 
 pub use init::{AGE_TABLE, Derived, finish_spinup, init_world};
 pub(crate) use init::{StartupSeed, cdf, pick, push_startup};
@@ -169,6 +170,8 @@ pub struct Startups {
     pub progress: Vec<f32>,
     pub cash_krw: Vec<f64>,
     pub burn_krw_month: Vec<f64>,
+    /// First of the startup's fund holdings (`venture::NONE`: no fund holds it; ODD 7.6a).
+    pub holding: Vec<u32>,
 }
 
 impl Startups {
@@ -194,6 +197,7 @@ impl Startups {
         self.progress.reserve(n);
         self.cash_krw.reserve(n);
         self.burn_krw_month.reserve(n);
+        self.holding.reserve(n);
     }
 
     pub fn compact(&mut self) {
@@ -214,6 +218,7 @@ impl Startups {
         retain_by(&mut self.progress, &keep);
         retain_by(&mut self.cash_krw, &keep);
         retain_by(&mut self.burn_krw_month, &keep);
+        retain_by(&mut self.holding, &keep);
     }
 }
 
@@ -287,6 +292,16 @@ pub struct YearFlows {
     pub vc_investment_krw: [f64; N_REGIONS],
     pub vc_deals: [f64; N_REGIONS],
     pub other_investment_krw: [f64; N_REGIONS],
+    /// Money by source (ODD 7.6a, docs/OUTPUTS.md).
+    pub vc_private_krw: [f64; N_REGIONS],
+    pub vc_public_krw: [f64; N_REGIONS],
+    pub angel_krw: [f64; N_REGIONS],
+    pub tips_krw: [f64; N_REGIONS],
+    /// Fund exits (graduates held by funds), their cost and proceeds, and write-offs.
+    pub fund_exits: [f64; N_REGIONS],
+    pub fund_exit_cost_krw: [f64; N_REGIONS],
+    pub fund_exit_proceeds_krw: [f64; N_REGIONS],
+    pub fund_written_off_krw: [f64; N_REGIONS],
     pub net_migration: [f64; N_REGIONS],
     pub net_migration_15_39: [f64; N_REGIONS],
 }
@@ -322,6 +337,8 @@ pub struct World {
     pub market: Market,
     /// Who buys from whom (empty without `[network]`; ODD 7.11).
     pub network: crate::step::network::Network,
+    /// Funds, their holdings and returns (ODD 7.6a).
+    pub venture: venture::Venture,
 }
 
 /// Market state of each (region, sector): the firms' summed market potential this month and

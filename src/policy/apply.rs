@@ -153,12 +153,21 @@ fn january(
                     continue;
                 }
                 world.policy.spend(Program::GrowthFund, r, per_region);
+                // The parent fund's public money, matched by private money, is raised as a
+                // new fund (vintage of this year) by each of the region's policy funds.
+                world.venture.public_krw_year += per_region;
+                let public_per_fund = per_region / f64::from(g.funds_per_region);
+                let year = world.venture.year();
                 for k in 0..world.investors.len() {
                     if world.investors.program[k] == flag::GROWTH_FUND
                         && usize::from(world.investors.home[k]) == r
                     {
                         world.investors.capital_krw[k] += per_fund;
                         world.ledger.committed_krw += per_fund;
+                        let home = world.investors.home[k];
+                        world
+                            .venture
+                            .raise(k, home, year, per_fund, public_per_fund);
                     }
                 }
             }

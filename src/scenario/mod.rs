@@ -15,7 +15,7 @@ mod validate;
 pub use error::{Problem, ScenarioError};
 pub use raw::{
     DemographyParams, FirmParams, LabourParams, MigrationParams, RawScenario, SectorParams,
-    StartupParams,
+    StartupParams, VentureParams,
 };
 
 use crate::model::geo::{N_REGIONS, N_SECTORS};
@@ -49,6 +49,8 @@ pub struct Scenario {
     pub policy: crate::policy::Policy,
     /// The production network (`None`: firms buy from no one; ODD 7.11).
     pub network: Option<network::NetworkParams>,
+    /// The venture market (ODD 6.5a).
+    pub venture: VentureParams,
     /// The resolved scenario as written (after `extends` and `--set`), for manifests.
     pub raw: RawScenario,
 }
@@ -68,6 +70,17 @@ pub struct InvestorKind {
     pub max_deals_per_month: u32,
     pub deal_flow_per_month: u32,
     pub counts_as_vc: bool,
+    /// Where its money is reported in `regions.csv` (by source).
+    pub source: MoneySource,
+}
+
+/// Source of an investor kind's money in `regions.csv` (docs/OUTPUTS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoneySource {
+    Vc,
+    Angel,
+    Tips,
+    Other,
 }
 
 /// Initial figures and fixed characteristics of one region.

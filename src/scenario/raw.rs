@@ -52,6 +52,51 @@ pub struct RawScenario {
     /// The production network (absent: none; ODD 7.11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<super::network::RawNetwork>,
+    /// The venture market: funds, exits and commitments (absent: defaults; ODD 6.5a, 7.6a).
+    #[serde(default)]
+    pub venture: VentureParams,
+}
+
+/// `[venture]`: funds' life cycle, exits and how private commitments respond (ODD 6.5a).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VentureParams {
+    /// Years a fund draws and invests its commitments (its investment period).
+    pub fund_investment_years: f64,
+    /// Years after its vintage at which a fund sells its remaining holdings at cost.
+    pub fund_life_years: f64,
+    /// Mean exit proceeds per KRW invested when a portfolio startup of quality 0 graduates.
+    pub exit_multiple: f64,
+    /// Log exit multiple per sd of the startup's quality.
+    pub exit_multiple_quality_effect: f64,
+    /// Sd of the log exit multiple's noise.
+    pub exit_multiple_sd: f64,
+    /// Years of exits and write-offs the realised multiple is taken over.
+    pub return_window_years: f64,
+    /// Elasticity of private commitments to the realised multiple (relative to the start).
+    pub return_elasticity: f64,
+    /// Elasticity of private commitments to the number of active startups (the deal flow on
+    /// offer, relative to the start).
+    pub deal_flow_elasticity: f64,
+    /// Private commitments to market funds added (crowded in, > 0) or removed (crowded out,
+    /// < 0) per KRW of public money committed to policy parent funds that year.
+    pub crowding_per_public_krw: f64,
+}
+
+impl Default for VentureParams {
+    fn default() -> Self {
+        VentureParams {
+            fund_investment_years: 4.0,
+            fund_life_years: 10.0,
+            exit_multiple: 3.0,
+            exit_multiple_quality_effect: 0.5,
+            exit_multiple_sd: 1.0,
+            return_window_years: 3.0,
+            return_elasticity: 0.5,
+            deal_flow_elasticity: 0.5,
+            crowding_per_public_krw: 0.0,
+        }
+    }
 }
 
 /// `[output]`: presentation of charts and the report.
@@ -150,6 +195,30 @@ pub struct StartupParams {
     /// the startup stock starts the reported years settled (absent: 5).
     #[serde(default = "default_startup_settle_years")]
     pub settle_years: f64,
+    /// Elasticity of a funded startup's team growth and progress boost to its round size
+    /// relative to `reference_round_krw` (ODD 7.6; absent: 0.5).
+    #[serde(default = "default_round_size_elasticity")]
+    pub round_size_elasticity: f64,
+    /// Round size at which team growth and progress boost take their base values (absent:
+    /// 1e9 KRW, the VC seed ticket).
+    #[serde(default = "default_reference_round_krw")]
+    pub reference_round_krw: f64,
+    /// Log of the factor on `firms.high_growth_share` per sd of a graduate's quality: better
+    /// graduates more often enter the firm population growing fast (ODD 7.5; absent: 0.5).
+    #[serde(default = "default_graduate_high_growth_quality_effect")]
+    pub graduate_high_growth_quality_effect: f64,
+}
+
+fn default_graduate_high_growth_quality_effect() -> f64 {
+    0.5
+}
+
+fn default_round_size_elasticity() -> f64 {
+    0.5
+}
+
+fn default_reference_round_krw() -> f64 {
+    1e9
 }
 
 fn default_startup_settle_years() -> f64 {
@@ -176,6 +245,10 @@ pub struct RawInvestorKind {
     pub deal_flow_per_month: f64,
     /// Whether this kind's money counts as venture capital in outputs.
     pub counts_as_vc: bool,
+    /// Source of the money in `regions.csv` (`vc`, `angel`, `tips` or `other`; absent: `vc`
+    /// if `counts_as_vc`, else `other`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

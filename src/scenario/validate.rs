@@ -5,7 +5,7 @@
 use super::error::{Problem, ScenarioError};
 use super::load::Loaded;
 use super::raw::{RawInvestorKind, RawRegion};
-use super::{InvestorKind, RegionParams, Scenario};
+use super::{InvestorKind, MoneySource, RegionParams, Scenario};
 use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
 use std::collections::BTreeMap;
 
@@ -203,6 +203,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
     c.range("inflation_per_year", raw.inflation_per_year, -0.2, 0.5);
     check_firms(&mut c, raw);
     check_startups(&mut c, raw);
+    check_venture(&mut c, raw);
     check_labour_demography_migration(&mut c, raw);
     let sectors = check_sectors(&mut c, raw);
     let regions = check_regions(&mut c, &raw.regions);
@@ -260,6 +261,7 @@ pub fn validate(loaded: &Loaded) -> Result<Scenario, ScenarioError> {
         regions: regions.expect("checked"),
         policy,
         network,
+        venture: raw.venture.clone(),
         raw: raw.clone(),
     })
 }
@@ -432,6 +434,19 @@ fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
     c.positive(&k("burn_per_member_krw_month"), s.burn_per_member_krw_month);
     c.range(&k("initial_team"), s.initial_team, 1.0, 1000.0);
     c.range(&k("settle_years"), s.settle_years, 0.0, 50.0);
+    c.range(
+        &k("round_size_elasticity"),
+        s.round_size_elasticity,
+        0.0,
+        3.0,
+    );
+    c.positive(&k("reference_round_krw"), s.reference_round_krw);
+    c.range(
+        &k("graduate_high_growth_quality_effect"),
+        s.graduate_high_growth_quality_effect,
+        0.0,
+        5.0,
+    );
     c.range(&k("progress_per_year"), s.progress_per_year, 0.0, 10.0);
     c.range(
         &k("progress_quality_effect"),
@@ -462,6 +477,40 @@ fn check_startups(c: &mut Checker, raw: &super::RawScenario) {
         &k("graduation_scale_quality_effect"),
         s.graduation_scale_quality_effect,
         0.0,
+        5.0,
+    );
+}
+
+fn check_venture(c: &mut Checker, raw: &super::RawScenario) {
+    let v = &raw.venture;
+    let k = |n: &str| format!("venture.{n}");
+    c.whole(
+        &k("fund_investment_years"),
+        v.fund_investment_years,
+        1.0,
+        20.0,
+    );
+    c.range(
+        &k("fund_life_years"),
+        v.fund_life_years,
+        v.fund_investment_years.max(1.0),
+        50.0,
+    );
+    c.range(&k("exit_multiple"), v.exit_multiple, 0.0, 1000.0);
+    c.range(
+        &k("exit_multiple_quality_effect"),
+        v.exit_multiple_quality_effect,
+        0.0,
+        5.0,
+    );
+    c.range(&k("exit_multiple_sd"), v.exit_multiple_sd, 0.0, 5.0);
+    c.whole(&k("return_window_years"), v.return_window_years, 1.0, 20.0);
+    c.range(&k("return_elasticity"), v.return_elasticity, 0.0, 5.0);
+    c.range(&k("deal_flow_elasticity"), v.deal_flow_elasticity, 0.0, 5.0);
+    c.range(
+        &k("crowding_per_public_krw"),
+        v.crowding_per_public_krw,
+        -5.0,
         5.0,
     );
 }
@@ -737,6 +786,20 @@ fn check_investor(c: &mut Checker, name: &str, k: &RawInvestorKind) -> InvestorK
         1.0,
         60_000.0,
     );
+    let source = match k.source.as_deref() {
+        None if k.counts_as_vc => MoneySource::Vc,
+        None | Some("other") => MoneySource::Other,
+        Some("vc") => MoneySource::Vc,
+        Some("angel") => MoneySource::Angel,
+        Some("tips") => MoneySource::Tips,
+        Some(s) => {
+            c.push(
+                &key("source"),
+                format!("is \"{s}\"; allowed: \"vc\", \"angel\", \"tips\", \"other\""),
+            );
+            MoneySource::Other
+        }
+    };
     InvestorKind {
         name: name.to_string(),
         count_by_region,
@@ -750,5 +813,6 @@ fn check_investor(c: &mut Checker, name: &str, k: &RawInvestorKind) -> InvestorK
         max_deals_per_month: max_deals,
         deal_flow_per_month: deal_flow,
         counts_as_vc: k.counts_as_vc,
+        source,
     }
 }

@@ -16,7 +16,7 @@ use crate::model::geo::{CAPITAL, N_REGIONS};
 use crate::model::{World, startup_status};
 use crate::policy::{Program, flag};
 use crate::rng::Stream;
-use crate::scenario::InvestorKind;
+use crate::scenario::{InvestorKind, MoneySource};
 
 /// Reusable buffers for the investment phase.
 #[derive(Debug, Default)]
@@ -37,6 +37,12 @@ pub struct InvestFlows {
     pub other_krw: [f64; crate::model::geo::N_REGIONS],
     /// Team members hired by funded startups (startup agents' members).
     pub hires: [f64; crate::model::geo::N_REGIONS],
+    /// Money by source (agent units, like `vc_krw`): private and public VC (policy funds'
+    /// deals split by their fund's public share), angels, TIPS operators (docs/OUTPUTS.md).
+    pub vc_private_krw: [f64; crate::model::geo::N_REGIONS],
+    pub vc_public_krw: [f64; crate::model::geo::N_REGIONS],
+    pub angel_krw: [f64; crate::model::geo::N_REGIONS],
+    pub tips_krw: [f64; crate::model::geo::N_REGIONS],
 }
 
 pub fn invest(
@@ -78,7 +84,8 @@ pub fn invest(
         }
     }
     // `free_agents` counts firm agents; a startup worker takes `sw / w` of one.
-    let per_worker = ctx.derived.startup_weight / ctx.derived.weight;
+    let sw = ctx.derived.startup_weight;
+    let per_worker = sw / ctx.derived.weight;
     let ps = &mut world.policy;
     let tips_kind = ctx.scn.policy.tips.as_ref().map(|t| t.operator_kind);
 
@@ -177,15 +184,25 @@ pub fn invest(
                 .uniform(Stream::DealFlow, inv_id, ctx.step, (deal << 16) | 0xFFFF);
             if u >= ctx.scn.startup_scale {
                 world.ledger.outside_sample_krw += ticket;
+                super::venture::book_deal(&mut world.venture, k, ticket, None, sw);
                 continue;
             }
+            let public_share = super::venture::book_deal(
+                &mut world.venture,
+                k,
+                ticket,
+                Some(&mut st.holding[j]),
+                sw,
+            );
             scratch.funded[pos] = true;
             world.ledger.received_by_startups_krw += ticket;
             st.cash_krw[j] += ticket + grant;
             st.flags[j] |= inv.program[k] | if selecting { flag::TIPS } else { 0 };
             st.stage[j] = st.stage[j].saturating_add(1);
-            st.progress[j] += sp.funding_progress_boost as f32;
-            let grow = (f64::from(st.team[j]) * sp.team_growth_per_round).round();
+            // Team growth and the progress boost scale with the round's size (ODD 7.6).
+            let size_factor = (ticket / sp.reference_round_krw).powf(sp.round_size_elasticity);
+            st.progress[j] += (sp.funding_progress_boost * size_factor) as f32;
+            let grow = (f64::from(st.team[j]) * sp.team_growth_per_round * size_factor).round();
             let hire = grow.min((free_agents[r].max(0.0) / per_worker).floor());
             free_agents[r] -= hire * per_worker;
             flows.hires[r] += hire;
@@ -196,6 +213,15 @@ pub fn invest(
                 flows.vc_deals[r] += 1.0;
             } else {
                 flows.other_krw[r] += ticket;
+            }
+            match kind.source {
+                MoneySource::Vc => {
+                    flows.vc_public_krw[r] += ticket * public_share;
+                    flows.vc_private_krw[r] += ticket * (1.0 - public_share);
+                }
+                MoneySource::Angel => flows.angel_krw[r] += ticket,
+                MoneySource::Tips => flows.tips_krw[r] += ticket,
+                MoneySource::Other => {}
             }
         }
     }

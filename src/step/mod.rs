@@ -28,6 +28,7 @@ pub mod market;
 pub mod network;
 pub mod produce;
 pub mod startups;
+pub mod venture;
 
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{Derived, World, startup_status, status};
@@ -259,6 +260,7 @@ fn month(
     if levers {
         crate::policy::apply::begin_month(world, scn, derived, streams);
     }
+    venture::begin_month(world, scn, !spinup);
     update_demand(world, scn, derived);
     let mut ctx = ctx_for(world, scn, derived, streams, mode);
     network::month(world, &ctx);
@@ -337,6 +339,14 @@ fn month(
         f.vc_investment_krw[r] += inv.vc_krw[r] * sw;
         f.vc_deals[r] += inv.vc_deals[r] * sw;
         f.other_investment_krw[r] += inv.other_krw[r] * sw;
+        f.vc_private_krw[r] += inv.vc_private_krw[r] * sw;
+        f.vc_public_krw[r] += inv.vc_public_krw[r] * sw;
+        f.angel_krw[r] += inv.angel_krw[r] * sw;
+        f.tips_krw[r] += inv.tips_krw[r] * sw;
+        f.fund_exits[r] += ev.fund_exits[r] * sw;
+        f.fund_exit_cost_krw[r] += ev.fund_exit_cost_krw[r];
+        f.fund_exit_proceeds_krw[r] += ev.fund_exit_proceeds_krw[r];
+        f.fund_written_off_krw[r] += ev.fund_written_off_krw[r];
     }
     lap(pipe, 5);
 
@@ -381,6 +391,7 @@ pub fn settle_startups(
     for k in 0..months {
         let mut ctx = ctx_for(world, scn, derived, streams, Mode::SpinUp(k));
         ctx.id_base |= SETTLE_ID_BIT;
+        venture::begin_month(world, scn, false);
         startups::progress(world, &ctx, false);
         invest::invest(world, &ctx, &mut pipe.invest, &mut free);
         for r in 0..N_REGIONS {

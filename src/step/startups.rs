@@ -8,6 +8,8 @@
 //! `scale / startup_scale` (a draw keyed on its id), so firm-population totals stay unbiased.
 
 use super::StepCtx;
+use super::venture;
+use crate::model::venture::NONE;
 use crate::model::{World, startup_status};
 use crate::rng::Stream;
 
@@ -19,6 +21,12 @@ pub struct StartupEvents {
     pub graduations: [f64; crate::model::geo::N_REGIONS],
     /// Graduates appended to the firm agents (each stands for `weight` real firms).
     pub graduate_firms: [f64; crate::model::geo::N_REGIONS],
+    /// Graduates held by funds (fund exits), their cost and proceeds, and the cost written
+    /// off with fund-held startups that died (real KRW; ODD 7.6a).
+    pub fund_exits: [f64; crate::model::geo::N_REGIONS],
+    pub fund_exit_cost_krw: [f64; crate::model::geo::N_REGIONS],
+    pub fund_exit_proceeds_krw: [f64; crate::model::geo::N_REGIONS],
+    pub fund_written_off_krw: [f64; crate::model::geo::N_REGIONS],
 }
 
 /// One month of every active startup. `make_firms`: whether graduates become firm agents
@@ -53,9 +61,28 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
         if st.cash_krw[j] < 0.0 {
             st.status[j] = startup_status::DEAD;
             ev.deaths[r] += 1.0;
+            if st.holding[j] != NONE {
+                let lost = venture::resolve(&mut world.venture, st.holding[j], None);
+                ev.fund_written_off_krw[r] += lost.cost;
+            }
         } else if st.progress[j] >= 1.0 {
             st.status[j] = startup_status::GRADUATED;
             ev.graduations[r] += 1.0;
+            if st.holding[j] != NONE {
+                // An exit (IPO or M&A) at a multiple of cost tied to the startup's quality.
+                let m = venture::exit_multiple(
+                    ctx.streams,
+                    ctx.scn,
+                    st.id[j],
+                    f64::from(st.quality[j]),
+                );
+                let exit = venture::resolve(&mut world.venture, st.holding[j], Some(m));
+                if exit.cost > 0.0 {
+                    ev.fund_exits[r] += 1.0;
+                    ev.fund_exit_cost_krw[r] += exit.cost;
+                    ev.fund_exit_proceeds_krw[r] += exit.proceeds;
+                }
+            }
             if !make_firms {
                 continue;
             }
@@ -67,7 +94,7 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
             let log_scale =
                 (team as f64).ln() + p.graduation_scale_quality_effect * f64::from(st.quality[j]);
             let id = crate::model::graduate_id(st.id[j]);
-            let high_growth = crate::model::high_growth_until(ctx.streams, &ctx.scn.firms, id);
+            let high_growth = graduate_high_growth(ctx, id, f64::from(st.quality[j]));
             world.firms.push(
                 id,
                 st.region[j],
@@ -83,4 +110,22 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
         }
     }
     ev
+}
+
+/// The high-growth phase of a graduate's firm (ODD 7.5): as for any entrant (7.7), except that
+/// the share with a phase is `high_growth_share x exp(graduate_high_growth_quality_effect q)`
+/// (at most 1), so the graduate's quality sets how likely it is to grow fast. The same draws
+/// as `high_growth_until` (FirmInit k = 4, 5): at `q = 0` the phase is an entrant's.
+fn graduate_high_growth(ctx: &StepCtx, id: u64, quality: f64) -> u16 {
+    let fp = &ctx.scn.firms;
+    let effect = ctx.scn.startups.graduate_high_growth_quality_effect;
+    let share = (fp.high_growth_share * (effect * quality).exp()).min(1.0);
+    if ctx.streams.uniform(Stream::FirmInit, id, 0, 4) >= share {
+        return 0;
+    }
+    let always = crate::scenario::FirmParams {
+        high_growth_share: 1.0,
+        ..fp.clone()
+    };
+    crate::model::high_growth_until(ctx.streams, &always, id)
 }

@@ -52,6 +52,20 @@ fn policy_outputs_are_byte_identical_across_thread_counts() {
         assert!(one[i].len() > 1000, "{name} is suspiciously small");
         assert!(one[i] == two[i], "{name} differs between 1 and 2 threads");
     }
+    // The venture market's columns (money by source, fund exits) are among those compared,
+    // and the growth fund's public money is in them.
+    let regions = String::from_utf8_lossy(&one[1]);
+    let header: Vec<&str> = regions.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|c| *c == name).expect(name);
+    let (public, exits) = (col("vc_public_krw"), col("fund_exits"));
+    let sum = |c: usize| -> f64 {
+        regions
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(c).unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    assert!(sum(public) > 0.0 && sum(exits) > 0.0);
     // Flags reach the firm snapshots.
     let firms = String::from_utf8_lossy(&one[3]);
     assert!(

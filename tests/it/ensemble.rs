@@ -256,8 +256,8 @@ fn self_comparison_gives_exactly_zero_differences() {
         assert_eq!(&f[6..], ["0", "0", "0"], "{line}");
         rows += 1;
     }
-    // 30 metrics x (national + 15 regions) + 7 national-only metrics, 6 years each.
-    assert_eq!(rows, (30 * 16 + 7) * 6);
+    // 38 metrics x (national + 15 regions) + 7 national-only metrics, 6 years each.
+    assert_eq!(rows, (38 * 16 + 7) * 6);
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
     assert_eq!(

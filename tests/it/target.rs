@@ -30,7 +30,7 @@ fn a_lever_scales_its_budgets_and_counts_not_its_unit_costs() {
     );
     let sets = fund.sets(2.0);
     assert!(
-        sets.contains(&"policy.growth_fund.budget_krw_by_year.2026=1000000000000.0".to_string()),
+        sets.contains(&"policy.growth_fund.budget_krw_by_year.2026=400000000000.0".to_string()),
         "{sets:?}"
     );
     // `all`: counts are rounded, unit costs untouched, hub cities have nothing to scale.

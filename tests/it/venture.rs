@@ -106,3 +106,111 @@ fn run_and_report_warn_when_a_regional_figure_rests_on_few_simulated_deals() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(html.matches("class=\"warning\"").count(), 2);
 }
+
+/// The growth-fund scenario with overrides.
+fn growth_fund(sets: &[&str]) -> regsim::scenario::Scenario {
+    let path = baseline_path().with_file_name("growth-fund-2026.toml");
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    regsim::scenario::Scenario::load(&path, &sets).expect("growth fund loads")
+}
+
+/// The whole venture market of a run at its last year end (growth funds included).
+fn market_at_end(scn: &regsim::scenario::Scenario, seed: u64) -> regsim::model::World {
+    let mut last = None;
+    regsim::sim::simulate::<std::convert::Infallible>(scn, seed, |_, w| {
+        last = Some(w.clone());
+        Ok(())
+    })
+    .unwrap();
+    last.unwrap()
+}
+
+#[test]
+fn every_vc_deal_is_booked_to_a_fund_and_every_holding_is_resolved_once() {
+    let scn = growth_fund(&["scale=0.002"]);
+    let w = market_at_end(&scn, 2);
+    let v = &w.venture;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    // Every KRW a VC investor (market or policy fund) paid went through a fund.
+    let vc_invested: f64 = (0..w.investors.len())
+        .filter(|&k| scn.investors[usize::from(w.investors.kind[k])].counts_as_vc)
+        .map(|k| w.investors.invested_krw[k])
+        .sum();
+    let fund_invested: f64 = v.funds.invested_krw.iter().sum();
+    assert!(vc_invested > 0.0);
+    assert!(
+        close(fund_invested, vc_invested),
+        "{fund_invested} vs {vc_invested}"
+    );
+    // At startup_scale 1 every deal is a holding; each is open or resolved, never both.
+    let held: f64 = v.holdings.cost_krw.iter().sum();
+    assert!(close(held, fund_invested), "{held} vs {fund_invested}");
+    let open: f64 = (0..v.holdings.fund.len())
+        .filter(|&h| v.holdings.fund[h] != regsim::model::venture::NONE)
+        .map(|h| v.holdings.cost_krw[h])
+        .sum();
+    let resolved: f64 = v.resolved_cost_by_year.iter().sum();
+    assert!(
+        close(open + resolved, held),
+        "{open} + {resolved} vs {held}"
+    );
+    // Write-offs are part of what was resolved; proceeds are booked to funds.
+    let written_off: f64 = v.funds.written_off_krw.iter().sum();
+    let distributed: f64 = v.funds.distributed_krw.iter().sum();
+    assert!(written_off > 0.0 && written_off < resolved);
+    assert!(close(distributed, v.proceeds_by_year.iter().sum()));
+    // One history entry per year of the settling, the spin-up and the run.
+    let years = scn.startups.settle_years as usize + scn.spinup_years as usize + 6;
+    assert_eq!(v.proceeds_by_year.len(), years);
+    // The policy funds' public money is the programme's spending: 1.4 trn KRW over 2026-2030.
+    let public: f64 = v.funds.public_krw.iter().sum();
+    assert!((public - 1.4e12).abs() < 1e3, "{public}");
+    assert!(v.funds.vintage.iter().any(|&y| y < scn.start_year - 5));
+}
+
+#[test]
+fn public_money_crowds_private_commitments_in_or_out_by_the_elasticity() {
+    // Same seed, growth fund alone: private VC money over 2026-2030 rises with the crowding
+    // elasticity (out at -1, neutral at 0, in at 0.5), by less than the public money itself
+    // (commitments are drawn over the 4-year investment period).
+    let private = |theta: &str| {
+        let set = format!("venture.crowding_per_public_krw={theta}");
+        let scn = growth_fund(&["scale=0.002", &set]);
+        let r = regsim::sim::simulate_plain(&scn, 3);
+        r.national
+            .iter()
+            .map(|n| n.totals.vc_private_krw)
+            .sum::<f64>()
+    };
+    let (out, neutral, into) = (private("-1"), private("0"), private("0.5"));
+    assert!(out < neutral && neutral < into, "{out} {neutral} {into}");
+    assert!(neutral - out < 1.4e12, "{}", neutral - out);
+    assert!(neutral - out > 0.2e12, "{}", neutral - out);
+}
+
+#[test]
+fn hub_cities_add_national_vc_only_through_the_market_s_response() {
+    // Hub cities bring no money of their own. With commitments that respond to deal flow and
+    // returns they add national VC over 2026-2030 (same seed as the baseline); with both
+    // elasticities at 0 the pool is fixed and they only move it.
+    let national_vc = |scenario: &str, sets: &[&str]| {
+        let path = baseline_path().with_file_name(scenario);
+        let mut all = vec!["scale=0.002"];
+        all.extend_from_slice(sets);
+        let sets: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        let scn = regsim::scenario::Scenario::load(&path, &sets).unwrap();
+        let r = regsim::sim::simulate_plain(&scn, 5);
+        r.national
+            .iter()
+            .map(|n| n.totals.vc_investment_krw)
+            .sum::<f64>()
+    };
+    let fixed = [
+        "venture.return_elasticity=0",
+        "venture.deal_flow_elasticity=0",
+    ];
+    let added = national_vc("hub-cities-2026.toml", &[]) - national_vc("baseline.toml", &[]);
+    let moved = national_vc("hub-cities-2026.toml", &fixed) - national_vc("baseline.toml", &fixed);
+    assert!(added > 0.1e12, "{added}");
+    assert!(moved.abs() < 0.05e12, "{moved}");
+}
