@@ -156,11 +156,13 @@ impl FirmObs {
                     }
                 }
             }
-            if f.status[i] == status::SME && f.sector[i] < 2 && f.employees[i] >= 10 {
-                if year == first_year {
-                    self.mfg10_first.0 += 1;
-                    self.mfg10_first.1 += u64::from(f.employees[i]);
-                }
+            if year == first_year
+                && f.status[i] == status::SME
+                && f.sector[i] < 2
+                && f.employees[i] >= 10
+            {
+                self.mfg10_first.0 += 1;
+                self.mfg10_first.1 += u64::from(f.employees[i]);
             }
             if year == first_year && f.status[i] == status::SME {
                 self.sizes.push(f64::from(f.employees[i]));
