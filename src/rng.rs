@@ -64,6 +64,9 @@ pub enum Stream {
     /// Whether a graduating startup becomes a firm agent (`scale / startup_scale`, ODD 7.5).
     /// (Numbers 15-19 are left to other purposes; keys are per number, so gaps cost nothing.)
     GraduateSample = 20,
+    /// Link levers of selection programmes on the production network: which of a treated
+    /// buyer's links move to a supplier in its region, and the new supplier (ODD 7.10.12).
+    NetworkLever = 25,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.
