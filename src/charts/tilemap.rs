@@ -440,6 +440,51 @@ where
     Ok(())
 }
 
+/// How far a policy or shock spread through the production network (issue 13): each region's
+/// sales change (`sales_krw`, policy - baseline) as a share of its baseline sales, in the
+/// year with the largest national change in absolute value (a shock's peak), `*` where the
+/// 95% CI of the change excludes zero. `None` without `sales_krw` rows.
+pub fn shock_spread_chart(rows: &[CompareRow], source: &str, lang: Lang) -> Option<Chart> {
+    let sales: Vec<&CompareRow> = rows.iter().filter(|r| r.metric == "sales_krw").collect();
+    let peak = sales
+        .iter()
+        .filter(|r| r.region == "national")
+        .max_by(|a, b| {
+            a.diff_mean
+                .abs()
+                .total_cmp(&b.diff_mean.abs())
+                .then(b.year.cmp(&a.year))
+        })?
+        .year;
+    let tiles: Vec<Tile> = sales
+        .iter()
+        .filter(|r| r.year == peak && LAYOUT.iter().any(|l| l.0 == r.region))
+        .map(|r| Tile {
+            region: r.region.clone(),
+            value: if r.baseline_mean != 0.0 {
+                100.0 * r.diff_mean / r.baseline_mean
+            } else {
+                f64::NAN
+            },
+            marked: r.diff_ci95_low > 0.0 || r.diff_ci95_high < 0.0,
+        })
+        .collect();
+    let any_marked = tiles.iter().any(|t| t.marked);
+    Some(tile_chart(
+        "tilemap_sales_change_share",
+        labelf(lang, "t.sales_change_region", &[&peak]),
+        source,
+        lang,
+        TileMap {
+            tiles,
+            unit: Unit::Percent,
+            scale_title: labelf(lang, "scale.sales_change_pct", &[&peak]),
+            signed: true,
+            mark_note: any_marked.then(|| label(lang, "ci_excludes_zero").to_string()),
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

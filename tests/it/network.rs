@@ -392,6 +392,36 @@ fn compare_network_figures_are_deterministic_and_only_with_a_network() {
     assert!(json["network"].is_null());
     assert!(!plain.join("compare_network.csv").exists());
 
+    // Charts: the shock-spread tile map only for a network comparison; the flow matrix for a
+    // run with flows.csv, in both languages.
+    for (folder, spread) in [(&one, true), (&plain, false)] {
+        let o = regsim(&["chart", folder.to_str().unwrap()], &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let svg = folder.join("charts/tilemap_sales_change_share.svg");
+        assert_eq!(svg.exists(), spread, "{}", svg.display());
+    }
+    let np = path("network");
+    for lang in ["en", "ko"] {
+        let run_dir = dir.path().join(format!("run-{lang}"));
+        let o = regsim(
+            &[
+                "run",
+                &np,
+                "--scale",
+                "0.004",
+                "--lang",
+                lang,
+                "--out",
+                run_dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let svg = std::fs::read_to_string(run_dir.join("charts/flow_matrix.svg")).unwrap();
+        let name = if lang == "en" { "Ulsan" } else { "울산" };
+        assert!(svg.contains(name), "{lang}: no {name} in the flow matrix");
+    }
+
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
