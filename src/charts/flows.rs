@@ -6,6 +6,7 @@
 
 use super::data::Table;
 use super::style;
+use super::tilemap::{SEQUENTIAL, luminance, ramp};
 use super::{Body, Chart, ChartError, DrawResult, SINGLE};
 use crate::labels::{Lang, label, labelf, region_name};
 use crate::model::geo::REGION_IDS;
@@ -99,26 +100,12 @@ pub fn run_chart(dir: &Path, source: &str, lang: Lang) -> Result<Option<Chart>, 
     }))
 }
 
-/// Blues from white (0%) to dark blue (`top`% and above).
+/// The tile maps' Blues from white (0%) to dark blue (`top`% and above).
 fn color(v: f64, top: f64) -> RGBColor {
     if !v.is_finite() {
         return RGBColor(200, 200, 200);
     }
-    let t = (v / top).clamp(0.0, 1.0);
-    let stops = [
-        (247.0, 251.0, 255.0),
-        (107.0, 174.0, 214.0),
-        (8.0, 48.0, 107.0),
-    ];
-    let x = t * 2.0;
-    let i = (x.floor() as usize).min(1);
-    let f = x - i as f64;
-    let c = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
-    RGBColor(
-        c(stops[i].0, stops[i + 1].0),
-        c(stops[i].1, stops[i + 1].1),
-        c(stops[i].2, stops[i + 1].2),
-    )
+    ramp(&SEQUENTIAL, v / top)
 }
 
 /// Draws the matrix: origins as rows (imports last), destinations as columns, a cell's share
@@ -196,10 +183,11 @@ where
                 RGBColor(220, 220, 220).stroke_width(1),
             ))?;
             if v.is_finite() && *v >= 0.05 {
-                let lum = 0.2126 * f64::from(fill.0)
-                    + 0.7152 * f64::from(fill.1)
-                    + 0.0722 * f64::from(fill.2);
-                let ink = if lum < 120.0 { WHITE } else { BLACK };
+                let ink = if luminance(fill) < 120.0 {
+                    WHITE
+                } else {
+                    BLACK
+                };
                 let text = if *v >= 10.0 {
                     format!("{v:.0}")
                 } else {

@@ -60,7 +60,7 @@ fn mix(a: (f64, f64, f64), b: (f64, f64, f64), t: f64) -> RGBColor {
     RGBColor(f(a.0, b.0), f(a.1, b.1), f(a.2, b.2))
 }
 
-fn ramp(stops: &[(f64, f64, f64)], t: f64) -> RGBColor {
+pub(super) fn ramp(stops: &[(f64, f64, f64)], t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
     let i = (t.floor() as usize).min(stops.len() - 2);
     mix(stops[i], stops[i + 1], t - i as f64)
@@ -75,7 +75,7 @@ const DIVERGING: [(f64, f64, f64); 5] = [
     (5.0, 113.0, 176.0),
 ];
 /// ColorBrewer Blues.
-const SEQUENTIAL: [(f64, f64, f64); 3] = [
+pub(super) const SEQUENTIAL: [(f64, f64, f64); 3] = [
     (239.0, 243.0, 255.0),
     (107.0, 174.0, 214.0),
     (8.0, 81.0, 156.0),
@@ -308,7 +308,7 @@ pub fn compare_charts(
     charts
 }
 
-fn luminance(c: RGBColor) -> f64 {
+pub(super) fn luminance(c: RGBColor) -> f64 {
     0.2126 * f64::from(c.0) + 0.7152 * f64::from(c.1) + 0.0722 * f64::from(c.2)
 }
 
