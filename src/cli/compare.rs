@@ -558,6 +558,14 @@ fn network_table(n: &Value) -> String {
         "  network: output multiplier (sales change / direct change {} bn KRW):",
         ci_obj(&n["direct_change_krw"], 1, 1e-9)
     ));
+    s.push_str(&format!(
+        " national in the years with a direct change {};",
+        ci_obj(
+            &n["output_multiplier_direct_years"][regsim::model::geo::N_REGIONS],
+            2,
+            1.0
+        )
+    ));
     for m in n["output_multiplier"].as_array().into_iter().flatten() {
         let clear = f(m, "ci95_low") > 0.0 || f(m, "ci95_high") < 0.0;
         if m["region"] == "national" || clear {

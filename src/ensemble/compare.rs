@@ -235,7 +235,7 @@ fn run_pair(plan: &ComparePlan, j: u64) -> (RunResult, RunResult, Extra) {
     })
     .unwrap_or_else(|e| match e {});
     let effect = treated_effect(&treated, &seen);
-    let groups = network::group_sums(&follow_p, &follow_b, 1.0 / policy_scn.scale);
+    let groups = network::group_sums(&follow_p, &follow_b, 1.0 / policy_scn.scale, years);
     let a = &plan.attribution;
     let (levers, t) = (&a.levers, plan.target_index());
     let full = a.full();
@@ -326,7 +326,7 @@ fn valid_pair(body: &str, years: usize, coalitions: usize, programmes: usize) ->
             "BG" | "PG" => continue,
             "T" => (4, 5),
             "A" => (5, 1 + attribution::OUTCOMES.len() + programmes),
-            "K" => (6, network::K_FIELDS),
+            "K" => (6, network::k_fields(years)),
             _ => return false,
         };
         if fields != want {
@@ -428,7 +428,7 @@ fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleErr
         programs: [Vec::new(), Vec::new()],
         treated: (0.0, 0.0, [f64::NAN; 3]),
         coalitions: BTreeMap::new(),
-        groups: [[0.0; 4]; 3],
+        groups: std::array::from_fn(|_| vec![0.0; 4 + plan.years()]),
     };
     for line in body.lines() {
         let mut fields = line.split(',');
@@ -1204,7 +1204,11 @@ mod tests {
             let text = pair_text(
                 &baseline,
                 &policy,
-                &((3, 1, [100.0, 1.0, 0.5]), Vec::new(), [[0.0; 4]; 3]),
+                &(
+                    (3, 1, [100.0, 1.0, 0.5]),
+                    Vec::new(),
+                    std::array::from_fn(|_| vec![0.0; 4 + plan.years()]),
+                ),
             );
             write_staged(&pair_file(dir.path(), i), i, plan.config_hash(), &text).unwrap();
         }

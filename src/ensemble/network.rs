@@ -3,8 +3,9 @@
 //!
 //! Each pair follows, in the policy run, the *treated* firms (a firm programme's flag, as in
 //! `compare.rs`) and their *network*: the firms linked to a treated firm (its suppliers and
-//! its customers) at some year end, not themselves treated, from the first year end they are
-//! linked; the paired baseline run records the same ids. Per group and pair the sums over
+//! its customers) at the year end before its treatment, not themselves treated, from its
+//! treatment year on (links from before the programme acted on them, so a link lever's moves
+//! do not select who is followed); the paired baseline run records the same ids. Per group and pair the sums over
 //! matched firms (ids present in the baseline run) of the policy minus baseline sales (every
 //! year from the firm's entry into the group) and employees (last year end) are staged, with
 //! the anchors' purchases per year, weighted up to real units. [`NetAcc`] turns the pairs into
@@ -24,8 +25,9 @@ use std::fmt::Write as _;
 pub const GROUPS: [&str; 3] = ["treated", "network", "anchors"];
 
 /// One group's staged sums: matched and unmatched firms (agents), the sales change summed over
-/// years (real KRW, weighted) and the employees' change at the last year end (real people).
-pub type GroupSums = [f64; 4];
+/// years (real KRW, weighted), the employees' change at the last year end (real people), then
+/// the sales change of each year (`4 + year index`).
+pub type GroupSums = Vec<f64>;
 
 /// What one run of a pair records at its year ends.
 #[derive(Debug, Default)]
@@ -36,6 +38,8 @@ pub struct Follow {
     outcomes: BTreeMap<u64, Vec<Option<(f64, f64)>>>,
     /// Anchors' purchases per year index (real KRW, weighted).
     anchors_krw: Vec<f64>,
+    /// Live firm links (supplier id, buyer id) at the last year end (policy run).
+    prev_links: Vec<(u64, u64)>,
 }
 
 impl Follow {
@@ -49,24 +53,34 @@ impl Follow {
         treated_bits: u16,
     ) {
         let f = &w.firms;
+        let mut new = std::collections::BTreeSet::new();
         for i in 0..f.len() {
             if f.flags[i] & treated_bits != 0 {
-                let e = self.members.entry(f.id[i]).or_insert((0, y));
-                e.0 = 0;
+                let e = self.members.entry(f.id[i]).or_insert((1, y));
+                if e.0 != 0 {
+                    *e = (0, y);
+                    new.insert(f.id[i]);
+                }
             }
         }
-        for (s, b) in w.network.firm_links() {
-            let (s, b) = (s as usize, b as usize);
-            let (ts, tb) = (
-                f.flags[s] & treated_bits != 0,
-                f.flags[b] & treated_bits != 0,
-            );
-            if tb && !ts {
-                self.members.entry(f.id[s]).or_insert((1, y));
-            } else if ts && !tb {
-                self.members.entry(f.id[b]).or_insert((1, y));
+        // The network: the newly treated firms' suppliers and customers at the last year end,
+        // before the programme acted on their links (a supplier a link lever moved to after
+        // the treatment is not followed, nor is one it moved away from left out).
+        let treated =
+            |m: &BTreeMap<u64, (u8, usize)>, id: u64| m.get(&id).is_some_and(|e| e.0 == 0);
+        for &(s, b) in &self.prev_links {
+            if new.contains(&b) && !treated(&self.members, s) {
+                self.members.entry(s).or_insert((1, y));
+            } else if new.contains(&s) && !treated(&self.members, b) {
+                self.members.entry(b).or_insert((1, y));
             }
         }
+        self.prev_links = w
+            .network
+            .firm_links()
+            .into_iter()
+            .map(|(s, b)| (f.id[s as usize], f.id[b as usize]))
+            .collect();
         self.record(w, y, years, weight);
     }
 
@@ -109,8 +123,8 @@ impl Follow {
 
 /// The staged sums of a pair: policy minus baseline per group (see the module comment).
 /// `weight`: real firms per agent.
-pub fn group_sums(policy: &Follow, baseline: &Follow, weight: f64) -> [GroupSums; 3] {
-    let mut out = [[0.0; 4]; 3];
+pub fn group_sums(policy: &Follow, baseline: &Follow, weight: f64, years: usize) -> [GroupSums; 3] {
+    let mut out: [GroupSums; 3] = std::array::from_fn(|_| vec![0.0; 4 + years]);
     let none = Vec::new();
     for (id, &(g, entry)) in &policy.members {
         let Some(b) = baseline.outcomes.get(id) else {
@@ -119,13 +133,13 @@ pub fn group_sums(policy: &Follow, baseline: &Follow, weight: f64) -> [GroupSums
         };
         let p = policy.outcomes.get(id).unwrap_or(&none);
         let at = |v: &Vec<Option<(f64, f64)>>, y: usize| v.get(y).copied().flatten();
-        let years = b.len().max(p.len());
         let o = &mut out[g as usize];
         o[0] += 1.0;
         for y in entry..years {
             // A firm gone from the rows (dead and compacted) counts 0.
             let (ps, bs) = (at(p, y).map_or(0.0, |v| v.0), at(b, y).map_or(0.0, |v| v.0));
             o[2] += (ps - bs) * weight;
+            o[4 + y] += (ps - bs) * weight;
         }
         if years > 0 {
             let last = years - 1;
@@ -136,31 +150,36 @@ pub fn group_sums(policy: &Follow, baseline: &Follow, weight: f64) -> [GroupSums
             o[3] += (pe - be) * weight;
         }
     }
-    out[2][2] = policy.anchors_krw.iter().sum::<f64>() - baseline.anchors_krw.iter().sum::<f64>();
+    for y in 0..years {
+        let at = |v: &Vec<f64>| v.get(y).copied().unwrap_or(0.0);
+        let d = at(&policy.anchors_krw) - at(&baseline.anchors_krw);
+        out[2][2] += d;
+        out[2][4 + y] = d;
+    }
     out
 }
 
 /// The staged `K` lines of a pair.
 pub fn pair_lines(out: &mut String, sums: &[GroupSums; 3], num: impl Fn(f64) -> String) {
     for (g, s) in GROUPS.iter().zip(sums) {
-        let _ = writeln!(
-            out,
-            "K,{g},{},{},{},{}",
-            num(s[0]),
-            num(s[1]),
-            num(s[2]),
-            num(s[3])
-        );
+        let _ = write!(out, "K,{g}");
+        for v in s {
+            out.push(',');
+            out.push_str(&num(*v));
+        }
+        out.push('\n');
     }
 }
 
-/// Fields after the tag of a `K` line.
-pub const K_FIELDS: usize = 5;
+/// Fields after the tag of a `K` line in a run of `years` years.
+pub fn k_fields(years: usize) -> usize {
+    5 + years
+}
 
 /// Parses a `K` line's fields after the tag into its group index and sums.
 pub fn parse_line(fields: &[f64], group: &str) -> Option<(usize, GroupSums)> {
     let g = GROUPS.iter().position(|x| *x == group)?;
-    (fields.len() == 4).then(|| (g, [fields[0], fields[1], fields[2], fields[3]]))
+    (fields.len() >= 4).then(|| (g, fields.to_vec()))
 }
 
 /// The network figures over pairs.
@@ -174,6 +193,8 @@ pub struct NetAcc {
     direct_krw: Welford,
     /// Per region (and national last): sales change over the years / direct change.
     multiplier: Vec<Welford>,
+    /// The same over the years with a direct change only (a shock's window).
+    multiplier_direct_years: Vec<Welford>,
     jobs_per_bn: [Welford; 2],
     firms: [Welford; 2],
 }
@@ -218,15 +239,31 @@ impl NetAcc {
         self.leak_share_pp.push(100.0 * (share(1) - share(0)));
         let direct = sums[0][2] + sums[2][2];
         self.direct_krw.push(direct);
-        self.multiplier.resize(N_REGIONS + 1, Welford::default());
-        if direct != 0.0 {
+        let direct_y = |y: usize| {
+            sums[0].get(4 + y).copied().unwrap_or(0.0) + sums[2].get(4 + y).copied().unwrap_or(0.0)
+        };
+        let window: Vec<usize> = (0..years).filter(|&y| direct_y(y) != 0.0).collect();
+        let direct_window: f64 = window.iter().map(|&y| direct_y(y)).sum();
+        for (acc, years_in, d) in [
+            (&mut self.multiplier, (0..years).collect::<Vec<_>>(), direct),
+            (&mut self.multiplier_direct_years, window, direct_window),
+        ] {
+            acc.resize(N_REGIONS + 1, Welford::default());
+            if d == 0.0 {
+                continue;
+            }
             let mut national = 0.0;
             for r in 0..N_REGIONS {
-                let d = sum(1, sales, r) - sum(0, sales, r);
-                national += d;
-                self.multiplier[r].push(d / direct);
+                let change: f64 = years_in
+                    .iter()
+                    .map(|&y| {
+                        regions[1][y * N_REGIONS + r][sales] - regions[0][y * N_REGIONS + r][sales]
+                    })
+                    .sum();
+                national += change;
+                acc[r].push(change / d);
             }
-            self.multiplier[N_REGIONS].push(national / direct);
+            acc[N_REGIONS].push(national / d);
         }
         if spend_krw > 0.0 {
             for g in 0..2 {
@@ -256,17 +293,21 @@ impl NetAcc {
                 self.direct_krw.mean_ci(),
             ),
         ];
-        for (r, w) in self.multiplier.iter().enumerate() {
-            let region = if r < N_REGIONS {
-                REGION_IDS[r]
-            } else {
-                "national"
-            };
-            rows.push((
-                "output_multiplier".to_string(),
-                region.to_string(),
-                w.mean_ci(),
-            ));
+        for (name, acc) in [
+            ("output_multiplier", &self.multiplier),
+            (
+                "output_multiplier_direct_years",
+                &self.multiplier_direct_years,
+            ),
+        ] {
+            for (r, w) in acc.iter().enumerate() {
+                let region = if r < N_REGIONS {
+                    REGION_IDS[r]
+                } else {
+                    "national"
+                };
+                rows.push((name.to_string(), region.to_string(), w.mean_ci()));
+            }
         }
         for (g, w) in self.jobs_per_bn.iter().enumerate() {
             rows.push((
@@ -297,25 +338,26 @@ impl NetAcc {
     /// The `network` object of compare.json.
     pub fn json(&self) -> Value {
         let ci = |c: MeanCi| json!({"n": c.n, "mean": c.mean, "ci95_low": c.ci95_low, "ci95_high": c.ci95_high});
-        let multipliers: Vec<Value> = self
-            .multiplier
-            .iter()
-            .enumerate()
-            .map(|(r, w)| {
-                let mut o = ci(w.mean_ci());
-                o["region"] = json!(if r < N_REGIONS {
-                    REGION_IDS[r]
-                } else {
-                    "national"
-                });
-                o
-            })
-            .collect();
+        let multipliers = |acc: &[Welford]| -> Vec<Value> {
+            acc.iter()
+                .enumerate()
+                .map(|(r, w)| {
+                    let mut o = ci(w.mean_ci());
+                    o["region"] = json!(if r < N_REGIONS {
+                        REGION_IDS[r]
+                    } else {
+                        "national"
+                    });
+                    o
+                })
+                .collect()
+        };
         json!({
             "leakage_purchases_from_capital_krw": ci(self.leak_krw.mean_ci()),
             "capital_share_of_noncapital_purchases_change_pp": ci(self.leak_share_pp.mean_ci()),
             "direct_change_krw": ci(self.direct_krw.mean_ci()),
-            "output_multiplier": multipliers,
+            "output_multiplier": multipliers(&self.multiplier),
+            "output_multiplier_direct_years": multipliers(&self.multiplier_direct_years),
             "jobs_per_bn_krw": {
                 "treated": ci(self.jobs_per_bn[0].mean_ci()),
                 "network": ci(self.jobs_per_bn[1].mean_ci()),
@@ -356,10 +398,11 @@ mod tests {
                     if s == 0 { 200.0 } else { 207.5 };
             }
         }
+        // Direct change in the second year only: the window multiplier counts that year.
         let sums = [
-            [3.0, 0.0, 20.0, 4.0],
-            [5.0, 1.0, 7.0, 2.0],
-            [0.0, 0.0, 5.0, 0.0],
+            vec![3.0, 0.0, 20.0, 4.0, 0.0, 20.0],
+            vec![5.0, 1.0, 7.0, 2.0, 3.0, 4.0],
+            vec![0.0, 0.0, 5.0, 0.0, 0.0, 5.0],
         ];
         let mut acc = NetAcc::default();
         acc.push(&regions, &sums, 2e9);
@@ -376,6 +419,9 @@ mod tests {
         assert_eq!(mean(&mult[CAPITAL]), 15.0 / 25.0);
         assert_eq!(mult[N_REGIONS]["region"], "national");
         assert_eq!(mean(&mult[N_REGIONS]), 45.0 / 25.0);
+        let window = j["output_multiplier_direct_years"].as_array().unwrap();
+        assert_eq!(mean(&window[busan]), 15.0 / 25.0);
+        assert_eq!(mean(&window[N_REGIONS]), 22.5 / 25.0);
         assert_eq!(mean(&j["jobs_per_bn_krw"]["treated"]), 2.0);
         assert_eq!(mean(&j["jobs_per_bn_krw"]["network"]), 1.0);
         // Identical pairs: a zero-width CI.
@@ -386,7 +432,7 @@ mod tests {
             csv.contains("output_multiplier,busan,2,1.2,1.2,1.2"),
             "{csv}"
         );
-        assert_eq!(csv.lines().count(), 1 + 3 + N_REGIONS + 1 + 2);
+        assert_eq!(csv.lines().count(), 1 + 3 + 2 * (N_REGIONS + 1) + 2);
     }
 
     /// A followed firm counts from the year it joined its group; one the baseline never had
@@ -409,11 +455,11 @@ mod tests {
             .insert(2, vec![Some((4.0, 2.0)), Some((3.0, 2.0))]);
         p.anchors_krw = vec![10.0, 8.0];
         b.anchors_krw = vec![10.0, 10.0];
-        let s = group_sums(&p, &b, 10.0);
+        let s = group_sums(&p, &b, 10.0, 2);
         // Treated id 1 from year 1 only: sales +2, jobs +1 (x 10).
-        assert_eq!(s[0], [1.0, 0.0, 20.0, 10.0]);
+        assert_eq!(s[0], [1.0, 0.0, 20.0, 10.0, 0.0, 20.0]);
         // Network: id 2 matched (gone in year 1: -3 sales, -2 jobs), id 3 unmatched.
-        assert_eq!(s[1], [1.0, 1.0, -30.0, -20.0]);
-        assert_eq!(s[2][2], -2.0);
+        assert_eq!(s[1], [1.0, 1.0, -30.0, -20.0, 0.0, -30.0]);
+        assert_eq!(s[2], [0.0, 0.0, -2.0, 0.0, 0.0, -2.0]);
     }
 }

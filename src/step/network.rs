@@ -1260,6 +1260,9 @@ mod levers {
         let (t1, o1) = away(&world);
         assert_eq!(o1, o0, "untreated buyers' links stay");
         let moved = (t0 - t1) as f64 / t0 as f64;
+        eprintln!(
+            "link levers: {up} suppliers of treated buyers gained ({full} fully); treated buyers' links to other regions {t0} -> {t1} at local_sourcing_shift 0.5"
+        );
         assert!(t0 > 100 && (0.35..=0.55).contains(&moved), "{t0} -> {t1}");
         // A move replaces a link: as many live links as before.
         assert_eq!(links.len(), world.network.firm_links().len());

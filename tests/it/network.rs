@@ -384,7 +384,11 @@ fn compare_network_figures_are_deterministic_and_only_with_a_network() {
             .is_finite()
     );
     let csv = std::fs::read_to_string(one.join("compare_network.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 3 + N_REGIONS + 1 + 2, "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3 + 2 * (N_REGIONS + 1) + 2,
+        "{csv}"
+    );
 
     let (plain, _) = run("baseline", "ai-supply-chains-2025", "2", "plain");
     let json: serde_json::Value =
