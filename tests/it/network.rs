@@ -43,7 +43,7 @@ fn tables(scn: &str, threads: &str) -> Vec<Vec<u8>> {
 
 #[test]
 fn network_flows_are_byte_identical_across_thread_counts() {
-    for scn in ["network", "ulsan-anchor-shock"] {
+    for scn in ["network", "ulsan-anchor-shock", "ai-supply-chains-network"] {
         let one = tables(scn, "1");
         let two = tables(scn, "2");
         for (i, name) in ["flows.csv", "regions.csv", "national.csv"]
