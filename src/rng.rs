@@ -66,6 +66,9 @@ pub enum Stream {
     GraduateSample = 20,
     /// Noise of a portfolio startup's exit multiple at graduation (ODD 7.6a).
     FundExit = 21,
+    /// Link levers of selection programmes on the production network: which of a treated
+    /// buyer's links move to a supplier in its region, and the new supplier (ODD 7.10.12).
+    NetworkLever = 25,
 }
 
 /// Stream keys of one run. Cheap to copy; holds no generator state.

@@ -13,6 +13,7 @@
 pub mod attribution;
 pub mod bars;
 pub mod data;
+pub mod flows;
 pub mod fonts;
 pub mod study;
 pub mod style;
@@ -97,6 +98,7 @@ pub enum Body {
     Time(timeseries::TimeChart),
     Multiples(timeseries::Multiples),
     Tiles(tilemap::TileMap),
+    Flows(flows::FlowMatrix),
     Bars(bars::PerBnBars),
     Ccdf(validation::Ccdf),
     GrowthHist(validation::GrowthHist),
@@ -165,6 +167,7 @@ pub fn plan(dir: &Path, lang: Lang) -> Result<Vec<Chart>, ChartError> {
         };
         charts.extend(timeseries::run_charts(&regions, &national, &source, lang));
         charts.extend(tilemap::run_charts(&regions, &source, lang));
+        charts.extend(flows::run_chart(dir, &source, lang)?);
         let programs = dir.join("programs.csv");
         if programs.is_file() {
             let spending = data::read_programs(&programs)?;
@@ -188,6 +191,9 @@ pub fn plan(dir: &Path, lang: Lang) -> Result<Vec<Chart>, ChartError> {
             &source,
             lang,
         ));
+        if dir.join("compare_network.csv").is_file() {
+            charts.extend(tilemap::shock_spread_chart(&rows, &source, lang));
+        }
         if let Some(json) = &compare_json {
             charts.extend(bars::compare_charts(json, &source, lang));
             charts.extend(attribution::compare_charts(json, &source, lang));
@@ -326,6 +332,7 @@ where
         Body::Time(c) => timeseries::draw_time(c, &body),
         Body::Multiples(c) => timeseries::draw_multiples(c, &body),
         Body::Tiles(c) => tilemap::draw(c, &body),
+        Body::Flows(c) => flows::draw(c, &body),
         Body::Bars(c) => bars::draw(c, &body),
         Body::Ccdf(c) => validation::draw_ccdf(c, &body),
         Body::GrowthHist(c) => validation::draw_hist(c, &body),

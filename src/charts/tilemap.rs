@@ -60,7 +60,7 @@ fn mix(a: (f64, f64, f64), b: (f64, f64, f64), t: f64) -> RGBColor {
     RGBColor(f(a.0, b.0), f(a.1, b.1), f(a.2, b.2))
 }
 
-fn ramp(stops: &[(f64, f64, f64)], t: f64) -> RGBColor {
+pub(super) fn ramp(stops: &[(f64, f64, f64)], t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
     let i = (t.floor() as usize).min(stops.len() - 2);
     mix(stops[i], stops[i + 1], t - i as f64)
@@ -75,7 +75,7 @@ const DIVERGING: [(f64, f64, f64); 5] = [
     (5.0, 113.0, 176.0),
 ];
 /// ColorBrewer Blues.
-const SEQUENTIAL: [(f64, f64, f64); 3] = [
+pub(super) const SEQUENTIAL: [(f64, f64, f64); 3] = [
     (239.0, 243.0, 255.0),
     (107.0, 174.0, 214.0),
     (8.0, 81.0, 156.0),
@@ -308,7 +308,7 @@ pub fn compare_charts(
     charts
 }
 
-fn luminance(c: RGBColor) -> f64 {
+pub(super) fn luminance(c: RGBColor) -> f64 {
     0.2126 * f64::from(c.0) + 0.7152 * f64::from(c.1) + 0.0722 * f64::from(c.2)
 }
 
@@ -438,6 +438,51 @@ where
         ))?;
     }
     Ok(())
+}
+
+/// How far a policy or shock spread through the production network (issue 13): each region's
+/// sales change (`sales_krw`, policy - baseline) as a share of its baseline sales, in the
+/// year with the largest national change in absolute value (a shock's peak), `*` where the
+/// 95% CI of the change excludes zero. `None` without `sales_krw` rows.
+pub fn shock_spread_chart(rows: &[CompareRow], source: &str, lang: Lang) -> Option<Chart> {
+    let sales: Vec<&CompareRow> = rows.iter().filter(|r| r.metric == "sales_krw").collect();
+    let peak = sales
+        .iter()
+        .filter(|r| r.region == "national")
+        .max_by(|a, b| {
+            a.diff_mean
+                .abs()
+                .total_cmp(&b.diff_mean.abs())
+                .then(b.year.cmp(&a.year))
+        })?
+        .year;
+    let tiles: Vec<Tile> = sales
+        .iter()
+        .filter(|r| r.year == peak && LAYOUT.iter().any(|l| l.0 == r.region))
+        .map(|r| Tile {
+            region: r.region.clone(),
+            value: if r.baseline_mean != 0.0 {
+                100.0 * r.diff_mean / r.baseline_mean
+            } else {
+                f64::NAN
+            },
+            marked: r.diff_ci95_low > 0.0 || r.diff_ci95_high < 0.0,
+        })
+        .collect();
+    let any_marked = tiles.iter().any(|t| t.marked);
+    Some(tile_chart(
+        "tilemap_sales_change_share",
+        labelf(lang, "t.sales_change_region", &[&peak]),
+        source,
+        lang,
+        TileMap {
+            tiles,
+            unit: Unit::Percent,
+            scale_title: labelf(lang, "scale.sales_change_pct", &[&peak]),
+            signed: true,
+            mark_note: any_marked.then(|| label(lang, "ci_excludes_zero").to_string()),
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -529,6 +529,55 @@ pub fn planner_table(fig: &Value) -> String {
             ci_scaled(t, "survival_diff_", 3, 100.0)
         ));
     }
+    s.push_str(&network_table(&fig["network"]));
+    s
+}
+
+/// The production network's figures (docs/OUTPUTS.md, "compare.json: network"): leakage
+/// through purchases, jobs per 1 bn KRW for treated firms and their network, the national
+/// output multiplier and the regions' with a CI clear of zero.
+fn network_table(n: &Value) -> String {
+    if !n.is_object() {
+        return String::new();
+    }
+    let mut s = format!(
+        "  network: non-capital purchases from capital suppliers {} bn KRW over the run (capital share {} pp)
+",
+        ci_obj(&n["leakage_purchases_from_capital_krw"], 1, 1e-9),
+        ci_obj(&n["capital_share_of_noncapital_purchases_change_pp"], 3, 1.0)
+    );
+    let j = &n["jobs_per_bn_krw"];
+    s.push_str(&format!(
+        "  network: jobs per 1 bn KRW, treated firms {} ({:.0} firms), their network {} ({:.0} firms)
+",
+        ci_obj(&j["treated"], 2, 1.0),
+        f(&n["followed_firms_mean"], "treated"),
+        ci_obj(&j["network"], 2, 1.0),
+        f(&n["followed_firms_mean"], "network")
+    ));
+    s.push_str(&format!(
+        "  network: output multiplier (sales change / direct change {} bn KRW):",
+        ci_obj(&n["direct_change_krw"], 1, 1e-9)
+    ));
+    s.push_str(&format!(
+        " national in the years with a direct change {};",
+        ci_obj(
+            &n["output_multiplier_direct_years"][regsim::model::geo::N_REGIONS],
+            2,
+            1.0
+        )
+    ));
+    for m in n["output_multiplier"].as_array().into_iter().flatten() {
+        let clear = f(m, "ci95_low") > 0.0 || f(m, "ci95_high") < 0.0;
+        if m["region"] == "national" || clear {
+            s.push_str(&format!(
+                " {} {}",
+                m["region"].as_str().unwrap_or(""),
+                ci_obj(m, 2, 1.0)
+            ));
+        }
+    }
+    s.push('\n');
     s
 }
 

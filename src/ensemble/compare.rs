@@ -19,6 +19,7 @@
 //! observers hold one map entry per treated firm of the pair in flight.
 
 use super::attribution::{self, Attribution, Coalition};
+use super::network;
 use super::stats::{MeanCi, Welford, quantile_sorted, spearman};
 use super::store::{
     EnsembleError, Staging, io, num, open_staging, parse_num, read_staged, write_staged,
@@ -180,7 +181,11 @@ pub fn treated_effect(
 
 /// What one staged pair holds besides the two runs: the treated-firm figures and the
 /// attribution coalitions (mask, outcomes, spending per programme).
-type Extra = ((u64, u64, [f64; 3]), Vec<(u64, Coalition)>);
+type Extra = (
+    (u64, u64, [f64; 3]),
+    Vec<(u64, Coalition)>,
+    [network::GroupSums; 3],
+);
 
 /// Runs pair `j`: the policy run records its treated firms, the baseline run the same ids;
 /// then the attribution coalitions other than the empty (baseline) and full (policy) ones.
@@ -188,8 +193,12 @@ fn run_pair(plan: &ComparePlan, j: u64) -> (RunResult, RunResult, Extra) {
     let seed = plan.pair_seed(j);
     let (base_scn, policy_scn) = plan.scenarios(j);
     let last = policy_scn.end_year;
+    let years = plan.years();
+    let at = |scn: &Scenario, year: i32| ((year - scn.start_year) as usize, years, 1.0 / scn.scale);
     let mut treated: BTreeMap<u64, Outcome> = BTreeMap::new();
+    let mut follow_p = network::Follow::default();
     let policy = simulate::<std::convert::Infallible>(policy_scn, seed, |year, w| {
+        follow_p.observe_policy(w, at(policy_scn, year), FIRM_PROGRAMMES);
         let f = &w.firms;
         for i in 0..f.len() {
             if f.flags[i] & FIRM_PROGRAMMES != 0 {
@@ -207,7 +216,9 @@ fn run_pair(plan: &ComparePlan, j: u64) -> (RunResult, RunResult, Extra) {
     })
     .unwrap_or_else(|e| match e {});
     let mut seen: BTreeMap<u64, Outcome> = BTreeMap::new();
+    let mut follow_b = network::Follow::default();
     let baseline = simulate::<std::convert::Infallible>(base_scn, seed, |year, w| {
+        follow_b.observe_baseline(w, at(base_scn, year), &follow_p);
         if treated.is_empty() {
             return Ok(());
         }
@@ -224,6 +235,7 @@ fn run_pair(plan: &ComparePlan, j: u64) -> (RunResult, RunResult, Extra) {
     })
     .unwrap_or_else(|e| match e {});
     let effect = treated_effect(&treated, &seen);
+    let groups = network::group_sums(&follow_p, &follow_b, 1.0 / policy_scn.scale, years);
     let a = &plan.attribution;
     let (levers, t) = (&a.levers, plan.target_index());
     let full = a.full();
@@ -242,11 +254,11 @@ fn run_pair(plan: &ComparePlan, j: u64) -> (RunResult, RunResult, Extra) {
             (mask, run)
         })
         .collect();
-    (baseline, policy, (effect, coalitions))
+    (baseline, policy, (effect, coalitions, groups))
 }
 
 fn pair_text(baseline: &RunResult, policy: &RunResult, extra: &Extra) -> String {
-    let (effect, coalitions) = extra;
+    let (effect, coalitions, groups) = extra;
     let mut out = String::with_capacity(80_000);
     for (tag, run) in [("B", baseline), ("P", policy)] {
         for row in &run.regions {
@@ -286,6 +298,7 @@ fn pair_text(baseline: &RunResult, policy: &RunResult, extra: &Extra) -> String 
         num(d[1]),
         num(d[2])
     );
+    network::pair_lines(&mut out, groups, num);
     for (mask, (outcomes, spend)) in coalitions {
         let _ = write!(out, "A,{mask}");
         for v in outcomes.iter().chain(spend) {
@@ -300,7 +313,7 @@ fn pair_text(baseline: &RunResult, policy: &RunResult, extra: &Extra) -> String 
 /// Whether a staged pair is complete: `coalitions` attribution lines of `programmes`
 /// spending columns each.
 fn valid_pair(body: &str, years: usize, coalitions: usize, programmes: usize) -> bool {
-    let mut counts = [0usize; 6];
+    let mut counts = [0usize; 7];
     for line in body.lines() {
         let (tag, rest) = line.split_once(',').unwrap_or((line, ""));
         let fields = rest.split(',').count();
@@ -313,6 +326,7 @@ fn valid_pair(body: &str, years: usize, coalitions: usize, programmes: usize) ->
             "BG" | "PG" => continue,
             "T" => (4, 5),
             "A" => (5, 1 + attribution::OUTCOMES.len() + programmes),
+            "K" => (6, network::k_fields(years)),
             _ => return false,
         };
         if fields != want {
@@ -328,6 +342,7 @@ fn valid_pair(body: &str, years: usize, coalitions: usize, programmes: usize) ->
             years,
             1,
             coalitions,
+            network::GROUPS.len(),
         ]
 }
 
@@ -399,6 +414,8 @@ struct Pair {
     programs: [Vec<(String, usize, f64)>; 2],
     treated: (f64, f64, [f64; 3]),
     coalitions: BTreeMap<u64, Coalition>,
+    /// Network groups' sums (`network.rs`).
+    groups: [network::GroupSums; 3],
 }
 
 fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleError> {
@@ -411,6 +428,7 @@ fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleErr
         programs: [Vec::new(), Vec::new()],
         treated: (0.0, 0.0, [f64::NAN; 3]),
         coalitions: BTreeMap::new(),
+        groups: std::array::from_fn(|_| vec![0.0; 4 + plan.years()]),
     };
     for line in body.lines() {
         let mut fields = line.split(',');
@@ -460,6 +478,16 @@ fn read_pair(dir: &Path, plan: &ComparePlan, i: u64) -> Result<Pair, EnsembleErr
                 let (outcomes, spend) = v.split_at(attribution::OUTCOMES.len());
                 pair.coalitions
                     .insert(mask, (outcomes.to_vec(), spend.to_vec()));
+            }
+            "K" => {
+                let f: Vec<&str> = fields.collect();
+                let v = f[1..]
+                    .iter()
+                    .map(|t| parse_num(&path, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (g, sums) = network::parse_line(&v, f[0])
+                    .ok_or_else(|| EnsembleError::Damaged(path.clone()))?;
+                pair.groups[g] = sums;
             }
             _ => return Err(EnsembleError::Damaged(path)),
         }
@@ -545,6 +573,8 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
     let mut per_bn: BTreeMap<PerBnKey, (Welford, Welford)> = BTreeMap::new();
     let mut treated = [Welford::default(); 5];
     let mut treated_replicates = 0u64;
+    let mut net_acc = network::NetAcc::default();
+    let has_network = plan.baseline.network.is_some() || plan.policy.network.is_some();
 
     let mut sales_start = [Welford::default(); 2];
     let mut attr = attribution::Acc::new(&plan.attribution);
@@ -626,6 +656,9 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
             }
         }
         let total: f64 = by_region.iter().sum();
+        if has_network {
+            net_acc.push(&pair.regions, &pair.groups, total);
+        }
         let diff_region = |r: usize| {
             let jobs = pair.regions[1][last * N_REGIONS + r][employment]
                 - pair.regions[0][last * N_REGIONS + r][employment];
@@ -667,6 +700,12 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
     }
 
     write_compare_csv(dir, &cells, years, start)?;
+    let network_json = if has_network {
+        write_text(&dir.join("compare_network.csv"), &net_acc.csv(num))?;
+        net_acc.json()
+    } else {
+        Value::Null
+    };
 
     let n = plan.pairs();
     let scenario_json = |s: usize, scn: &Scenario| {
@@ -784,6 +823,7 @@ pub fn assemble(dir: &Path, plan: &ComparePlan) -> Result<Value, EnsembleError> 
         "per_bn_krw": per_bn_json,
         "attribution": attribution_json,
         "uncertainty": uncertainty_json,
+        "network": network_json,
     });
     crate::output::write_json(&dir.join("compare.json"), &out)?;
     Ok(out)
@@ -1161,7 +1201,15 @@ mod tests {
             samples: None,
         };
         for i in 0..2 {
-            let text = pair_text(&baseline, &policy, &((3, 1, [100.0, 1.0, 0.5]), Vec::new()));
+            let text = pair_text(
+                &baseline,
+                &policy,
+                &(
+                    (3, 1, [100.0, 1.0, 0.5]),
+                    Vec::new(),
+                    std::array::from_fn(|_| vec![0.0; 4 + plan.years()]),
+                ),
+            );
             write_staged(&pair_file(dir.path(), i), i, plan.config_hash(), &text).unwrap();
         }
         let json = assemble(dir.path(), &plan).unwrap();

@@ -25,6 +25,7 @@ pub mod calibrate;
 pub mod compare;
 pub mod design;
 pub mod gsa;
+pub mod network;
 pub mod shard;
 pub mod stats;
 mod store;

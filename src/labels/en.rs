@@ -296,4 +296,24 @@ pub const LABELS: &[(&str, &str)] = &[
     ("before", "before"),
     ("after", "after"),
     ("band", "within the band"),
+    // Production network (issue 13): flow matrix and shock spread.
+    (
+        "t.flow_matrix",
+        "Inter-regional purchases: each region's inputs by origin, {}",
+    ),
+    ("flow.origin", "Supplier region"),
+    ("flow.destination", "Buyer region"),
+    ("flow.abroad", "Abroad"),
+    (
+        "scale.flow_share",
+        "% of the buyer region's intermediate purchases (a column sums to 100)",
+    ),
+    (
+        "t.sales_change_region",
+        "How far it spread: sales by region, policy − baseline, {}",
+    ),
+    (
+        "scale.sales_change_pct",
+        "Sales, policy − baseline (% of baseline, {})",
+    ),
 ];

@@ -246,4 +246,24 @@ pub const LABELS: &[(&str, &str)] = &[
     ("before", "보정 전"),
     ("after", "보정 후"),
     ("band", "허용 범위 안"),
+    // Production network (issue 13): flow matrix and shock spread.
+    (
+        "t.flow_matrix",
+        "지역 간 중간재 구매: 구매 지역의 원산지별 비중, {}",
+    ),
+    ("flow.origin", "공급 지역"),
+    ("flow.destination", "구매 지역"),
+    ("flow.abroad", "해외"),
+    (
+        "scale.flow_share",
+        "구매 지역 중간재 구매액 중 비중(%, 열 합계 100)",
+    ),
+    (
+        "t.sales_change_region",
+        "파급 범위: 지역별 매출, 정책 - 기준, {}",
+    ),
+    (
+        "scale.sales_change_pct",
+        "매출, 정책 - 기준 (기준 대비 %, {})",
+    ),
 ];

@@ -421,6 +421,15 @@ fn select_firms(
         .dose(sel.cost_krw_per_firm, sel.reference_krw_per_firm);
     let log_gain = (1.0 + sel.productivity_gain * dose).ln() as f32;
     let tech_gain = (sel.tech_gain * dose) as f32;
+    let links = sel.supplier_spillover > 0.0 || sel.local_sourcing_shift > 0.0;
+    if links && scn.network.is_some() {
+        world.policy.link_actions.push(super::state::LinkAction {
+            rows: cand.iter().map(|c| c.1 as u32).collect(),
+            spillover_gain: sel.supplier_spillover * sel.productivity_gain * dose,
+            local_shift: sel.local_sourcing_shift,
+            program: p as u32,
+        });
+    }
     for &(_, i) in &cand {
         fi.log_scale[i] += log_gain;
         fi.tech[i] = (fi.tech[i] + tech_gain).min(1.0);

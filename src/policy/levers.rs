@@ -100,6 +100,11 @@ pub struct Selection {
     pub budget_krw: Vec<f64>,
     /// Money per firm at which `productivity_gain` and `tech_gain` hold.
     pub reference_krw_per_firm: f64,
+    /// Link levers (ODD 7.10.12; act only with `[network]`, 0 = off): the share of a treated
+    /// buyer's productivity gain passed to its suppliers (weighted by the share of their
+    /// orders it places), and the share of its links to other regions moved home.
+    pub supplier_spillover: f64,
+    pub local_sourcing_shift: f64,
 }
 
 /// Local entrepreneurs (extra young founders, 90% outside the capital) and local creators.

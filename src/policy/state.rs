@@ -57,6 +57,23 @@ pub struct PolicyState {
     pub tips_relief: f64,
     /// SME sales by region in each finished year (key-industry evaluation).
     pub sales_by_year: Vec<[f64; N_REGIONS]>,
+    /// This January's link levers, in programme order, for the network pass to apply
+    /// (ODD 7.10.12; empty without `[network]` or without link levers).
+    pub link_actions: Vec<LinkAction>,
+}
+
+/// A selection programme's link levers on this year's treated firms (ODD 7.10.12).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkAction {
+    /// Firm rows treated this January (ascending).
+    pub rows: Vec<u32>,
+    /// Relative scale gain of a supplier all of whose orders come from treated rows
+    /// (`supplier_spillover x productivity_gain x dose`).
+    pub spillover_gain: f64,
+    /// Probability that a treated buyer's link to another region moves home.
+    pub local_shift: f64,
+    /// Programme index (keys the draws).
+    pub program: u32,
 }
 
 impl PolicyState {
@@ -83,6 +100,7 @@ impl PolicyState {
             tips_match_krw: 0.0,
             tips_relief: 0.0,
             sales_by_year: Vec::new(),
+            link_actions: Vec::new(),
         }
     }
 

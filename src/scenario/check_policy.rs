@@ -215,7 +215,16 @@ fn selection(c: &mut Checker, h: &Horizon, key: &str, s: &RawSelection) -> Selec
             f64::INFINITY,
             false,
         ),
+        supplier_spillover: link_share(c, &k("supplier_spillover"), s.supplier_spillover),
+        local_sourcing_shift: link_share(c, &k("local_sourcing_shift"), s.local_sourcing_shift),
     }
+}
+
+/// A link lever's share (ODD 7.10.12): 0 when absent, else within 0..=1.
+fn link_share(c: &mut Checker, key: &str, value: Option<f64>) -> f64 {
+    let v = value.unwrap_or(0.0);
+    c.share(key, v);
+    v
 }
 
 /// The horizon checks of `validate` (start 2000..=2100, at most 51 years): schedules are

@@ -438,6 +438,14 @@ pub struct RawSelection {
     /// Money per firm at which the gains hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_krw_per_firm: Option<f64>,
+    /// Share of a treated buyer's productivity gain its suppliers get, in proportion to the
+    /// share of their orders it places (ODD 7.10.12; only with `[network]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_spillover: Option<f64>,
+    /// Share of a treated buyer's links to suppliers in other regions moved to suppliers in
+    /// its own region (ODD 7.10.12; only with `[network]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_sourcing_shift: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -27,6 +27,7 @@
 use super::StepCtx;
 use crate::model::geo::{CAPITAL, N_REGIONS, N_SECTORS};
 use crate::model::{Derived, Firms, World, status};
+use crate::policy::state::LinkAction;
 use crate::rng::{Stream, Streams};
 use crate::scenario::Scenario;
 use crate::scenario::network::NetworkParams;
@@ -96,6 +97,9 @@ pub struct Network {
     /// buyer region and buyer sector.
     pub flows: Vec<f64>,
     pub imports: [[f64; N_SECTORS]; N_REGIONS],
+    /// Anchors' purchases since January (nominal KRW, agent units): the final demand the
+    /// anchors put into the network (the direct change of an anchor shock in `compare`).
+    pub anchor_purchases_krw: f64,
 }
 
 /// Region-sector markets.
@@ -216,6 +220,11 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     resolve_searches(net, &world.firms, p, streams, step, a);
     rewire(net, &world.firms, p, streams, step, a);
     link_new_buyers(net, &world.firms, p, streams, step, a);
+    let actions = std::mem::take(&mut world.policy.link_actions);
+    for act in &actions {
+        link_levers(world, (ctx.scn, ctx.derived, ctx.streams, ctx.step), p, act);
+    }
+    let net = &mut world.network;
     if net.sup.len() - net.sorted_len > net.sorted_len / 4 {
         resort(net, n);
     }
@@ -569,6 +578,112 @@ fn link_new_buyers(
     net.n_linked = firms.len();
 }
 
+/// A selection programme's link levers on this January's treated rows (ODD 7.10.12), after
+/// the month's links are drawn and before the orders are gathered:
+/// - spillover: every supplier of a treated buyer gets `log_scale += ln(1 + g x t_i)`, where
+///   `g` is the action's `spillover_gain` and `t_i` the share of the supplier's orders that
+///   come from treated buyers (each link valued at its strength times its buyer's calibrated
+///   purchases: `scale_now x order_factor x` the market's purchases per unit of scale; an
+///   anchor's purchases per month), the backward-linkage measure of Javorcik (2004);
+/// - local sourcing: each live link of a treated buyer to a supplier in another region moves,
+///   with probability `local_shift`, to a supplier of the same sector in the buyer's region,
+///   drawn in proportion to scale as in [`draw_supplier`] (no move if that market is empty
+///   or the draw lands on a dead firm or the buyer itself).
+///
+/// One draw per link on `Stream::NetworkLever`, keyed by (buyer id with the programme in bits
+/// 56-60, step, link position): below `local_shift` the link moves, and `u / local_shift`
+/// picks the new supplier.
+fn link_levers(
+    world: &mut World,
+    (scn, derived, streams, step): (&Scenario, &Derived, &Streams, u32),
+    p: &NetworkParams,
+    act: &LinkAction,
+) {
+    let a = p.anchors.len();
+    let n = world.firms.len();
+    let mut treated = vec![false; a + n];
+    for &r in &act.rows {
+        if (r as usize) < n {
+            treated[a + r as usize] = true;
+        }
+    }
+    let net = &mut world.network;
+    let f = &mut world.firms;
+    if act.spillover_gain > 0.0 {
+        let value = |b: usize| -> f64 {
+            if b < a {
+                p.anchors[b].purchases_krw_year / 12.0 / derived.weight
+            } else {
+                let i = b - a;
+                if f.status[i] == status::DEAD {
+                    return 0.0;
+                }
+                let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
+                f64::from(f.scale_now[i] * f.order_factor[i]) * purchase_base(derived, scn, r, s)
+            }
+        };
+        let mut total = vec![0.0f64; n];
+        let mut from_treated = vec![0.0f64; n];
+        for j in 0..net.sup.len() {
+            let s = net.sup[j];
+            if s == NONE || net.w[j] <= 0.0 || s as usize >= n {
+                continue;
+            }
+            let b = net.buy[j] as usize;
+            let v = f64::from(net.w[j]) * value(b);
+            total[s as usize] += v;
+            if treated[b] {
+                from_treated[s as usize] += v;
+            }
+        }
+        for i in 0..n {
+            if from_treated[i] > 0.0 && f.status[i] != status::DEAD {
+                let t = from_treated[i] / total[i];
+                f.log_scale[i] += (1.0 + act.spillover_gain * t).ln() as f32;
+            }
+        }
+    }
+    if act.local_shift > 0.0 && !net.pick_start.is_empty() {
+        let len = net.sup.len();
+        for j in 0..len {
+            let (s, b) = (net.sup[j], net.buy[j] as usize);
+            if s == NONE || net.w[j] <= 0.0 || !treated[b] {
+                continue;
+            }
+            let i = b - a;
+            let r = f.region[i] as usize;
+            if f.region[s as usize] as usize == r {
+                continue;
+            }
+            // The programme in bits 56-60 of the entity (firm ids stay below them).
+            let entity = f.id[i] ^ (u64::from(act.program) << 56);
+            let u = streams.uniform(Stream::NetworkLever, entity, step, j as u32);
+            if u >= act.local_shift {
+                continue;
+            }
+            // Given a move, `u / local_shift` is uniform: it picks the new supplier.
+            let m = r * N_SECTORS + f.sector[s as usize] as usize;
+            let (lo, hi) = (net.pick_start[m], net.pick_start[m + 1]);
+            if lo == hi {
+                continue;
+            }
+            let u_firm = u / act.local_shift;
+            let at = guided_pick(&net.pick_cum[lo..hi], &net.pick_guide[lo..hi], u_firm);
+            let row = net.pick_rows[lo + at];
+            if row as usize >= n || f.status[row as usize] == status::DEAD || row as usize == i {
+                continue;
+            }
+            if j < net.sorted_len {
+                let w = net.w[j];
+                net.w[j] = 0.0;
+                push_link(net, row, b as u32, w);
+            } else {
+                net.sup[j] = row;
+            }
+        }
+    }
+}
+
 /// Each buyer's purchases last month: the order signal (real, start prices) and nominal.
 fn signals(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p: &NetworkParams) {
     let a = p.anchors.len();
@@ -732,9 +847,10 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         // proportion as their region.
         for (k, an) in p.anchors.iter().enumerate() {
             let imp = p.input_shares[an.region][2];
+            let b = net.buyers[k];
+            let krw = f64::from(b.sig * net.nominal[b.market as usize]);
+            net.anchor_purchases_krw += krw;
             if imp < 1.0 {
-                let b = net.buyers[k];
-                let krw = f64::from(b.sig * net.nominal[b.market as usize]);
                 net.imports[an.region][an.sector] += krw * imp / (1.0 - imp);
             }
         }
@@ -808,6 +924,7 @@ pub fn take_reference(world: &mut World, scn: &Scenario, derived: &Derived) {
     net.active = true;
     net.flows.iter_mut().for_each(|v| *v = 0.0);
     net.imports = [[0.0; N_SECTORS]; N_REGIONS];
+    net.anchor_purchases_krw = 0.0;
 }
 
 /// Year end, before the firms are compacted: drops retired links and those of dead buyers,
@@ -818,6 +935,7 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     if net.sup_start.is_empty() && net.sup.is_empty() {
         net.flows.iter_mut().for_each(|v| *v = 0.0);
         net.imports = [[0.0; N_SECTORS]; N_REGIONS];
+        net.anchor_purchases_krw = 0.0;
         return;
     }
     let n = firms.len();
@@ -848,6 +966,7 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     net.pick_start.clear();
     net.flows.iter_mut().for_each(|v| *v = 0.0);
     net.imports = [[0.0; N_SECTORS]; N_REGIONS];
+    net.anchor_purchases_krw = 0.0;
 }
 
 /// Sorts the links again by supplier without dropping rows (the tail of new links had grown
@@ -1050,6 +1169,103 @@ mod tests {
             grown > 100 && up == grown,
             "{up} of {grown} suppliers gained"
         );
+    }
+}
+
+#[cfg(test)]
+mod levers {
+    use super::tests_support::spun_up;
+    use super::*;
+
+    /// Supplier spillover: exactly the suppliers of treated buyers gain scale, by at most the
+    /// spillover gain, and those selling only to treated buyers by all of it. Local sourcing:
+    /// only treated buyers' links move, and their links to other regions fall by about the
+    /// shift.
+    #[test]
+    fn link_levers_reach_exactly_the_treated_buyers_links() {
+        let (mut world, derived, scn) = spun_up("scale=0.003");
+        let p = scn.network.clone().unwrap();
+        let streams = Streams::new(2);
+        let a = p.anchors.len();
+        let n = world.firms.len();
+        // The index as the first month of a year has it.
+        build_index(&mut world.network, &world.firms, &p, &derived);
+        let rows: Vec<u32> = (0..n as u32)
+            .filter(|&i| i % 7 == 0 && world.firms.status[i as usize] != status::DEAD)
+            .collect();
+        let mut is_treated = vec![false; a + n];
+        for &r in &rows {
+            is_treated[a + r as usize] = true;
+        }
+        let treated = |b: u32| is_treated[b as usize];
+        let before = world.firms.log_scale.clone();
+        let links = world.network.firm_links();
+        let (mut sells_treated, mut sells_other) = (vec![false; n], vec![false; n]);
+        for j in 0..world.network.sup.len() {
+            let (s, b) = (world.network.sup[j], world.network.buy[j]);
+            if s != NONE && world.network.w[j] > 0.0 {
+                if treated(b) {
+                    sells_treated[s as usize] = true;
+                } else {
+                    sells_other[s as usize] = true;
+                }
+            }
+        }
+        let gain = 0.1;
+        let act = LinkAction {
+            rows: rows.clone(),
+            spillover_gain: gain,
+            local_shift: 0.0,
+            program: 3,
+        };
+        link_levers(&mut world, (&scn, &derived, &streams, 12), &p, &act);
+        let (mut up, mut full) = (0, 0);
+        for i in 0..n {
+            let d = f64::from(world.firms.log_scale[i] - before[i]);
+            if sells_treated[i] && world.firms.status[i] != status::DEAD {
+                assert!(d > 0.0 && d <= (1.0f64 + gain).ln() + 1e-6, "row {i}: {d}");
+                up += 1;
+                if !sells_other[i] {
+                    assert!((d - (1.0f64 + gain).ln()).abs() < 1e-6, "row {i}: {d}");
+                    full += 1;
+                }
+            } else {
+                assert_eq!(d, 0.0, "row {i} sells to no treated buyer");
+            }
+        }
+        assert!(up > 100 && full > 10, "{up} suppliers gained, {full} fully");
+        // Local sourcing moves treated buyers' links only.
+        let away = |w: &World| -> (usize, usize) {
+            let f = &w.firms;
+            let (mut t, mut o) = (0, 0);
+            for (s, b) in w.network.firm_links() {
+                if f.region[s as usize] != f.region[b as usize] {
+                    if treated(a as u32 + b) {
+                        t += 1;
+                    } else {
+                        o += 1;
+                    }
+                }
+            }
+            (t, o)
+        };
+        let (t0, o0) = away(&world);
+        let act = LinkAction {
+            rows,
+            spillover_gain: 0.0,
+            local_shift: 0.5,
+            program: 3,
+        };
+        link_levers(&mut world, (&scn, &derived, &streams, 12), &p, &act);
+        let (t1, o1) = away(&world);
+        assert_eq!(o1, o0, "untreated buyers' links stay");
+        let moved = (t0 - t1) as f64 / t0 as f64;
+        eprintln!(
+            "link levers: {up} suppliers of treated buyers gained ({full} fully); treated buyers' links to other regions {t0} -> {t1} at local_sourcing_shift 0.5"
+        );
+        assert!(t0 > 100 && (0.35..=0.55).contains(&moved), "{t0} -> {t1}");
+        // A move replaces a link: as many live links as before.
+        assert_eq!(links.len(), world.network.firm_links().len());
     }
 }
 

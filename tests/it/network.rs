@@ -43,7 +43,7 @@ fn tables(scn: &str, threads: &str) -> Vec<Vec<u8>> {
 
 #[test]
 fn network_flows_are_byte_identical_across_thread_counts() {
-    for scn in ["network", "ulsan-anchor-shock"] {
+    for scn in ["network", "ulsan-anchor-shock", "ai-supply-chains-network"] {
         let one = tables(scn, "1");
         let two = tables(scn, "2");
         for (i, name) in ["flows.csv", "regions.csv", "national.csv"]
@@ -324,5 +324,122 @@ fn network_scenario_passes_its_input_share_targets() {
             .targets
             .iter()
             .any(|t| t.target.contains("intermediate"))
+    );
+}
+
+/// `compare` on the network (issue 13): the network figures are byte-identical at 1 and 2
+/// threads, follow treated firms and a network of linked firms, and are absent (`null`, no
+/// `compare_network.csv`) when neither scenario has `[network]`; a link lever's share out of
+/// range is a one-line error.
+#[test]
+fn compare_network_figures_are_deterministic_and_only_with_a_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let path = |n: &str| root.join(format!("{n}.toml")).display().to_string();
+    let run = |base: &str, policy: &str, threads: &str, out: &str| {
+        let out = dir.path().join(out);
+        let (b, p) = (path(base), path(policy));
+        let o = regsim(
+            &[
+                "compare",
+                &b,
+                &p,
+                "--replicates",
+                "2",
+                "--set",
+                "scale=0.004",
+                "--threads",
+                threads,
+                "--no-charts",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        (out, String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (one, table) = run("network", "ai-supply-chains-network", "1", "one");
+    let (two, _) = run("network", "ai-supply-chains-network", "2", "two");
+    for f in ["compare_network.csv", "compare.json", "compare.csv"] {
+        let a = std::fs::read(one.join(f)).unwrap();
+        assert!(a == std::fs::read(two.join(f)).unwrap(), "{f} differs");
+    }
+    assert!(table.contains("network: jobs per 1 bn KRW"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("compare.json")).unwrap()).unwrap();
+    let n = &json["network"];
+    assert!(n["followed_firms_mean"]["treated"].as_f64().unwrap() > 10.0);
+    assert!(n["followed_firms_mean"]["network"].as_f64().unwrap() > 10.0);
+    // The treated firms' sales rise: a positive direct change, and a multiplier per region.
+    assert!(n["direct_change_krw"]["mean"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        n["output_multiplier"].as_array().unwrap().len(),
+        N_REGIONS + 1
+    );
+    assert!(
+        n["jobs_per_bn_krw"]["treated"]["mean"]
+            .as_f64()
+            .unwrap()
+            .is_finite()
+    );
+    let csv = std::fs::read_to_string(one.join("compare_network.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3 + 2 * (N_REGIONS + 1) + 2,
+        "{csv}"
+    );
+
+    let (plain, _) = run("baseline", "ai-supply-chains-2025", "2", "plain");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plain.join("compare.json")).unwrap()).unwrap();
+    assert!(json["network"].is_null());
+    assert!(!plain.join("compare_network.csv").exists());
+
+    // Charts: the shock-spread tile map only for a network comparison; the flow matrix for a
+    // run with flows.csv, in both languages.
+    for (folder, spread) in [(&one, true), (&plain, false)] {
+        let o = regsim(&["chart", folder.to_str().unwrap()], &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let svg = folder.join("charts/tilemap_sales_change_share.svg");
+        assert_eq!(svg.exists(), spread, "{}", svg.display());
+    }
+    let np = path("network");
+    for lang in ["en", "ko"] {
+        let run_dir = dir.path().join(format!("run-{lang}"));
+        let o = regsim(
+            &[
+                "run",
+                &np,
+                "--scale",
+                "0.004",
+                "--lang",
+                lang,
+                "--out",
+                run_dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let svg = std::fs::read_to_string(run_dir.join("charts/flow_matrix.svg")).unwrap();
+        let name = if lang == "en" { "Ulsan" } else { "울산" };
+        assert!(svg.contains(name), "{lang}: no {name} in the flow matrix");
+    }
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "extends = {:?}\nname = \"bad\"\n[policy.ai_supply_chains]\nsupplier_spillover = 1.5\n",
+            path("ai-supply-chains-network")
+        ),
+    )
+    .unwrap();
+    let o = regsim(&["check", bad.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("policy.ai_supply_chains.supplier_spillover") && err.lines().count() == 1,
+        "{err}"
     );
 }
