@@ -101,40 +101,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
             first.2 / last.2
         );
     }
-    // The memory-bandwidth bound of the firm passes (see docs/ARCHITECTURE.md).
     let cores = threads.iter().copied().max().unwrap_or(1);
-    let gbs = with_threads(Some(cores), stream_bandwidth_gbs)?;
-    let bound = gbs * 1e9 / FIRM_STEP_BYTES;
     let achieved = totals.last().map_or(0.0, |t| result_rate((t.2, t.3)));
-    println!(
-        "memory bandwidth ({cores} threads, copy-add): {gbs:.1} GB/s; a firm-step moves \
-         {FIRM_STEP_BYTES:.0} bytes, so the passes are bound at {} firm-steps/s; achieved {} ({:.0}%)",
-        human(bound),
-        human(achieved),
-        100.0 * achieved / bound
-    );
-    rows.push_str(&format!(
-        "{now},{commit},{},{cores},memory_bound,0,0,{bound:.0},0\n",
-        scn.scale
-    ));
-    // The compute bound: instructions per firm-step (a documented callgrind count) against
-    // what the cores can retire (docs/ARCHITECTURE.md, "Compute bound").
-    if let Some(ghz) = cpu_ghz() {
-        let peak = cores as f64 * ghz * 1e9 * PEAK_IPC / FIRM_STEP_INSTRUCTIONS;
-        let ipc = achieved * FIRM_STEP_INSTRUCTIONS / (cores as f64 * ghz * 1e9);
-        println!(
-            "compute: a firm-step retires ~{FIRM_STEP_INSTRUCTIONS:.0} instructions (callgrind \
-             count); at {ghz:.2} GHz the passes retire {ipc:.1} per cycle per core, and at \
-             {PEAK_IPC:.0} per cycle they would be bound at {} firm-steps/s; achieved {:.0}%",
-            human(peak),
-            100.0 * achieved / peak
-        );
+    for (phase, rate) in bounds(cores, achieved)? {
         rows.push_str(&format!(
-            "{now},{commit},{},{cores},compute_bound,0,0,{peak:.0},0\n",
+            "{now},{commit},{},{cores},{phase},0,0,{rate:.0},0\n",
             scn.scale
         ));
-    } else {
-        println!("compute: the clock rate is unknown here (/proc/cpuinfo), no compute bound");
     }
     let mut text = std::fs::read_to_string(&args.out).unwrap_or_default();
     if text.is_empty() {
@@ -150,6 +123,39 @@ pub fn run(args: BenchArgs) -> Result<()> {
         .with_context(|| format!("appending to {}", args.out.display()))?;
     println!("appended to {}", args.out.display());
     Ok(())
+}
+
+/// Prints the memory-bandwidth bound and the compute bound of the firm passes on `cores`
+/// threads against the `achieved` firm-steps per second (docs/ARCHITECTURE.md, "Performance
+/// notes"); returns each bound's phase name and rate for bench.csv.
+fn bounds(cores: usize, achieved: f64) -> Result<Vec<(&'static str, f64)>> {
+    let gbs = with_threads(Some(cores), stream_bandwidth_gbs)?;
+    let bound = gbs * 1e9 / FIRM_STEP_BYTES;
+    println!(
+        "memory bandwidth ({cores} threads, copy-add): {gbs:.1} GB/s; a firm-step moves \
+         {FIRM_STEP_BYTES:.0} bytes, so the passes are bound at {} firm-steps/s; achieved {} ({:.0}%)",
+        human(bound),
+        human(achieved),
+        100.0 * achieved / bound
+    );
+    let mut out = vec![("memory_bound", bound)];
+    // Instructions per firm-step (a documented callgrind count) against what the cores can
+    // retire.
+    if let Some(ghz) = cpu_ghz() {
+        let peak = cores as f64 * ghz * 1e9 * PEAK_IPC / FIRM_STEP_INSTRUCTIONS;
+        let ipc = achieved * FIRM_STEP_INSTRUCTIONS / (cores as f64 * ghz * 1e9);
+        println!(
+            "compute: a firm-step retires ~{FIRM_STEP_INSTRUCTIONS:.0} instructions (callgrind \
+             count); at {ghz:.2} GHz the passes retire {ipc:.1} per cycle per core, and at \
+             {PEAK_IPC:.0} per cycle they would be bound at {} firm-steps/s; achieved {:.0}%",
+            human(peak),
+            100.0 * achieved / peak
+        );
+        out.push(("compute_bound", peak));
+    } else {
+        println!("compute: the clock rate is unknown here (/proc/cpuinfo), no compute bound");
+    }
+    Ok(out)
 }
 
 /// Bytes of memory traffic per firm-step of `plan` + `operate`: columns read (plan: id 8,

@@ -3,10 +3,9 @@
 
 use super::{baseline, baseline_path, regsim, stderr};
 
-#[test]
-fn a_year_without_vc_deals_has_an_empty_capital_share_not_zero() {
-    // No VC deal can pass a minimum score of 10: the capital share of VC is undefined every
-    // year, written as an empty cell, and charts and the report still render.
+/// `regsim run` of the baseline at scale 0.002 with one `--set`, into a temporary folder
+/// (kept alive by the returned guard).
+fn run_small(set: &str) -> (tempfile::TempDir, std::path::PathBuf, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = regsim(
@@ -16,12 +15,20 @@ fn a_year_without_vc_deals_has_an_empty_capital_share_not_zero() {
             "--scale",
             "0.002",
             "--set",
-            "investors.vc.min_score=10",
+            set,
             "--out",
             out.to_str().unwrap(),
         ],
         &[],
     );
+    (dir, out, o)
+}
+
+#[test]
+fn a_year_without_vc_deals_has_an_empty_capital_share_not_zero() {
+    // No VC deal can pass a minimum score of 10: the capital share of VC is undefined every
+    // year, written as an empty cell, and charts and the report still render.
+    let (_dir, out, o) = run_small("investors.vc.min_score=10");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("capital share of VC undefined"),
@@ -82,21 +89,7 @@ fn every_startup_is_simulated_at_any_firm_scale() {
 fn run_and_report_warn_when_a_regional_figure_rests_on_few_simulated_deals() {
     // At startup_scale 0.05 small regions see a handful of simulated deals a year: `run`
     // prints one line per figure naming them, and the report carries the same lines.
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = regsim(
-        &[
-            "run",
-            baseline_path().to_str().unwrap(),
-            "--scale",
-            "0.002",
-            "--set",
-            "startup_scale=0.05",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (_dir, out, o) = run_small("startup_scale=0.05");
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning:")).collect();
