@@ -17,7 +17,8 @@
 //! - `attribution`: compare's programme decomposition (Shapley adds up; stand-alone equals a
 //!   separate comparison) and `--uncertainty` (shared samples, parameter ranking, bad input).
 //! - `ensemble`: sweeps and comparisons: replicate seeds, resume after kill, self-comparison,
-//!   CI width, refusals.
+//!   CI width, refusals; smart factories' survival effect on the treated firms over 50 pairs
+//!   (opt-in with REGSIM_SURVIVAL_PAIRS=50, 2 min).
 //! - `target`: `regsim target`: what a lever scales, the bisection's bracket, refusals.
 //! - `shards`: `--shard K/N` + `regsim merge` give the single-machine tables byte for byte;
 //!   merge names missing runs; `regsim slurm` scripts.
