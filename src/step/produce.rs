@@ -253,6 +253,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let rules = &ctx.rules;
     let (age_volatility, shock_key, jump_key) = (env.age_volatility, env.shock_key, env.jump_key);
     let mut acc = PlanAcc::default();
+    let mut sums = PlanSums::default();
     // Equal lengths, stated once, let the compiler drop per-column bounds checks.
     let len = id.len();
     let (region, sector, st, age, emp, hg, of) = (
@@ -301,8 +302,8 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             *shock = rules.shock_sd * normal_f32(w_z) + jump;
             *u_round = unit_f32(w_round);
         }
-        for k in 0..m {
-            let i = start + k;
+        for i in start..end {
+            let k = i - start;
             if st[i] == status::DEAD {
                 shock[k] = 0.0; // shock, drift and variance 0: the scale is left as it is
                 continue;
@@ -338,8 +339,8 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             mult[k] = (scale * mult[k]).max(1.0); // desired headcount
         }
         let want = &mut want[start..end];
-        for k in 0..m {
-            let i = start + k;
+        for i in start..end {
+            let k = i - start;
             // (S,s) adjustment: a firm moves toward its desired headcount only for
             // the part of the gap beyond the band (hiring and firing have fixed
             // costs). Both sides computed and one selected, so the loop vectorises;
@@ -359,29 +360,65 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             want[k] = if st[i] == status::DEAD { 0 } else { w };
         }
         // Sums in row order (indexed by region and sector, so scalar).
-        for k in 0..m {
-            let i = start + k;
+        for i in start..end {
+            let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, s) = (region[i] as usize, sector[i] as usize);
-            acc.capacity[r][s] += f64::from(now[k]);
-            acc.firms[r][s] += 1.0;
+            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
+            sums.capacity[rs] += f64::from(now[k]);
+            sums.firms[rs] += 1.0;
             let w = want[k];
             if w > 0 {
-                acc.hires[r] += f64::from(w);
-                acc.hiring_firms[r] += 1.0;
+                sums.hires[r] += f64::from(w);
+                sums.hiring_firms[r] += 1.0;
             }
         }
         start = end;
     }
+    sums.fold_into(&mut acc);
     acc
+}
+
+/// A chunk's sums of `plan` by market or region byte (see [`RegionSums`]).
+struct PlanSums {
+    hires: [f64; BYTE],
+    hiring_firms: [f64; BYTE],
+    capacity: [f64; BYTE],
+    firms: [f64; BYTE],
+}
+
+impl Default for PlanSums {
+    fn default() -> Self {
+        PlanSums {
+            hires: [0.0; BYTE],
+            hiring_firms: [0.0; BYTE],
+            capacity: [0.0; BYTE],
+            firms: [0.0; BYTE],
+        }
+    }
+}
+
+impl PlanSums {
+    fn fold_into(&self, acc: &mut PlanAcc) {
+        acc.hires.copy_from_slice(&self.hires[..N_REGIONS]);
+        acc.hiring_firms
+            .copy_from_slice(&self.hiring_firms[..N_REGIONS]);
+        for r in 0..N_REGIONS {
+            for s in 0..N_SECTORS {
+                acc.capacity[r][s] = self.capacity[market_byte(r as u8, s as u8)];
+                acc.firms[r][s] = self.firms[market_byte(r as u8, s as u8)];
+            }
+        }
+    }
 }
 
 /// Pass 2: hire (rationed), produce, pay, exit, age, relocate.
 pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) -> OperateAcc {
+    let markets = Markets::new(ctx);
     let env = OperateEnv {
         ctx,
+        markets: &markets,
         hazard_month: age_table(&ctx.derived.hazard_month),
         events_key: ctx.streams.step_key(Stream::FirmEvents, ctx.step, 1),
     };
@@ -446,6 +483,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
 /// What every chunk of `operate` reads besides its rows.
 struct OperateEnv<'a> {
     ctx: &'a StepCtx<'a>,
+    markets: &'a Markets,
     hazard_month: &'a [f32; AGE_TABLE],
     events_key: StepKey,
 }
@@ -513,8 +551,9 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
     } = cols;
     let ctx = env.ctx;
     let rules = &ctx.rules;
-    let (hazard_month, events_key) = (env.hazard_month, env.events_key);
+    let (hazard_month, events_key, mk) = (env.hazard_month, env.events_key, env.markets);
     let mut acc = OperateAcc::default();
+    let mut sums = RegionSums::default();
     let len = id.len();
     let (region, sector, st, age, loss, emp) = (
         &mut region[..len],
@@ -555,24 +594,24 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             *u_exit = unit_f32(w_exit);
             *u_move = unit_f32(w_move);
         }
-        for k in 0..m {
-            let i = start + k;
+        for i in start..end {
+            let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, s) = (region[i] as usize, sector[i] as usize);
+            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
             let mut n = emp[i] as i64;
             let w = want[i];
             if w > 0 {
                 // In f64 so that rounding can never lift a hire past
                 // `w * ration + 1`; the sum is positive, so truncation is the floor.
-                n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire[k])) as i64;
+                n += (f64::from(w) * f64::from(mk.ration[r]) + f64::from(u_hire[k])) as i64;
             } else {
                 n += i64::from(w);
             }
             let n = n.max(1) as u32;
             n_new[k] = n;
-            let desired = (scale_now[i] * ctx.labour_mult[r][s] * of[i]).max(1.0);
+            let desired = (scale_now[i] * mk.labour_mult[rs] * of[i]).max(1.0);
             staffing[k] = (n as f32 / desired).min(1.0);
         }
         // Understaffed firms sell less (see `sales_units_from_scale`); 1^theta = 1
@@ -585,16 +624,16 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         for (p, &a) in perf[..m].iter_mut().zip(&log_scale[start..end]) {
             *p = fastmath::exp((-rules.perf_elasticity * a).clamp(-30.0, 30.0));
         }
-        for k in 0..m {
-            let i = start + k;
+        for i in start..end {
+            let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, s) = (region[i] as usize, sector[i] as usize);
+            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
             let n = n_new[k];
-            let sales = scale_now[i] * of[i] * staffing[k] * ctx.sales_month[r][s];
-            let va = sales * rules.va_share[s];
-            let costs = ctx.wage[r] * n as f32 + ctx.fixed_cost[r][s];
+            let sales = scale_now[i] * of[i] * staffing[k] * mk.sales_month[rs];
+            let va = sales * mk.va_share[rs];
+            let costs = mk.wage[r] * n as f32 + mk.fixed_cost[rs];
             let profit = va - costs;
             // Owners draw whatever lifts cash above the buffer (ODD 7.4 step 5), so cash is
             // bounded and sustained losses can exhaust it at any size.
@@ -606,23 +645,21 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             };
             sales_year[i] += sales;
             age[i] = age[i].saturating_add(1);
-            acc.sales[r] += f64::from(sales);
-            acc.value_added[r] += f64::from(va);
+            sums.sales[r] += f64::from(sales);
+            sums.value_added[r] += f64::from(va);
             if st[i] == status::SME {
-                acc.sme_sales[r] += f64::from(sales);
+                sums.sme_sales[r] += f64::from(sales);
             }
-            let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)]
-                * ctx.exit_mult[r][s]
-                * perf[k];
+            let hazard =
+                hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)] * mk.exit_mult[rs] * perf[k];
             let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
             if broke || u_exit[k] < hazard {
                 st[i] = status::DEAD;
                 emp[i] = 0;
-                acc.deaths[r] += 1.0;
+                sums.deaths[r] += 1.0;
                 continue;
             }
             emp[i] = n;
-            let mut r_now = r;
             if u_move[k] < rules.relocation_p {
                 let (u_dest, _) =
                     two_units_f32(ctx.streams.bits(Stream::Relocation, id[i], ctx.step, 0));
@@ -631,14 +668,100 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
                     region[i] = d as u8;
                     acc.relocated_out[r] += 1.0;
                     acc.relocated_in[d] += 1.0;
-                    r_now = d;
                 }
             }
-            acc.employees[r_now] += f64::from(n);
+            // After a move: the firm's new region.
+            sums.employees[usize::from(region[i])] += f64::from(n);
         }
         start = end;
     }
+    sums.fold_into(&mut acc);
     acc
+}
+
+/// Entries of a table indexed by a byte: a `u8` index never needs a bounds check.
+const BYTE: usize = 256;
+
+/// A firm's market byte `region * N_SECTORS + sector` (below 60 for valid rows; any byte is a
+/// valid index of a [`BYTE`]-entry table).
+#[inline(always)]
+fn market_byte(region: u8, sector: u8) -> usize {
+    usize::from(region.wrapping_mul(N_SECTORS as u8).wrapping_add(sector))
+}
+
+/// The per-market and per-region values `operate` reads for every firm, as byte-indexed tables
+/// (see [`market_byte`]): the scalar loops look them up with one load, without the two bounds
+/// checks and the two-level address of `ctx.table[r][s]`. Built once per step.
+struct Markets {
+    labour_mult: [f32; BYTE],
+    sales_month: [f32; BYTE],
+    va_share: [f32; BYTE],
+    fixed_cost: [f32; BYTE],
+    exit_mult: [f32; BYTE],
+    /// By region byte.
+    wage: [f32; BYTE],
+    /// By region byte.
+    ration: [f32; BYTE],
+}
+
+impl Markets {
+    fn new(ctx: &StepCtx) -> Box<Markets> {
+        let mut m = Box::new(Markets {
+            labour_mult: [0.0; BYTE],
+            sales_month: [0.0; BYTE],
+            va_share: [0.0; BYTE],
+            fixed_cost: [0.0; BYTE],
+            exit_mult: [0.0; BYTE],
+            wage: [0.0; BYTE],
+            ration: [0.0; BYTE],
+        });
+        for r in 0..N_REGIONS {
+            m.wage[r] = ctx.wage[r];
+            m.ration[r] = ctx.ration[r];
+            for s in 0..N_SECTORS {
+                let rs = market_byte(r as u8, s as u8);
+                m.labour_mult[rs] = ctx.labour_mult[r][s];
+                m.sales_month[rs] = ctx.sales_month[r][s];
+                m.va_share[rs] = ctx.rules.va_share[s];
+                m.fixed_cost[rs] = ctx.fixed_cost[r][s];
+                m.exit_mult[rs] = ctx.exit_mult[r][s];
+            }
+        }
+        m
+    }
+}
+
+/// A chunk's per-region sums of `operate` by region byte (no bounds checks); added in row
+/// order, exactly as into [`OperateAcc`], then copied there.
+struct RegionSums {
+    sales: [f64; BYTE],
+    sme_sales: [f64; BYTE],
+    value_added: [f64; BYTE],
+    employees: [f64; BYTE],
+    deaths: [f64; BYTE],
+}
+
+impl Default for RegionSums {
+    fn default() -> Self {
+        RegionSums {
+            sales: [0.0; BYTE],
+            sme_sales: [0.0; BYTE],
+            value_added: [0.0; BYTE],
+            employees: [0.0; BYTE],
+            deaths: [0.0; BYTE],
+        }
+    }
+}
+
+impl RegionSums {
+    fn fold_into(&self, acc: &mut OperateAcc) {
+        acc.sales.copy_from_slice(&self.sales[..N_REGIONS]);
+        acc.sme_sales.copy_from_slice(&self.sme_sales[..N_REGIONS]);
+        acc.value_added
+            .copy_from_slice(&self.value_added[..N_REGIONS]);
+        acc.employees.copy_from_slice(&self.employees[..N_REGIONS]);
+        acc.deaths.copy_from_slice(&self.deaths[..N_REGIONS]);
+    }
 }
 
 /// The instruction sets the firm passes are built for. Every build gives the same bits (tested
@@ -763,8 +886,10 @@ mod tests {
             shock_key: streams.step_key(Stream::FirmShock, 0, 0),
             jump_key: streams.step_key(Stream::FirmJump, 0, 0),
         };
+        let markets = Markets::new(&ctx);
         let op_env = OperateEnv {
             ctx: &ctx,
+            markets: &markets,
             hazard_month: age_table(&derived.hazard_month),
             events_key: streams.step_key(Stream::FirmEvents, 0, 1),
         };
