@@ -15,6 +15,8 @@
 //!    (`splitmix(step_key + e * golden_gamma)`), one finaliser per draw. It needs no state, so
 //!    any thread can compute any agent's draw, and two scenarios run with the same seed give
 //!    the same draws to the same agent id at the same step (common random numbers).
+//!    The firm passes take 32-bit words from the same step key instead
+//!    ([`StepKey::words`]): 32-bit multiplies only, so their draw loops run on vector lanes.
 //!
 //! Low-volume draws that need a full distribution (Poisson counts of births per region and
 //! month) seed a `ChaCha8Rng` from one counter-based draw via [`Streams::chacha`].
@@ -251,16 +253,6 @@ impl TryRng for CounterRng<'_> {
     }
 }
 
-/// Splits a draw into three independent f32 uniforms strictly inside (0, 1), 21 bits each
-/// (resolution 4.8e-7; the firm passes take all their uniforms of a pass from one draw).
-#[inline(always)]
-pub fn three_units_f32(b: u64) -> (f32, f32, f32) {
-    const S: f32 = 1.0 / 2_097_152.0; // 2^-21
-    const M: u64 = (1 << 21) - 1;
-    let u = |x: u64| ((x & M) as u32 as f32 + 0.5) * S;
-    (u(b >> 43), u(b >> 22), u(b >> 1))
-}
-
 /// The top 23 bits of a word as an f32 uniform strictly inside (0, 1): `(w >> 9 + 0.5) / 2^23`
 /// (a wider integer could round to exactly 1.0 in f32).
 #[inline(always)]
@@ -393,14 +385,15 @@ mod tests {
         for b in [0u64, u64::MAX, 1 << 63, (1 << 41) - 1, (1 << 43) - 1] {
             let (x, y) = two_units_f32(b);
             assert!(x > 0.0 && x < 1.0 && y > 0.0 && y < 1.0, "{b:x}: {x} {y}");
-            let (p, q, r) = three_units_f32(b);
-            for v in [p, q, r] {
-                assert!(v > 0.0 && v < 1.0, "{b:x}: {v}");
-            }
         }
-        // The three parts use disjoint bits.
-        assert_eq!(three_units_f32(1 << 43).1, three_units_f32(0).1);
-        assert_ne!(three_units_f32(1 << 43).0, three_units_f32(0).0);
+        for w in [0u32, u32::MAX, 1 << 31, (1 << 9) - 1, 1 << 9] {
+            let u = unit_f32(w);
+            assert!(u > 0.0 && u < 1.0, "{w:x}: {u}");
+        }
+        // The low 9 bits are unused; the top 23 are all used.
+        assert_eq!(unit_f32(0x1FF), unit_f32(0));
+        assert_ne!(unit_f32(1 << 9), unit_f32(0));
+        assert_eq!(unit_f32(u32::MAX), 1.0 - 0.5 / 8_388_608.0);
     }
 
     #[test]
