@@ -68,10 +68,19 @@ pub fn pow(x: f32, y: f32) -> f32 {
 }
 
 /// `floor(x)` as an integer, for |x| < 2^31 (no libm call on targets without SSE4.1).
+///
+/// The truncation is Rust's saturating `x as i32` (NaN to 0, out-of-range values to the
+/// nearest bound) written out with a clamp and an unchecked conversion: the saturating cast
+/// itself is not vectorised on AVX2, this is, and it gives the same integer for every input.
 #[inline(always)]
 pub fn floor_i32(x: f32) -> i32 {
-    let t = x as i32; // truncates toward zero
-    t - i32::from(x < t as f32)
+    // The largest f32 below 2^31, and -2^31.
+    let c = x.clamp(-2_147_483_648.0, 2_147_483_520.0);
+    let c = if c.is_nan() { 0.0 } else { c };
+    // SAFETY: `c` is finite and within i32's range.
+    let t = unsafe { c.to_int_unchecked::<i32>() }; // truncates toward zero
+    let t = if x >= 2_147_483_648.0 { i32::MAX } else { t };
+    t.wrapping_sub(i32::from(x < t as f32))
 }
 
 #[cfg(test)]
@@ -123,6 +132,32 @@ mod tests {
                 let rel = ((f64::from(pow(x, y)) - want) / want).abs();
                 assert!(rel < 5e-7, "{x}^{y}: {rel:e}");
             }
+        }
+    }
+
+    #[test]
+    fn floor_i32_truncates_like_a_saturating_cast() {
+        let reference = |x: f32| {
+            let t = x as i32;
+            t.wrapping_sub(i32::from(x < t as f32))
+        };
+        for x in [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            3e9,
+            -3e9,
+            2_147_483_520.0,
+            2_147_483_648.0,
+            -2_147_483_648.0,
+            -2_147_483_904.0,
+            1e-40,
+            -1e-40,
+            -0.0,
+            12_345.67,
+            -12_345.67,
+        ] {
+            assert_eq!(floor_i32(x), reference(x), "{x}");
         }
     }
 

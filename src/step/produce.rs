@@ -12,7 +12,7 @@ use super::StepCtx;
 use crate::fastmath;
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{AGE_TABLE, Firms, status};
-use crate::rng::{StepKey, Stream, three_units_f32, two_units_f32};
+use crate::rng::{StepKey, Stream, normal_f32, two_units_f32, unit_f32};
 use rayon::prelude::*;
 
 /// Rows per parallel work item.
@@ -137,11 +137,11 @@ impl OperateAcc {
 pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> PlanAcc {
     let env = PlanEnv {
         ctx,
-        age_volatility: &ctx.derived.age_volatility[..],
+        age_volatility: age_table(&ctx.derived.age_volatility),
         shock_key: ctx.streams.step_key(Stream::FirmShock, ctx.step, 0),
         jump_key: ctx.streams.step_key(Stream::FirmJump, ctx.step, 0),
     };
-    let wide = simd_available();
+    let isa = isa();
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks(CHUNK),
@@ -173,13 +173,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
                     hg,
                     of,
                 };
-                #[cfg(target_arch = "x86_64")]
-                if wide {
-                    // SAFETY: `simd_available` checked that this CPU has AVX2 and FMA.
-                    return unsafe { plan_chunk_avx2(cols, &env) };
-                }
-                let _ = wide;
-                plan_chunk(cols, &env)
+                plan_chunk_on(isa, cols, &env)
             },
         )
         .collect_into_vec(scratch);
@@ -191,7 +185,7 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
 /// What every chunk of `plan` reads besides its rows.
 struct PlanEnv<'a> {
     ctx: &'a StepCtx<'a>,
-    age_volatility: &'a [f32],
+    age_volatility: &'a [f32; AGE_TABLE],
     shock_key: StepKey,
     jump_key: StepKey,
 }
@@ -220,6 +214,26 @@ fn plan_chunk_avx2(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     plan_chunk(cols, env)
 }
 
+/// [`plan_chunk`] compiled for AVX-512 (F, DQ, VL, BW): 16 f32 or u32 lanes (same bits; see
+/// [`plan_chunk_avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn plan_chunk_avx512(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
+    plan_chunk(cols, env)
+}
+
+/// Runs [`plan_chunk`] in the build for `isa`.
+fn plan_chunk_on(isa: Isa, cols: PlanCols, env: &PlanEnv) -> PlanAcc {
+    match isa {
+        // SAFETY: `isa()` and `Isa::available` return these only where the CPU has the features.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { plan_chunk_avx512(cols, env) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { plan_chunk_avx2(cols, env) },
+        _ => plan_chunk(cols, env),
+    }
+}
+
 #[inline(always)]
 fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let PlanCols {
@@ -239,6 +253,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let rules = &ctx.rules;
     let (age_volatility, shock_key, jump_key) = (env.age_volatility, env.shock_key, env.jump_key);
     let mut acc = PlanAcc::default();
+    let mut sums = PlanSums::default();
     // Equal lengths, stated once, let the compiler drop per-column bounds checks.
     let len = id.len();
     let (region, sector, st, age, emp, hg, of) = (
@@ -255,9 +270,10 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         &mut want[..len],
         &mut scale_now[..len],
     );
-    // Blocks of rows in three loops: draws and table look-ups (scalar), the
-    // scale update with its two `exp`s (branch-free, so it vectorises and
-    // overlaps across firms), then the hiring plan (scalar).
+    // Blocks of rows in five loops: the draws (vectorised), the table look-ups
+    // (scalar), the scale update with its two `exp`s (branch-free, so it
+    // vectorises and overlaps across firms), the hiring plan (vectorised), then
+    // the sums (scalar).
     let mut start = 0;
     while start < len {
         let end = (start + BLOCK).min(len);
@@ -267,23 +283,34 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         let mut mult = [0.0f32; BLOCK];
         let mut u_round = [0.0f32; BLOCK];
         let mut age_var = [0.0f32; BLOCK];
-        for k in 0..m {
-            let i = start + k;
-            if st[i] == status::DEAD {
-                continue; // shock, drift and variance stay 0: the scale is left as it is
-            }
-            let e = id[i];
-            let (r, s) = (region[i] as usize, sector[i] as usize);
-            let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
-            let z = shock_key.normal(ctx.streams, Stream::FirmShock, e, ctx.step, 0) as f32;
-            // One draw for the jump (occurrence, size) and the rounding of the plan.
-            let (u_occ, u_size, u_r) = three_units_f32(jump_key.bits(e));
-            let jump = if u_occ < rules.jump_p {
-                laplace(u_size, rules.jump_scale)
+        // Draws for every row of the block, dead or not: arithmetic on the ids only (32-bit
+        // hashes, the inverse-CDF normal, the Laplace jump), so it runs on vector lanes.
+        // (Zipped slices of the block's length: no bounds checks, which would stop the
+        // vectoriser.)
+        let (lo, hi) = split_ids(&id[start..end]);
+        let draws = shock[..m].iter_mut().zip(&mut u_round[..m]);
+        for (((shock, u_round), &lo), &hi) in draws.zip(&lo[..m]).zip(&hi[..m]) {
+            let [w_z] = shock_key.words_of(lo, hi);
+            // The jump (occurrence, size) and the rounding of the plan.
+            let [w_occ, w_size, w_round] = jump_key.words_of(lo, hi);
+            let jump = laplace(unit_f32(w_size), rules.jump_scale);
+            let jump = if unit_f32(w_occ) < rules.jump_p {
+                jump
             } else {
                 0.0
             };
-            shock[k] = age_f * (rules.shock_sd * z + jump);
+            *shock = rules.shock_sd * normal_f32(w_z) + jump;
+            *u_round = unit_f32(w_round);
+        }
+        for i in start..end {
+            let k = i - start;
+            if st[i] == status::DEAD {
+                shock[k] = 0.0; // shock, drift and variance 0: the scale is left as it is
+                continue;
+            }
+            let (r, s) = (region[i] as usize, sector[i] as usize);
+            let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
+            shock[k] *= age_f;
             age_var[k] = age_f * age_f * rules.half_shock_var;
             // High-growth phase (ODD 7.2 step 3): extra drift until its age limit.
             let fast = if age[i] < hg[i] {
@@ -293,7 +320,6 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             };
             drift[k] = ctx.drift[r][s] + fast;
             mult[k] = ctx.labour_mult[r][s] * of[i];
-            u_round[k] = u_r;
         }
         let ls = &mut log_scale[start..end];
         let now = &mut scale_now[start..end];
@@ -312,47 +338,91 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             now[k] = scale;
             mult[k] = (scale * mult[k]).max(1.0); // desired headcount
         }
-        for k in 0..m {
-            let i = start + k;
-            if st[i] == status::DEAD {
-                want[i] = 0;
-                continue;
-            }
+        let want = &mut want[start..end];
+        for i in start..end {
+            let k = i - start;
             // (S,s) adjustment: a firm moves toward its desired headcount only for
             // the part of the gap beyond the band (hiring and firing have fixed
-            // costs).
-            let (r, s) = (region[i] as usize, sector[i] as usize);
-            acc.capacity[r][s] += f64::from(now[k]);
-            acc.firms[r][s] += 1.0;
+            // costs). Both sides computed and one selected, so the loop vectorises;
+            // dead rows want 0.
             let n = emp[i];
             let gap = mult[k] - n as f32;
+            let hire = rules.hire_speed * (gap - rules.band);
+            let fire = rules.fire_speed * (gap + rules.band);
             let step = if gap > rules.band {
-                rules.hire_speed * (gap - rules.band)
+                hire
             } else if gap < -rules.band {
-                rules.fire_speed * (gap + rules.band)
+                fire
             } else {
                 0.0
             };
             let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
-            want[i] = w;
+            want[k] = if st[i] == status::DEAD { 0 } else { w };
+        }
+        // Sums in row order (indexed by region and sector, so scalar).
+        for i in start..end {
+            let k = i - start;
+            if st[i] == status::DEAD {
+                continue;
+            }
+            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
+            sums.capacity[rs] += f64::from(now[k]);
+            sums.firms[rs] += 1.0;
+            let w = want[k];
             if w > 0 {
-                acc.hires[r] += f64::from(w);
-                acc.hiring_firms[r] += 1.0;
+                sums.hires[r] += f64::from(w);
+                sums.hiring_firms[r] += 1.0;
             }
         }
         start = end;
     }
+    sums.fold_into(&mut acc);
     acc
+}
+
+/// A chunk's sums of `plan` by market or region byte (see [`RegionSums`]).
+struct PlanSums {
+    hires: [f64; BYTE],
+    hiring_firms: [f64; BYTE],
+    capacity: [f64; BYTE],
+    firms: [f64; BYTE],
+}
+
+impl Default for PlanSums {
+    fn default() -> Self {
+        PlanSums {
+            hires: [0.0; BYTE],
+            hiring_firms: [0.0; BYTE],
+            capacity: [0.0; BYTE],
+            firms: [0.0; BYTE],
+        }
+    }
+}
+
+impl PlanSums {
+    fn fold_into(&self, acc: &mut PlanAcc) {
+        acc.hires.copy_from_slice(&self.hires[..N_REGIONS]);
+        acc.hiring_firms
+            .copy_from_slice(&self.hiring_firms[..N_REGIONS]);
+        for r in 0..N_REGIONS {
+            for s in 0..N_SECTORS {
+                acc.capacity[r][s] = self.capacity[market_byte(r as u8, s as u8)];
+                acc.firms[r][s] = self.firms[market_byte(r as u8, s as u8)];
+            }
+        }
+    }
 }
 
 /// Pass 2: hire (rationed), produce, pay, exit, age, relocate.
 pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) -> OperateAcc {
+    let markets = Markets::new(ctx);
     let env = OperateEnv {
         ctx,
-        hazard_month: &ctx.derived.hazard_month[..],
+        markets: &markets,
+        hazard_month: age_table(&ctx.derived.hazard_month),
         events_key: ctx.streams.step_key(Stream::FirmEvents, ctx.step, 1),
     };
-    let wide = simd_available();
+    let isa = isa();
     (
         firms.id.par_chunks(CHUNK),
         firms.region.par_chunks_mut(CHUNK),
@@ -401,13 +471,7 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
                     log_scale: ls,
                     of,
                 };
-                #[cfg(target_arch = "x86_64")]
-                if wide {
-                    // SAFETY: `simd_available` checked that this CPU has AVX2 and FMA.
-                    return unsafe { operate_chunk_avx2(cols, &env) };
-                }
-                let _ = wide;
-                operate_chunk(cols, &env)
+                operate_chunk_on(isa, cols, &env)
             },
         )
         .collect_into_vec(scratch);
@@ -419,7 +483,8 @@ pub fn operate(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<OperateAcc>) 
 /// What every chunk of `operate` reads besides its rows.
 struct OperateEnv<'a> {
     ctx: &'a StepCtx<'a>,
-    hazard_month: &'a [f32],
+    markets: &'a Markets,
+    hazard_month: &'a [f32; AGE_TABLE],
     events_key: StepKey,
 }
 
@@ -448,6 +513,25 @@ fn operate_chunk_avx2(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
     operate_chunk(cols, env)
 }
 
+/// [`operate_chunk`] compiled for AVX-512 (same bits; see [`plan_chunk_avx512`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn operate_chunk_avx512(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
+    operate_chunk(cols, env)
+}
+
+/// Runs [`operate_chunk`] in the build for `isa`.
+fn operate_chunk_on(isa: Isa, cols: OperateCols, env: &OperateEnv) -> OperateAcc {
+    match isa {
+        // SAFETY: `isa()` and `Isa::available` return these only where the CPU has the features.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { operate_chunk_avx512(cols, env) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { operate_chunk_avx2(cols, env) },
+        _ => operate_chunk(cols, env),
+    }
+}
+
 #[inline(always)]
 fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
     let OperateCols {
@@ -467,8 +551,9 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
     } = cols;
     let ctx = env.ctx;
     let rules = &ctx.rules;
-    let (hazard_month, events_key) = (env.hazard_month, env.events_key);
+    let (hazard_month, events_key, mk) = (env.hazard_month, env.events_key, env.markets);
     let mut acc = OperateAcc::default();
+    let mut sums = RegionSums::default();
     let len = id.len();
     let (region, sector, st, age, loss, emp) = (
         &mut region[..len],
@@ -486,8 +571,8 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         &log_scale[..len],
         &of[..len],
     );
-    // Blocks of rows in three loops, as in `plan`: the hiring draw and the
-    // staffing ratio (scalar), the understaffing penalty `ratio^theta`
+    // Blocks of rows in loops, as in `plan`: the draws (vectorised), the hiring
+    // and the staffing ratio (scalar), the understaffing penalty `ratio^theta`
     // (branch-free, vectorises), then sales, profit, exit and relocation.
     let mut start = 0;
     while start < len {
@@ -498,29 +583,36 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         let mut u_exit = [0.0f32; BLOCK];
         let mut u_move = [0.0f32; BLOCK];
         let mut perf = [1.0f32; BLOCK];
-        for k in 0..m {
-            let i = start + k;
+        let mut u_hire = [0.0f32; BLOCK];
+        // Hiring rounding, exit and whether the firm moves, for every row.
+        let (lo, hi) = split_ids(&id[start..end]);
+        let draws = u_hire[..m].iter_mut().zip(&mut u_exit[..m]);
+        let draws = draws.zip(&mut u_move[..m]).zip(&lo[..m]).zip(&hi[..m]);
+        for ((((u_hire, u_exit), u_move), &lo), &hi) in draws {
+            let [w_hire, w_exit, w_move] = events_key.words_of(lo, hi);
+            *u_hire = unit_f32(w_hire);
+            *u_exit = unit_f32(w_exit);
+            *u_move = unit_f32(w_move);
+        }
+        for i in start..end {
+            let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, s) = (region[i] as usize, sector[i] as usize);
-            // One draw for hiring, exit and whether the firm moves.
-            let (u_hire, u_x, u_m) = three_units_f32(events_key.bits(id[i]));
+            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
             let mut n = emp[i] as i64;
             let w = want[i];
             if w > 0 {
                 // In f64 so that rounding can never lift a hire past
                 // `w * ration + 1`; the sum is positive, so truncation is the floor.
-                n += (f64::from(w) * f64::from(ctx.ration[r]) + f64::from(u_hire)) as i64;
+                n += (f64::from(w) * f64::from(mk.ration[r]) + f64::from(u_hire[k])) as i64;
             } else {
                 n += i64::from(w);
             }
             let n = n.max(1) as u32;
             n_new[k] = n;
-            let desired = (scale_now[i] * ctx.labour_mult[r][s] * of[i]).max(1.0);
+            let desired = (scale_now[i] * mk.labour_mult[rs] * of[i]).max(1.0);
             staffing[k] = (n as f32 / desired).min(1.0);
-            u_exit[k] = u_x;
-            u_move[k] = u_m;
         }
         // Understaffed firms sell less (see `sales_units_from_scale`); 1^theta = 1
         // exactly, so fully staffed firms are unaffected.
@@ -532,16 +624,16 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         for (p, &a) in perf[..m].iter_mut().zip(&log_scale[start..end]) {
             *p = fastmath::exp((-rules.perf_elasticity * a).clamp(-30.0, 30.0));
         }
-        for k in 0..m {
-            let i = start + k;
+        for i in start..end {
+            let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, s) = (region[i] as usize, sector[i] as usize);
+            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
             let n = n_new[k];
-            let sales = scale_now[i] * of[i] * staffing[k] * ctx.sales_month[r][s];
-            let va = sales * rules.va_share[s];
-            let costs = ctx.wage[r] * n as f32 + ctx.fixed_cost[r][s];
+            let sales = scale_now[i] * of[i] * staffing[k] * mk.sales_month[rs];
+            let va = sales * mk.va_share[rs];
+            let costs = mk.wage[r] * n as f32 + mk.fixed_cost[rs];
             let profit = va - costs;
             // Owners draw whatever lifts cash above the buffer (ODD 7.4 step 5), so cash is
             // bounded and sustained losses can exhaust it at any size.
@@ -553,23 +645,21 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             };
             sales_year[i] += sales;
             age[i] = age[i].saturating_add(1);
-            acc.sales[r] += f64::from(sales);
-            acc.value_added[r] += f64::from(va);
+            sums.sales[r] += f64::from(sales);
+            sums.value_added[r] += f64::from(va);
             if st[i] == status::SME {
-                acc.sme_sales[r] += f64::from(sales);
+                sums.sme_sales[r] += f64::from(sales);
             }
-            let hazard = hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)]
-                * ctx.exit_mult[r][s]
-                * perf[k];
+            let hazard =
+                hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)] * mk.exit_mult[rs] * perf[k];
             let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
             if broke || u_exit[k] < hazard {
                 st[i] = status::DEAD;
                 emp[i] = 0;
-                acc.deaths[r] += 1.0;
+                sums.deaths[r] += 1.0;
                 continue;
             }
             emp[i] = n;
-            let mut r_now = r;
             if u_move[k] < rules.relocation_p {
                 let (u_dest, _) =
                     two_units_f32(ctx.streams.bits(Stream::Relocation, id[i], ctx.step, 0));
@@ -578,27 +668,160 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
                     region[i] = d as u8;
                     acc.relocated_out[r] += 1.0;
                     acc.relocated_in[d] += 1.0;
-                    r_now = d;
                 }
             }
-            acc.employees[r_now] += f64::from(n);
+            // After a move: the firm's new region.
+            sums.employees[usize::from(region[i])] += f64::from(n);
         }
         start = end;
     }
+    sums.fold_into(&mut acc);
     acc
 }
 
-/// Whether the wide (AVX2 + FMA) build of the firm passes can run here. Both builds give the
-/// same bits (tested below), so this changes speed only.
-fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+/// Entries of a table indexed by a byte: a `u8` index never needs a bounds check.
+const BYTE: usize = 256;
+
+/// A firm's market byte `region * N_SECTORS + sector` (below 60 for valid rows; any byte is a
+/// valid index of a [`BYTE`]-entry table).
+#[inline(always)]
+fn market_byte(region: u8, sector: u8) -> usize {
+    usize::from(region.wrapping_mul(N_SECTORS as u8).wrapping_add(sector))
+}
+
+/// The per-market and per-region values `operate` reads for every firm, as byte-indexed tables
+/// (see [`market_byte`]): the scalar loops look them up with one load, without the two bounds
+/// checks and the two-level address of `ctx.table[r][s]`. Built once per step.
+struct Markets {
+    labour_mult: [f32; BYTE],
+    sales_month: [f32; BYTE],
+    va_share: [f32; BYTE],
+    fixed_cost: [f32; BYTE],
+    exit_mult: [f32; BYTE],
+    /// By region byte.
+    wage: [f32; BYTE],
+    /// By region byte.
+    ration: [f32; BYTE],
+}
+
+impl Markets {
+    fn new(ctx: &StepCtx) -> Box<Markets> {
+        let mut m = Box::new(Markets {
+            labour_mult: [0.0; BYTE],
+            sales_month: [0.0; BYTE],
+            va_share: [0.0; BYTE],
+            fixed_cost: [0.0; BYTE],
+            exit_mult: [0.0; BYTE],
+            wage: [0.0; BYTE],
+            ration: [0.0; BYTE],
+        });
+        for r in 0..N_REGIONS {
+            m.wage[r] = ctx.wage[r];
+            m.ration[r] = ctx.ration[r];
+            for s in 0..N_SECTORS {
+                let rs = market_byte(r as u8, s as u8);
+                m.labour_mult[rs] = ctx.labour_mult[r][s];
+                m.sales_month[rs] = ctx.sales_month[r][s];
+                m.va_share[rs] = ctx.rules.va_share[s];
+                m.fixed_cost[rs] = ctx.fixed_cost[r][s];
+                m.exit_mult[rs] = ctx.exit_mult[r][s];
+            }
+        }
+        m
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+}
+
+/// A chunk's per-region sums of `operate` by region byte (no bounds checks); added in row
+/// order, exactly as into [`OperateAcc`], then copied there.
+struct RegionSums {
+    sales: [f64; BYTE],
+    sme_sales: [f64; BYTE],
+    value_added: [f64; BYTE],
+    employees: [f64; BYTE],
+    deaths: [f64; BYTE],
+}
+
+impl Default for RegionSums {
+    fn default() -> Self {
+        RegionSums {
+            sales: [0.0; BYTE],
+            sme_sales: [0.0; BYTE],
+            value_added: [0.0; BYTE],
+            employees: [0.0; BYTE],
+            deaths: [0.0; BYTE],
+        }
     }
+}
+
+impl RegionSums {
+    fn fold_into(&self, acc: &mut OperateAcc) {
+        acc.sales.copy_from_slice(&self.sales[..N_REGIONS]);
+        acc.sme_sales.copy_from_slice(&self.sme_sales[..N_REGIONS]);
+        acc.value_added
+            .copy_from_slice(&self.value_added[..N_REGIONS]);
+        acc.employees.copy_from_slice(&self.employees[..N_REGIONS]);
+        acc.deaths.copy_from_slice(&self.deaths[..N_REGIONS]);
+    }
+}
+
+/// The instruction sets the firm passes are built for. Every build gives the same bits (tested
+/// below), so the choice changes speed only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+impl Isa {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+        }
+    }
+
+    /// The builds this CPU can run, narrowest first.
+    pub fn available() -> Vec<Isa> {
+        let mut v = vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                v.push(Isa::Avx2);
+                if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
+                    v.push(Isa::Avx512);
+                }
+            }
+        }
+        v
+    }
+}
+
+/// The widest build this CPU runs (detected once).
+pub fn isa() -> Isa {
+    static ISA: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+    *ISA.get_or_init(|| *Isa::available().last().unwrap_or(&Isa::Portable))
+}
+
+/// A per-age table (built with `AGE_TABLE` entries by `init_world`) as a fixed-size array, so
+/// look-ups at a clamped age need no bounds check.
+fn age_table(v: &[f32]) -> &[f32; AGE_TABLE] {
+    v.try_into()
+        .expect("init_world builds per-age tables with AGE_TABLE entries")
+}
+
+/// The low and high 32-bit halves of a block's ids, for the draw loops (see
+/// [`StepKey::words_of`]).
+#[inline(always)]
+fn split_ids(id: &[u64]) -> ([u32; BLOCK], [u32; BLOCK]) {
+    let (mut lo, mut hi) = ([0u32; BLOCK], [0u32; BLOCK]);
+    for ((lo, hi), &e) in lo.iter_mut().zip(&mut hi).zip(id) {
+        *lo = e as u32;
+        *hi = (e >> 32) as u32;
+    }
+    (lo, hi)
 }
 
 /// Laplace draw with scale `b` from a uniform strictly inside (0, 1) (inverse CDF). With
@@ -631,16 +854,19 @@ mod tests {
         assert!((tiny - 0.5).abs() < 1e-5);
     }
 
-    /// Runs one `plan` and one `operate` over a whole small world with both builds.
+    /// Runs one `plan` and one `operate` over a whole small world with every build this CPU
+    /// has, and compares each with the portable one bit for bit.
     #[test]
-    #[cfg(target_arch = "x86_64")]
-    fn wide_and_portable_builds_give_the_same_bits() {
+    fn every_build_gives_the_same_bits() {
         use crate::model::init_world;
         use crate::rng::Streams;
         use crate::scenario::Scenario;
-        if !simd_available() {
-            eprintln!("note: no AVX2 + FMA here; only the portable build runs");
-            return;
+        let builds = Isa::available();
+        if builds.len() < 3 {
+            eprintln!(
+                "note: this CPU runs only the builds {:?}; the others are not compared",
+                builds.iter().map(|b| b.name()).collect::<Vec<_>>()
+            );
         }
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
         let scn = Scenario::load(&path, &["scale=0.002".to_string()]).expect("baseline loads");
@@ -648,74 +874,99 @@ mod tests {
         let (world, derived) = init_world(&scn, &streams);
         let mut ctx = crate::step::ctx(&world, &scn, &derived, &streams);
         ctx.ration = [0.6; N_REGIONS]; // exercise rationed hiring
-        let (mut a, mut b) = (world.firms.clone(), world.firms.clone());
-        assert!(a.len() > 10_000);
+        assert!(world.firms.len() > 10_000);
+        // Some dead rows, as before a year-end compaction.
+        let mut start = world.firms.clone();
+        for i in (0..start.len()).step_by(17) {
+            start.status[i] = status::DEAD;
+        }
         let plan_env = PlanEnv {
             ctx: &ctx,
-            age_volatility: &derived.age_volatility[..],
+            age_volatility: age_table(&derived.age_volatility),
             shock_key: streams.step_key(Stream::FirmShock, 0, 0),
             jump_key: streams.step_key(Stream::FirmJump, 0, 0),
         };
-        fn plan_cols(f: &mut Firms) -> PlanCols<'_> {
-            PlanCols {
-                id: &f.id,
-                region: &f.region,
-                sector: &f.sector,
-                st: &f.status,
-                age: &f.age_months,
-                emp: &f.employees,
-                log_scale: &mut f.log_scale,
-                want: &mut f.want,
-                scale_now: &mut f.scale_now,
-                hg: &f.high_growth_until,
-                of: &f.order_factor,
-            }
-        }
-        let pa = plan_chunk(plan_cols(&mut a), &plan_env);
-        // SAFETY: simd_available() returned true above.
-        let pb = unsafe { plan_chunk_avx2(plan_cols(&mut b), &plan_env) };
-        assert_eq!(pa.hires, pb.hires);
-        assert_eq!(pa.hiring_firms, pb.hiring_firms);
+        let markets = Markets::new(&ctx);
         let op_env = OperateEnv {
             ctx: &ctx,
-            hazard_month: &derived.hazard_month[..],
+            markets: &markets,
+            hazard_month: age_table(&derived.hazard_month),
             events_key: streams.step_key(Stream::FirmEvents, 0, 1),
         };
-        fn op_cols(f: &mut Firms) -> OperateCols<'_> {
-            OperateCols {
-                id: &f.id,
-                region: &mut f.region,
-                sector: &f.sector,
-                st: &mut f.status,
-                age: &mut f.age_months,
-                loss: &mut f.loss_months,
-                emp: &mut f.employees,
-                scale_now: &f.scale_now,
-                cash: &mut f.cash_krw,
-                sales_year: &mut f.sales_year_krw,
-                want: &f.want,
-                log_scale: &f.log_scale,
-                of: &f.order_factor,
-            }
-        }
-        let oa = operate_chunk(op_cols(&mut a), &op_env);
-        // SAFETY: as above.
-        let ob = unsafe { operate_chunk_avx2(op_cols(&mut b), &op_env) };
-        assert_eq!(oa.sales, ob.sales);
-        assert_eq!(oa.value_added, ob.value_added);
-        assert_eq!(oa.employees, ob.employees);
-        assert_eq!(oa.deaths, ob.deaths);
+        let run = |isa: Isa| {
+            let mut f = start.clone();
+            let p = plan_chunk_on(
+                isa,
+                PlanCols {
+                    id: &f.id,
+                    region: &f.region,
+                    sector: &f.sector,
+                    st: &f.status,
+                    age: &f.age_months,
+                    emp: &f.employees,
+                    log_scale: &mut f.log_scale,
+                    want: &mut f.want,
+                    scale_now: &mut f.scale_now,
+                    hg: &f.high_growth_until,
+                    of: &f.order_factor,
+                },
+                &plan_env,
+            );
+            let o = operate_chunk_on(
+                isa,
+                OperateCols {
+                    id: &f.id,
+                    region: &mut f.region,
+                    sector: &f.sector,
+                    st: &mut f.status,
+                    age: &mut f.age_months,
+                    loss: &mut f.loss_months,
+                    emp: &mut f.employees,
+                    scale_now: &f.scale_now,
+                    cash: &mut f.cash_krw,
+                    sales_year: &mut f.sales_year_krw,
+                    want: &f.want,
+                    log_scale: &f.log_scale,
+                    of: &f.order_factor,
+                },
+                &op_env,
+            );
+            (p, o, f)
+        };
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&a.log_scale), bits(&b.log_scale));
-        assert_eq!(bits(&a.scale_now), bits(&b.scale_now));
-        assert_eq!(bits(&a.cash_krw), bits(&b.cash_krw));
-        assert_eq!(bits(&a.sales_year_krw), bits(&b.sales_year_krw));
-        assert_eq!(a.want, b.want);
-        assert_eq!(a.employees, b.employees);
-        assert_eq!(a.status, b.status);
-        assert_eq!(a.region, b.region);
-        // The step did something: some firms hired, some sales were made.
+        let (pa, oa, a) = run(Isa::Portable);
+        // The step did something: some firms hired, some sales were made, some exited, and
+        // the dead rows kept their scale and wanted nothing.
         assert!(pa.hires.iter().sum::<f64>() > 0.0 && oa.sales.iter().sum::<f64>() > 0.0);
+        assert!(oa.deaths.iter().sum::<f64>() > 0.0);
+        for i in (0..start.len()).step_by(17) {
+            assert_eq!(a.log_scale[i].to_bits(), start.log_scale[i].to_bits());
+            assert_eq!(a.want[i], 0);
+        }
+        for &isa in &builds[1..] {
+            let (pb, ob, b) = run(isa);
+            let name = isa.name();
+            assert_eq!(pa.hires, pb.hires, "{name}");
+            assert_eq!(pa.hiring_firms, pb.hiring_firms, "{name}");
+            assert_eq!(pa.capacity, pb.capacity, "{name}");
+            assert_eq!(pa.firms, pb.firms, "{name}");
+            assert_eq!(oa.sales, ob.sales, "{name}");
+            assert_eq!(oa.sme_sales, ob.sme_sales, "{name}");
+            assert_eq!(oa.value_added, ob.value_added, "{name}");
+            assert_eq!(oa.employees, ob.employees, "{name}");
+            assert_eq!(oa.deaths, ob.deaths, "{name}");
+            assert_eq!(oa.relocated_out, ob.relocated_out, "{name}");
+            assert_eq!(bits(&a.log_scale), bits(&b.log_scale), "{name}");
+            assert_eq!(bits(&a.scale_now), bits(&b.scale_now), "{name}");
+            assert_eq!(bits(&a.cash_krw), bits(&b.cash_krw), "{name}");
+            assert_eq!(bits(&a.sales_year_krw), bits(&b.sales_year_krw), "{name}");
+            assert_eq!(a.want, b.want, "{name}");
+            assert_eq!(a.employees, b.employees, "{name}");
+            assert_eq!(a.status, b.status, "{name}");
+            assert_eq!(a.loss_months, b.loss_months, "{name}");
+            assert_eq!(a.age_months, b.age_months, "{name}");
+            assert_eq!(a.region, b.region, "{name}");
+        }
     }
 
     /// ODD 7.4 step 6: with the same exit draws, firms with a larger market potential (the

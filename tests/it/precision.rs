@@ -4,7 +4,7 @@
 
 use crate::baseline;
 use regsim::model::{geo::N_REGIONS, init_world, status};
-use regsim::rng::{Stream, Streams, three_units_f32};
+use regsim::rng::{Stream, Streams, normal_f32, unit_f32};
 use regsim::step::{ctx, produce};
 
 #[test]
@@ -31,8 +31,11 @@ fn f32_firm_passes_agree_with_an_f64_reference() {
         let age = f64::from(before.age_months[i]);
         let age_f = 1.0 + f.young_volatility_boost * (-age / f.young_age_months).exp();
         let size_f = (-f.size_volatility_exponent * a0.max(0.25f64.ln())).exp();
-        let z = streams.normal(Stream::FirmShock, e, 0, 0);
-        let (u_occ, u_size, u_round) = three_units_f32(streams.bits(Stream::FirmJump, e, 0, 0));
+        // The draws themselves (ODD 4.9); the inverse-CDF normal is checked in `rng`.
+        let [w_z] = streams.step_key(Stream::FirmShock, 0, 0).words(e);
+        let z = f64::from(normal_f32(w_z));
+        let [w_occ, w_size, w_round] = streams.step_key(Stream::FirmJump, 0, 0).words(e);
+        let (u_occ, u_size, u_round) = (unit_f32(w_occ), unit_f32(w_size), unit_f32(w_round));
         let jump = if f64::from(u_occ) < f64::from(f.jump_probability_per_month as f32) {
             let d = f64::from(u_size) - 0.5;
             -f.jump_scale * d.signum() * (1.0 - 2.0 * d.abs()).ln()
