@@ -250,12 +250,21 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
         }
     }
     net.pick = vec![Alias::default(); total];
-    net.pick_total = vec![0.0; markets];
+    net.pick_total = (0..markets)
+        .map(|m| weight[count[m]..count[m + 1]].iter().sum())
+        .collect();
+    // One alias table per market, in parallel (each writes only its own entries).
+    let mut parts = Vec::with_capacity(markets);
+    let mut rest = &mut net.pick[..];
     for m in 0..markets {
         let (lo, hi) = (count[m], count[m + 1]);
-        net.pick_total[m] = weight[lo..hi].iter().sum();
-        alias_table(&rows[lo..hi], &weight[lo..hi], &mut net.pick[lo..hi]);
+        let (table, tail) = rest.split_at_mut(hi - lo);
+        parts.push((&rows[lo..hi], &weight[lo..hi], table));
+        rest = tail;
     }
+    parts
+        .into_par_iter()
+        .for_each(|(rows, weight, table)| alias_table(rows, weight, table));
     net.pick_start = count;
     // Origin of a domestic purchase by a buyer in `r` of sector `s`: its own region with
     // local / (local + other); another region `o` in proportion to the sector's capacity
