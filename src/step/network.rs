@@ -95,9 +95,9 @@ pub struct Network {
     dead: Vec<u64>,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
-    /// Supplier choice: per market `r * N_SECTORS + s` (entries `pick_start[m]..pick_start[m
-    /// + 1]`), an alias table of its live rows weighted by scale (see [`alias_table`]), and
-    /// the market's total scale.
+    /// Supplier choice: per market `m = r * N_SECTORS + s` (the entries from `pick_start[m]`
+    /// to `pick_start[m + 1]`), an alias table of its live rows weighted by scale (see
+    /// [`alias_table`]), and the market's total scale.
     pick: Vec<Alias>,
     pick_start: Vec<usize>,
     pick_total: Vec<f64>,
@@ -496,10 +496,10 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
         }
         if *sup == NONE {
             let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
-            if streams.uniform(Stream::Network, entity, step, key) < p_find {
-                if let Some(s) = picker.draw(market, entity, key + 1) {
-                    *sup = s;
-                }
+            if streams.uniform(Stream::Network, entity, step, key) < p_find
+                && let Some(s) = picker.draw(market, entity, key + 1)
+            {
+                *sup = s;
             }
         }
     };
