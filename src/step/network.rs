@@ -1029,17 +1029,37 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     }
     let n = firms.len();
     fit_rows(net, n);
-    let mut new_row = vec![NONE; n];
-    let mut kept = Vec::with_capacity(n);
-    for i in 0..n {
-        if firms.status[i] != status::DEAD {
-            new_row[i] = kept.len() as u32;
-            kept.push(i as u32);
-        }
+    // A removed row maps to none, a kept row to its rank among the kept rows: from a bitmap
+    // of kept rows and the count before each 64-row word (1.5 MB at full scale, so the
+    // look-up of each link's supplier stays in cache).
+    let live: Vec<u64> = firms
+        .status
+        .chunks(64)
+        .map(|st| {
+            st.iter()
+                .enumerate()
+                .fold(0u64, |b, (q, &s)| b | (u64::from(s != status::DEAD) << q))
+        })
+        .collect();
+    let mut before = Vec::with_capacity(live.len());
+    let mut acc = 0u32;
+    for w in &live {
+        before.push(acc);
+        acc += w.count_ones();
     }
+    let kept: Vec<u32> = (0..n as u32)
+        .filter(|&i| live[i as usize / 64] >> (i % 64) & 1 == 1)
+        .collect();
     let n_new = kept.len();
     let k = net.k;
-    let map = |s: u32| if s == NONE { NONE } else { new_row[s as usize] };
+    let map = |s: u32| {
+        let (w, b) = (s as usize / 64, s % 64);
+        if s == NONE || live[w] >> b & 1 == 0 {
+            NONE
+        } else {
+            before[w] + (live[w] & ((1u64 << b) - 1)).count_ones()
+        }
+    };
     let mut fsup = vec![NONE; n_new * k];
     fsup.par_chunks_mut(CHUNK * k)
         .zip(kept.par_chunks(CHUNK))
