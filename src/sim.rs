@@ -23,7 +23,7 @@ pub struct RunResult {
     pub flows: Vec<FlowRow>,
     pub ledger: Ledger,
     /// Wall time per phase (see `step::PHASES`).
-    pub timings: [std::time::Duration; 7],
+    pub timings: [std::time::Duration; crate::step::PHASES.len()],
     pub firm_rows_stepped: u64,
 }
 

@@ -37,10 +37,14 @@ use crate::scenario::Scenario;
 use produce::{FirmRules, OperateAcc, PlanAcc};
 use std::time::{Duration, Instant};
 
-/// Names of the timed phases, in schedule order.
-pub const PHASES: [&str; 7] = [
-    "demand", "plan", "operate", "startups", "invest", "enter", "year_end",
+/// Names of the timed phases, in schedule order; `network` (1a, between demand and plan)
+/// is listed last so the others keep their indices.
+pub const PHASES: [&str; 8] = [
+    "demand", "plan", "operate", "startups", "invest", "enter", "year_end", "network",
 ];
+
+/// Index of the network pass in [`PHASES`].
+const NETWORK_PHASE: usize = 7;
 
 /// Everything a phase may read during one step. Built once per step.
 pub struct StepCtx<'a> {
@@ -79,7 +83,7 @@ pub struct Pipeline {
     operate_acc: Vec<OperateAcc>,
     invest: invest::InvestScratch,
     /// Wall time per phase (same order as [`PHASES`]).
-    pub timings: [Duration; 7],
+    pub timings: [Duration; PHASES.len()],
     /// Firm rows stepped (alive or not), for throughput figures.
     pub firm_rows_stepped: u64,
 }
@@ -263,7 +267,9 @@ fn month(
     venture::begin_month(world, scn, !spinup);
     update_demand(world, scn, derived);
     let mut ctx = ctx_for(world, scn, derived, streams, mode);
+    lap(pipe, 0);
     network::month(world, &ctx);
+    lap(pipe, NETWORK_PHASE);
     let mut free: [f64; N_REGIONS] = std::array::from_fn(|r| {
         (labour::sme_pool(&world.regions, r, &scn.labour) - world.regions.employment[r]) / w
     });

@@ -15,14 +15,16 @@
 //! or its first month with customers) and `b` the share of its sales those orders were then
 //! (at most `max_order_share`). At the reference every factor is 1, so the calibration holds.
 //!
-//! Links live in flat arrays (supplier, buyer, strength): a segment sorted by supplier with
-//! per-supplier offsets (rebuilt at the yearly compaction) for the parallel gather, and a
-//! short unsorted tail of links made during the year, added in one sequential pass. Buyers
-//! are indexed anchors first (`0..A`), then firm row `i` as `A + i`.
+//! Links live in flat arrays held by the buyer: firm row `i`'s `links_per_firm` links are
+//! the slots `fsup[i k .. (i + 1) k]` (one strength per firm), anchor `a`'s are
+//! `asup[a_start[a] .. a_start[a + 1]]`. So every monthly pass reads the links in order,
+//! in parallel over fixed chunks of rows: the search pass (orphans and searches), the births'
+//! draws, and the order pass, which pushes each buyer's purchases into bins by supplier block
+//! (propagation blocking) and then sums each block, its orders in cache, in buyer order.
 //!
-//! **Invariant:** no IO; every draw keyed by (buyer, link position or slot, step) on
-//! `Stream::Network`; sums per supplier run in link order and per-chunk flow tables fold in
-//! chunk order, so results are byte-identical at any thread count.
+//! **Invariant:** no IO; every draw keyed by (buyer, link slot, step) on `Stream::Network`;
+//! each supplier's orders are summed in buyer order (anchors, then firm rows) and per-block
+//! flow tables fold in block order, so results are byte-identical at any thread count.
 
 use super::StepCtx;
 use crate::model::geo::{CAPITAL, N_REGIONS, N_SECTORS};
@@ -33,10 +35,16 @@ use crate::scenario::Scenario;
 use crate::scenario::network::NetworkParams;
 use rayon::prelude::*;
 
-/// No supplier (the buyer is searching, or the link is retired when `w == 0`).
+/// No supplier (the buyer is searching, or a row that has not drawn its links yet).
 const NONE: u32 = u32::MAX;
-/// Rows per parallel work item.
+/// Rows per parallel work item of the search and birth passes and the order factors.
 const CHUNK: usize = 8192;
+/// Buyer rows per work item of the order pass (each fills its own bins).
+const BUY_CHUNK: usize = 1 << 16;
+/// Supplier rows per bin of the order pass (`2^SUP_BITS`): a bin's orders and its rows'
+/// region and sector stay in a core's cache while the bin is summed.
+const SUP_BITS: u32 = 16;
+const SUP_BIN: usize = 1 << SUP_BITS;
 /// Draws a buyer makes before it gives up on a market for this month (dead or empty picks).
 const ATTEMPTS: u32 = 4;
 /// Order factors are kept within this range (a firm that gained many customers at once).
@@ -48,48 +56,56 @@ const ANCHOR_LINK_SHARE: f64 = 0.25;
 const MIN_DISTANCE_KM: f64 = 50.0;
 /// Entity bit of anchors in draws (firm ids stay below it).
 const ANCHOR_ENTITY: u64 = 1 << 61;
+/// Draw keys of a link slot `s` (its index among its buyer's links): `base + SLOT_KEYS x s +
+/// 0..13`, where the base is 0 for the draws at the buyer's birth, [`SEARCH_KEYS`] for a
+/// search and [`REWIRE_KEYS`] for rewiring (slots stay below 2^26).
+const SLOT_KEYS: u32 = 16;
+const SEARCH_KEYS: u32 = 1 << 31;
+const REWIRE_KEYS: u32 = 1 << 30;
+/// Region-sector markets.
+const MARKETS: usize = N_REGIONS * N_SECTORS;
+// A bin entry packs the supplier's offset in its block and the buyer's market in 32 bits.
+const _: () = assert!(MARKETS <= 64 && SUP_BITS + 6 <= 32);
 
 /// The production network: links, per-firm orders and the year's flows.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
-    /// Supplier firm row of each link ([`NONE`] while the buyer searches).
-    pub sup: Vec<u32>,
-    /// Buyer index of each link (anchors `0..A`, firm row `i` as `A + i`).
-    pub buy: Vec<u32>,
-    /// Strength: the link's share of its buyer's purchases (0: retired link).
-    pub w: Vec<f32>,
-    /// Links `0..sorted_len` are sorted by supplier; `sup_start[i]..sup_start[i + 1]` are
-    /// supplier `i`'s (for rows present at the last compaction).
-    sorted_len: usize,
-    sup_start: Vec<u32>,
-    /// Positions (in the unsorted tail) of links whose buyer is searching for a supplier.
-    searching: Vec<u32>,
+    /// Links per firm row (`links_per_firm`).
+    k: usize,
+    /// Supplier row of each firm link, `k` slots per firm row ([`NONE`]: searching).
+    fsup: Vec<u32>,
+    /// Per firm row: the strength of each of its links (its share of the firm's purchases).
+    fw: Vec<f32>,
+    /// Anchors' links: anchor `a`'s are `asup[a_start[a]..a_start[a + 1]]`, each of strength
+    /// `aw[a]`.
+    asup: Vec<u32>,
+    a_start: Vec<u32>,
+    aw: Vec<f32>,
     /// Firm rows below this have drawn their links.
     n_linked: usize,
     anchors_linked: bool,
-    /// Anchors linked (buyer indices below this are anchors).
-    n_anchors: usize,
     /// Per firm row: orders received last month (real KRW of the agent at start prices).
     pub orders_in: Vec<f32>,
     /// Per firm row: orders at the firm's reference (0: none taken yet).
     pub orders_ref: Vec<f32>,
     /// Per firm row: share of its sales its reference orders were (`b`).
     pub order_share: Vec<f32>,
-    dead_seen: Vec<bool>,
-    /// Per buyer index: purchases last month (real KRW at start prices, the order signal),
-    /// nominal purchases, and region.
-    buyers: Vec<Buyer>,
+    /// Exited firm rows, one bit per row (set each month from `status`): the dead test of the
+    /// search pass and of the draws reads a small table.
+    dead: Vec<u64>,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
-    /// Supplier choice: per market `r * N_SECTORS + s`, live rows and their cumulative scale.
-    pick_rows: Vec<u32>,
-    pick_cum: Vec<f64>,
+    /// Supplier choice: per market `m = r * N_SECTORS + s` (the entries from `pick_start[m]`
+    /// to `pick_start[m + 1]`), an alias table of its live rows weighted by scale (see
+    /// [`alias_table`]), and the market's total scale.
+    pick: Vec<Alias>,
     pick_start: Vec<usize>,
-    /// Guide table of each market's cumulative scale (same offsets as `pick_rows`): where the
-    /// search for a draw starts, so a pick costs O(1) expected steps (see [`GuideTable`]).
-    pick_guide: Vec<u32>,
+    pick_total: Vec<f64>,
     /// Cumulative origin-region weights by (buyer region, supplier sector).
     origin_cdf: Vec<[f64; N_REGIONS]>,
+    /// Scratch of the order pass: per buyer work item (anchors first), per supplier block,
+    /// the entries pushed (see [`entry`]); kept between months for their capacity.
+    bins: Vec<Vec<Vec<u64>>>,
     /// Whether order factors apply (set when the reference is taken after the spin-up).
     pub active: bool,
     /// Purchases since January (nominal KRW, agent units): `flows[(o * N_REGIONS + d) *
@@ -102,18 +118,6 @@ pub struct Network {
     pub anchor_purchases_krw: f64,
 }
 
-/// Region-sector markets.
-const MARKETS: usize = N_REGIONS * N_SECTORS;
-
-/// What the gather reads of a buyer, packed so that a link costs one random read: last
-/// month's purchases (the order signal, real KRW at start prices) and the buyer's market
-/// (`region * N_SECTORS + sector`).
-#[derive(Debug, Clone, Copy, Default)]
-struct Buyer {
-    sig: f32,
-    market: u8,
-}
-
 /// How many firms' links and how many links a network holds (for tests and reports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetworkSize {
@@ -122,30 +126,43 @@ pub struct NetworkSize {
 }
 
 impl Network {
-    /// Live links (with a supplier) and links whose buyer is searching.
+    /// Live links (with a supplier) and links of live buyers that are searching (a firm
+    /// whose links were dropped at exit has strength 0).
     pub fn size(&self) -> NetworkSize {
-        let mut live = 0;
-        for j in 0..self.sup.len() {
-            if self.w[j] > 0.0 && self.sup[j] != NONE {
-                live += 1;
+        let mut out = NetworkSize {
+            live_links: 0,
+            searching: 0,
+        };
+        for &s in &self.asup {
+            out.live_links += usize::from(s != NONE);
+            out.searching += usize::from(s == NONE);
+        }
+        for i in 0..self.n_linked {
+            for &s in &self.fsup[i * self.k..(i + 1) * self.k] {
+                out.live_links += usize::from(s != NONE);
+                out.searching += usize::from(s == NONE && self.fw[i] > 0.0);
             }
         }
-        NetworkSize {
-            live_links: live,
-            searching: self.searching.len(),
-        }
+        out
     }
-}
 
-impl Network {
-    /// Live firm-to-firm links as (supplier row, buyer row), in link order (anchors' links
+    /// Live firm-to-firm links as (supplier row, buyer row), in buyer order (anchors' links
     /// left out): for observers such as a programme's network of suppliers.
     pub fn firm_links(&self) -> Vec<(u32, u32)> {
-        let a = self.n_anchors as u32;
-        (0..self.sup.len())
-            .filter(|&j| self.sup[j] != NONE && self.w[j] > 0.0 && self.buy[j] >= a)
-            .map(|j| (self.sup[j], self.buy[j] - a))
-            .collect()
+        let mut out = Vec::new();
+        for i in 0..self.n_linked {
+            for &s in &self.fsup[i * self.k..(i + 1) * self.k] {
+                if s != NONE {
+                    out.push((s, i as u32));
+                }
+            }
+        }
+        out
+    }
+
+    /// Firm row `i`'s link slots.
+    fn slots(&self, i: usize) -> &[u32] {
+        &self.fsup[i * self.k..(i + 1) * self.k]
     }
 }
 
@@ -154,15 +171,16 @@ fn purchase_base(derived: &Derived, scn: &Scenario, r: usize, s: usize) -> f64 {
     derived.sales_level_krw_year[r][s] / 12.0 * scn.sectors[s].materials_share
 }
 
-/// The month's network pass: rewire, link new buyers, gather orders, set order factors.
-/// Runs after `update_demand` and before `plan`; does nothing without `[network]`.
+/// The month's network pass: orphans and searches, rewiring, links of new buyers, link
+/// levers, then the orders and order factors. Runs after `update_demand` and before `plan`;
+/// does nothing without `[network]`.
 pub fn month(world: &mut World, ctx: &StepCtx) {
     let Some(p) = ctx.scn.network.as_ref() else {
         return;
     };
     let n = world.firms.len();
     let net = &mut world.network;
-    let a = p.anchors.len();
+    net.k = p.links_per_firm as usize;
     fit_rows(net, n);
     if net.flows.is_empty() {
         net.flows = vec![0.0; N_REGIONS * N_REGIONS * N_SECTORS];
@@ -170,83 +188,38 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     if net.pick_start.is_empty() {
         build_index(net, &world.firms, p, ctx.derived);
     }
-    let streams = ctx.streams;
-    let step = ctx.step;
+    mark_dead(net, &world.firms);
+    let (streams, step) = (ctx.streams, ctx.step);
     if !net.anchors_linked {
-        for (k, an) in p.anchors.iter().enumerate() {
-            // Enough links that each carries about a quarter of an average firm's sales in
-            // the anchor's market, so no supplier's orders are mostly one anchor's (their
-            // order share would hit `max_order_share` and absorb the anchor's changes).
-            let m = an.region * N_SECTORS + an.sector;
-            let firms_rs = (net.pick_start[m + 1] - net.pick_start[m]).max(1) as f64;
-            let mean_scale = net.pick_cum[..net.pick_start[m + 1]]
-                .last()
-                .map_or(1.0, |_| {
-                    let lo = net.pick_start[m];
-                    let hi = net.pick_start[m + 1];
-                    if hi > lo {
-                        net.pick_cum[hi - 1] / firms_rs
-                    } else {
-                        1.0
-                    }
-                });
-            let firm_sales =
-                ctx.derived.sales_level_krw_year[an.region][an.sector] / 12.0 * mean_scale;
-            let purchases = an.purchases_krw_year / 12.0 / ctx.derived.weight;
-            let links = (purchases / (ANCHOR_LINK_SHARE * firm_sales).max(1.0))
-                .max(an.suppliers / ctx.derived.weight)
-                .clamp(8.0, 1e7)
-                .round() as u32;
-            let w = 1.0 / links as f32;
-            for slot in 0..links {
-                let sup = draw_supplier(
-                    net,
-                    &world.firms,
-                    p,
-                    streams,
-                    (an.region, an.sector),
-                    ANCHOR_ENTITY | k as u64,
-                    step,
-                    slot * ATTEMPTS,
-                )
-                .unwrap_or(NONE);
-                push_link(net, sup, k as u32, w);
-            }
-        }
-        net.anchors_linked = true;
-        net.n_anchors = a;
+        link_anchors(net, &world.firms, p, ctx);
     }
-    orphan_dead_suppliers(net, &world.firms);
-    resolve_searches(net, &world.firms, p, streams, step, a);
-    rewire(net, &world.firms, p, streams, step, a);
-    link_new_buyers(net, &world.firms, p, streams, step, a);
+    searches(net, &world.firms, p, streams, step);
+    rewire(net, &world.firms, p, streams, step);
+    link_new_buyers(net, &world.firms, p, streams, step);
     let actions = std::mem::take(&mut world.policy.link_actions);
     for act in &actions {
         link_levers(world, (ctx.scn, ctx.derived, ctx.streams, ctx.step), p, act);
     }
-    let net = &mut world.network;
-    if net.sup.len() - net.sorted_len > net.sorted_len / 4 {
-        resort(net, n);
-    }
-    signals(world, ctx.scn, ctx.derived, ctx.spinup, p);
-    gather(world, ctx.derived, ctx.spinup, p);
+    orders(world, ctx.scn, ctx.derived, ctx.spinup, p);
 }
 
-/// Per-firm columns cover every firm row (births append rows with no orders yet).
+/// Per-firm columns cover every firm row (births append rows with no links or orders yet).
 fn fit_rows(net: &mut Network, n: usize) {
     net.orders_in.resize(n, 0.0);
     net.orders_ref.resize(n, 0.0);
     net.order_share.resize(n, 0.0);
-    net.dead_seen.resize(n, false);
+    net.fw.resize(n, 0.0);
+    net.fsup.resize(n * net.k, NONE);
 }
 
-fn push_link(net: &mut Network, sup: u32, buy: u32, w: f32) {
-    if sup == NONE {
-        net.searching.push(net.sup.len() as u32);
-    }
-    net.sup.push(sup);
-    net.buy.push(buy);
-    net.w.push(w);
+/// The month's dead bits (statuses do not change during the network pass).
+fn mark_dead(net: &mut Network, firms: &Firms) {
+    net.dead.clear();
+    net.dead.extend(firms.status.chunks(64).map(|st| {
+        st.iter()
+            .enumerate()
+            .fold(0u64, |b, (q, &s)| b | (u64::from(s == status::DEAD) << q))
+    }));
 }
 
 /// Selection index: live firms per market with cumulative scale, and the origin weights.
@@ -265,29 +238,33 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
         count[m + 1] += count[m];
     }
     let total = count[markets];
-    net.pick_rows = vec![0; total];
-    net.pick_cum = vec![0.0; total];
+    let mut rows = vec![0u32; total];
+    let mut weight = vec![0.0f64; total];
     let mut fill = count.clone();
     for i in 0..firms.len() {
         if firms.status[i] != status::DEAD {
             let m = firms.region[i] as usize * N_SECTORS + firms.sector[i] as usize;
-            net.pick_rows[fill[m]] = i as u32;
-            net.pick_cum[fill[m]] = f64::from(firms.scale_now[i]);
+            rows[fill[m]] = i as u32;
+            weight[fill[m]] = f64::from(firms.scale_now[i]);
             fill[m] += 1;
         }
     }
-    for m in 0..markets {
-        let mut acc = 0.0;
-        for c in &mut net.pick_cum[count[m]..count[m + 1]] {
-            acc += *c;
-            *c = acc;
-        }
-    }
-    net.pick_guide = vec![0; total];
+    net.pick = vec![Alias::default(); total];
+    net.pick_total = (0..markets)
+        .map(|m| weight[count[m]..count[m + 1]].iter().sum())
+        .collect();
+    // One alias table per market, in parallel (each writes only its own entries).
+    let mut parts = Vec::with_capacity(markets);
+    let mut rest = &mut net.pick[..];
     for m in 0..markets {
         let (lo, hi) = (count[m], count[m + 1]);
-        guide_table(&net.pick_cum[lo..hi], &mut net.pick_guide[lo..hi]);
+        let (table, tail) = rest.split_at_mut(hi - lo);
+        parts.push((&rows[lo..hi], &weight[lo..hi], table));
+        rest = tail;
     }
+    parts
+        .into_par_iter()
+        .for_each(|(rows, weight, table)| alias_table(rows, weight, table));
     net.pick_start = count;
     // Origin of a domestic purchase by a buyer in `r` of sector `s`: its own region with
     // local / (local + other); another region `o` in proportion to the sector's capacity
@@ -326,256 +303,354 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
     }
 }
 
-/// A supplier for a buyer in market (r, s): sector from the purchase mix, origin region from
-/// the IO shares, firm in proportion to its scale. `None` after [`ATTEMPTS`] dead or empty
-/// picks (the buyer searches again next month).
-#[allow(clippy::too_many_arguments)]
-fn draw_supplier(
+/// What a supplier draw reads: the selection index and the month's dead bits (all fixed
+/// during the month's network pass, so draws can run in parallel).
+struct Picker<'a> {
+    pick: &'a [Alias],
+    start: &'a [usize],
+    origin_cdf: &'a [[f64; N_REGIONS]],
+    dead: &'a [u64],
+    n: usize,
+    p: &'a NetworkParams,
+    streams: &'a Streams,
+    step: u32,
+}
+
+/// Whether row `i` is dead in the bits of [`mark_dead`].
+#[inline]
+fn is_dead(dead: &[u64], i: u32) -> bool {
+    dead[i as usize / 64] >> (i % 64) & 1 == 1
+}
+
+impl<'a> Picker<'a> {
+    fn new(
+        net: &'a Network,
+        n: usize,
+        p: &'a NetworkParams,
+        streams: &'a Streams,
+        step: u32,
+    ) -> Self {
+        Picker {
+            pick: &net.pick,
+            start: &net.pick_start,
+            origin_cdf: &net.origin_cdf,
+            dead: &net.dead,
+            n,
+            p,
+            streams,
+            step,
+        }
+    }
+
+    /// A supplier for a buyer in market (r, s): sector from the purchase mix, origin region
+    /// from the IO shares, firm in proportion to its scale. Attempt `t` uses the keys `k0 +
+    /// 3t`, `+ 1`, `+ 2`. `None` after [`ATTEMPTS`] dead or empty picks (the buyer searches
+    /// again next month).
+    fn draw(&self, (r, s): (usize, usize), entity: u64, k0: u32) -> Option<u32> {
+        let st = self.streams;
+        for t in 0..ATTEMPTS {
+            let k = k0 + 3 * t;
+            let u_sector = st.uniform(Stream::Network, entity, self.step, k);
+            let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
+            let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
+            let sp = crate::model::pick(&self.p.purchase_mix[s], u_sector);
+            let cdf = &self.origin_cdf[r * N_SECTORS + sp];
+            if *cdf.last().unwrap_or(&0.0) <= 0.0 {
+                continue;
+            }
+            let o = crate::model::pick(cdf, u_origin);
+            let row = self.in_market(o * N_SECTORS + sp, u_firm);
+            if let Some(row) = row.filter(|&x| (x as usize) < self.n && !is_dead(self.dead, x)) {
+                return Some(row);
+            }
+        }
+        None
+    }
+
+    /// The row `u` picks in market `m` in proportion to scale (`None`: empty market).
+    fn in_market(&self, m: usize, u: f64) -> Option<u32> {
+        in_market(self.pick, self.start, m, u)
+    }
+}
+
+/// One entry of a market's alias table (Walker 1977): a draw landing in entry `j` takes
+/// `row` if its fraction is below `prob`, else `alias`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Alias {
+    prob: f64,
+    row: u32,
+    alias: u32,
+}
+
+/// The alias table of `rows` weighted by `weight` (Vose 1991): with `n` rows and total `W`,
+/// `p_j = n w_j / W`; rows with `p_j < 1` go to a list *small* and the others to *large*, each
+/// in row order; while both are non-empty, take the last of *small* (`l`) and the last of
+/// *large* (`g`): entry `l` gets `prob = p_l` and `alias = g`, then `p_g += p_l - 1` and `g`
+/// moves to the end of *small* if now below 1 (it stays where it is in *large* otherwise).
+/// Entries left get `prob = 1`. So entry `j` is drawn with probability `1/n` and each row with
+/// probability `w_j / W`, in one memory access. All weights 0: every row with `1/n`.
+fn alias_table(rows: &[u32], weight: &[f64], out: &mut [Alias]) {
+    let n = rows.len();
+    let total: f64 = weight.iter().sum();
+    let mut p: Vec<f64> = if total > 0.0 {
+        weight.iter().map(|&w| w * n as f64 / total).collect()
+    } else {
+        vec![1.0; n]
+    };
+    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&j| p[j] < 1.0);
+    for j in 0..n {
+        out[j] = Alias {
+            prob: 1.0,
+            row: rows[j],
+            alias: rows[j],
+        };
+    }
+    while let (Some(&l), Some(&g)) = (small.last(), large.last()) {
+        small.pop();
+        out[l].prob = p[l];
+        out[l].alias = rows[g];
+        p[g] += p[l] - 1.0;
+        if p[g] < 1.0 {
+            large.pop();
+            small.push(g);
+        }
+    }
+}
+
+/// The row `u` picks in market `m` from its alias table: `x = u n`, entry `j = floor(x)` (at
+/// most `n - 1`), its `row` if `x - j < prob`, else its `alias` (`None`: empty market).
+fn in_market(pick: &[Alias], start: &[usize], m: usize, u: f64) -> Option<u32> {
+    let (lo, hi) = (start[m], start[m + 1]);
+    if lo == hi {
+        return None;
+    }
+    let x = u * (hi - lo) as f64;
+    let j = (x as usize).min(hi - lo - 1);
+    let e = &pick[lo + j];
+    Some(if x - (j as f64) < e.prob {
+        e.row
+    } else {
+        e.alias
+    })
+}
+
+/// The anchors' links, in the first network month: enough links that each carries about a
+/// quarter of an average firm's sales in the anchor's market, so no supplier's orders are
+/// mostly one anchor's (their order share would hit `max_order_share` and absorb the
+/// anchor's changes).
+fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepCtx) {
+    let mut start = vec![0u32];
+    let mut aw = Vec::with_capacity(p.anchors.len());
+    for an in &p.anchors {
+        let m = an.region * N_SECTORS + an.sector;
+        let (lo, hi) = (net.pick_start[m], net.pick_start[m + 1]);
+        let mean_scale = if hi > lo {
+            net.pick_total[m] / (hi - lo) as f64
+        } else {
+            1.0
+        };
+        let firm_sales = ctx.derived.sales_level_krw_year[an.region][an.sector] / 12.0 * mean_scale;
+        let purchases = an.purchases_krw_year / 12.0 / ctx.derived.weight;
+        let links = (purchases / (ANCHOR_LINK_SHARE * firm_sales).max(1.0))
+            .max(an.suppliers / ctx.derived.weight)
+            .clamp(8.0, 1e7)
+            .round() as u32;
+        aw.push(1.0 / links as f32);
+        start.push(start[start.len() - 1] + links);
+    }
+    let picker = Picker::new(net, firms.len(), p, ctx.streams, ctx.step);
+    let asup: Vec<u32> = (0..start[start.len() - 1])
+        .into_par_iter()
+        .map(|j| {
+            let a = start.partition_point(|&x| x <= j) - 1;
+            let an = &p.anchors[a];
+            let slot = j - start[a];
+            let entity = ANCHOR_ENTITY | a as u64;
+            picker
+                .draw((an.region, an.sector), entity, SLOT_KEYS * slot)
+                .unwrap_or(NONE)
+        })
+        .collect();
+    net.asup = asup;
+    net.a_start = start;
+    net.aw = aw;
+    net.anchors_linked = true;
+}
+
+/// The search pass over every linked buyer's links, in parallel over fixed chunks of rows:
+/// a link to a supplier that exited becomes a search (ODD 7.11), and each search of a live
+/// buyer finds a supplier with probability `1 / search_months` this month (draw keyed by the
+/// buyer and the link's slot). A buyer that exited drops its links' strength.
+fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams, step: u32) {
+    let p_find = 1.0 / p.search_months;
+    let mut asup = std::mem::take(&mut net.asup);
+    let mut fsup = std::mem::take(&mut net.fsup);
+    let mut fw = std::mem::take(&mut net.fw);
+    let picker = Picker::new(net, firms.len(), p, streams, step);
+    let dead = &net.dead;
+    // Keys below `SEARCH_KEYS` are births' slots; a search of slot `s` uses
+    // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw).
+    let search = |sup: &mut u32, entity: u64, market: (usize, usize), slot: usize| {
+        if *sup != NONE && is_dead(dead, *sup) {
+            *sup = NONE;
+        }
+        if *sup == NONE {
+            let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
+            if streams.uniform(Stream::Network, entity, step, key) < p_find
+                && let Some(s) = picker.draw(market, entity, key + 1)
+            {
+                *sup = s;
+            }
+        }
+    };
+    for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
+        let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
+        for (slot, sup) in asup[lo..hi].iter_mut().enumerate() {
+            search(sup, ANCHOR_ENTITY | a as u64, (an.region, an.sector), slot);
+        }
+    }
+    let k = net.k;
+    let linked = net.n_linked;
+    (
+        fsup[..linked * k].par_chunks_mut(CHUNK * k),
+        fw[..linked].par_chunks_mut(CHUNK),
+    )
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(c, (slots, ws))| {
+            for (q, links) in slots.chunks_mut(k).enumerate() {
+                let i = c * CHUNK + q;
+                if firms.status[i] == status::DEAD {
+                    ws[q] = 0.0;
+                    // Its links to exited suppliers end; the others are dropped at the year end.
+                    for sup in links.iter_mut() {
+                        if *sup != NONE && is_dead(dead, *sup) {
+                            *sup = NONE;
+                        }
+                    }
+                    continue;
+                }
+                let market = (firms.region[i] as usize, firms.sector[i] as usize);
+                for (slot, sup) in links.iter_mut().enumerate() {
+                    search(sup, firms.id[i], market, slot);
+                }
+            }
+        });
+    net.asup = asup;
+    net.fsup = fsup;
+    net.fw = fw;
+}
+
+/// A link position `j` (anchors' links first, then firm rows' slots) -> (buyer entity,
+/// market, slot, whether the buyer is alive).
+fn link_at(
     net: &Network,
     firms: &Firms,
     p: &NetworkParams,
-    streams: &Streams,
-    (r, s): (usize, usize),
-    entity: u64,
-    step: u32,
-    k0: u32,
-) -> Option<u32> {
-    for t in 0..ATTEMPTS {
-        let k = k0.wrapping_add(t).wrapping_mul(3);
-        let u_sector = streams.uniform(Stream::Network, entity, step, k);
-        let u_origin = streams.uniform(Stream::Network, entity, step, k.wrapping_add(1));
-        let u_firm = streams.uniform(Stream::Network, entity, step, k.wrapping_add(2));
-        let sp = crate::model::pick(&p.purchase_mix[s], u_sector);
-        let cdf = &net.origin_cdf[r * N_SECTORS + sp];
-        if *cdf.last().unwrap_or(&0.0) <= 0.0 {
-            continue;
-        }
-        let o = crate::model::pick(cdf, u_origin);
-        let m = o * N_SECTORS + sp;
-        let (lo, hi) = (net.pick_start[m], net.pick_start[m + 1]);
-        if lo == hi {
-            continue;
-        }
-        let at = guided_pick(&net.pick_cum[lo..hi], &net.pick_guide[lo..hi], u_firm);
-        let row = net.pick_rows[lo + at];
-        if (row as usize) < firms.len() && firms.status[row as usize] != status::DEAD {
-            return Some(row);
-        }
-    }
-    None
-}
-
-/// Guide table (Chen & Asau 1974) of a cumulative weight array `cum` of `n` entries: entry `j`
-/// holds the first index whose weight falls in bucket `j` or later, where
-/// `bucket(c) = min(floor(c n / total), n - 1)`. A draw starts its search there instead of
-/// bisecting the whole market (a million rows at full scale: twenty cache misses per draw).
-/// [`guided_pick`] returns exactly what [`crate::model::pick`] returns.
-fn guide_table(cum: &[f64], guide: &mut [u32]) {
-    let n = cum.len();
-    let total = cum.last().copied().unwrap_or(0.0);
-    if n == 0 || total <= 0.0 {
-        guide.iter_mut().for_each(|g| *g = 0);
-        return;
-    }
-    let mut j = 0;
-    for (i, &c) in cum.iter().enumerate() {
-        let b = bucket(c, total, n);
-        while j <= b {
-            guide[j] = i as u32;
-            j += 1;
-        }
-    }
-    guide[j..].iter_mut().for_each(|g| *g = n as u32);
-}
-
-/// The bucket of a cumulative weight: monotone in `c`, so every index before the first one
-/// in `x`'s bucket has a weight below `x`.
-#[inline]
-fn bucket(c: f64, total: f64, n: usize) -> usize {
-    ((c * n as f64 / total) as usize).min(n - 1)
-}
-
-/// `pick(cum, u)` (the first index with `cum[i] > u * total`, at most `n - 1`) through the
-/// guide table: a linear scan from the guide entry of `u * total`'s bucket.
-fn guided_pick(cum: &[f64], guide: &[u32], u: f64) -> usize {
-    let n = cum.len();
-    let total = cum[n - 1];
-    if total <= 0.0 {
-        return crate::model::pick(cum, u);
-    }
-    let x = u * total;
-    let mut i = guide[bucket(x, total, n)] as usize;
-    while i < n && cum[i] <= x {
-        i += 1;
-    }
-    i.min(n - 1)
-}
-
-/// Links to suppliers that exited become searches (ODD 7.11: the buyer needs
-/// `search_months` on average to find another supplier).
-fn orphan_dead_suppliers(net: &mut Network, firms: &Firms) {
-    let n_sorted = net.sup_start.len().saturating_sub(1);
-    for i in 0..firms.len() {
-        if firms.status[i] != status::DEAD || net.dead_seen[i] {
-            continue;
-        }
-        net.dead_seen[i] = true;
-        if i < n_sorted {
-            for j in net.sup_start[i] as usize..net.sup_start[i + 1] as usize {
-                if net.w[j] > 0.0 && net.sup[j] != NONE {
-                    let (b, w) = (net.buy[j], net.w[j]);
-                    net.w[j] = 0.0;
-                    net.sup[j] = NONE;
-                    push_link(net, NONE, b, w);
-                }
-            }
-        }
-    }
-    for j in net.sorted_len..net.sup.len() {
-        let s = net.sup[j];
-        if s != NONE && net.w[j] > 0.0 && firms.status[s as usize] == status::DEAD {
-            net.sup[j] = NONE;
-            net.searching.push(j as u32);
-        }
-    }
-}
-
-/// Buyer index -> (entity for draws, market, alive).
-fn buyer(firms: &Firms, p: &NetworkParams, a: usize, b: u32) -> (u64, (usize, usize), bool) {
-    let b = b as usize;
-    if b < a {
-        let an = &p.anchors[b];
-        (ANCHOR_ENTITY | b as u64, (an.region, an.sector), true)
+    j: usize,
+) -> (u64, (usize, usize), usize, bool) {
+    let la = net.asup.len();
+    if j < la {
+        let a = net.a_start.partition_point(|&x| x as usize <= j) - 1;
+        let an = &p.anchors[a];
+        (
+            ANCHOR_ENTITY | a as u64,
+            (an.region, an.sector),
+            j - net.a_start[a] as usize,
+            true,
+        )
     } else {
-        let i = b - a;
+        let i = (j - la) / net.k;
         (
             firms.id[i],
             (firms.region[i] as usize, firms.sector[i] as usize),
+            (j - la) % net.k,
             firms.status[i] != status::DEAD,
         )
     }
 }
 
-/// Each searching buyer finds a supplier with probability `1 / search_months` a month.
-fn resolve_searches(
-    net: &mut Network,
-    firms: &Firms,
-    p: &NetworkParams,
-    streams: &Streams,
-    step: u32,
-    a: usize,
-) {
-    let p_find = 1.0 / p.search_months;
-    let list = std::mem::take(&mut net.searching);
-    let mut still = Vec::with_capacity(list.len());
-    for j in list {
-        let ju = j as usize;
-        let (entity, market, alive) = buyer(firms, p, a, net.buy[ju]);
-        if !alive {
-            net.w[ju] = 0.0;
-            continue;
-        }
-        // Keys 0..2^31 are births' slots; searches and rewiring use the link's position.
-        let k = (1 << 31) | j;
-        if streams.uniform(Stream::Network, entity, step, k) >= p_find {
-            still.push(j);
-            continue;
-        }
-        match draw_supplier(
-            net,
-            firms,
-            p,
-            streams,
-            market,
-            entity,
-            step,
-            k.wrapping_add(1),
-        ) {
-            Some(s) => net.sup[ju] = s,
-            None => still.push(j),
-        }
-    }
-    net.searching = still;
-}
-
-/// `rewire_per_year / 12` of the links switch supplier each month (positions drawn).
-fn rewire(
-    net: &mut Network,
-    firms: &Firms,
-    p: &NetworkParams,
-    streams: &Streams,
-    step: u32,
-    a: usize,
-) {
-    let len = net.sup.len();
+/// `rewire_per_year / 12` of the link positions (anchors' links, then `links_per_firm` slots
+/// per linked firm row) are drawn each month; a drawn live link of a live buyer switches to
+/// a newly drawn supplier (keyed by its slot, so a position drawn twice gets the same one).
+fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams, step: u32) {
+    let la = net.asup.len();
+    let len = la + net.n_linked * net.k;
     if len == 0 || p.rewire_per_year <= 0.0 {
         return;
     }
     let expect = len as f64 * p.rewire_per_year / 12.0;
     let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 1, step, 0);
-    let count = (expect + u).floor() as u64;
-    for c in 0..count {
-        let j = (streams.uniform(Stream::Network, ANCHOR_ENTITY - 2, step, c as u32) * len as f64)
-            as usize;
-        let j = j.min(len - 1);
-        if net.w[j] <= 0.0 || net.sup[j] == NONE {
-            continue;
-        }
-        let (entity, market, alive) = buyer(firms, p, a, net.buy[j]);
-        if !alive {
-            continue;
-        }
-        let k = (1 << 31) | (j as u32);
-        if let Some(s) = draw_supplier(net, firms, p, streams, market, entity, step, k) {
-            if j < net.sorted_len {
-                let (b, w) = (net.buy[j], net.w[j]);
-                net.w[j] = 0.0;
-                push_link(net, s, b, w);
+    let count = (expect + u).floor() as u32;
+    let picker = Picker::new(net, firms.len(), p, streams, step);
+    let moves: Vec<(usize, u32)> = (0..count)
+        .into_par_iter()
+        .filter_map(|c| {
+            let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 2, step, c);
+            let j = ((u * len as f64) as usize).min(len - 1);
+            let cur = if j < la {
+                net.asup[j]
             } else {
-                net.sup[j] = s;
+                net.fsup[j - la]
+            };
+            let (entity, market, slot, alive) = link_at(net, firms, p, j);
+            if cur == NONE || !alive {
+                return None;
             }
+            let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
+            picker.draw(market, entity, key).map(|s| (j, s))
+        })
+        .collect();
+    for (j, s) in moves {
+        if j < la {
+            net.asup[j] = s;
+        } else {
+            net.fsup[j - la] = s;
         }
     }
 }
 
-/// Firms born since last month draw `links_per_firm` suppliers each; their links' strengths
-/// share the domestic part of their purchases (`1 - imported`).
+/// Firms born since last month draw `links_per_firm` suppliers each (slot `s` with keys
+/// `SLOT_KEYS s ..`; a draw of the buyer itself leaves the slot searching); their links'
+/// strengths share the domestic part of their purchases (`1 - imported`).
 fn link_new_buyers(
     net: &mut Network,
     firms: &Firms,
     p: &NetworkParams,
     streams: &Streams,
     step: u32,
-    a: usize,
 ) {
-    let k_links = p.links_per_firm;
-    for i in net.n_linked..firms.len() {
-        if firms.status[i] == status::DEAD {
-            continue;
-        }
-        let r = firms.region[i] as usize;
-        let w = ((1.0 - p.input_shares[r][2]) / f64::from(k_links)) as f32;
-        let market = (r, firms.sector[i] as usize);
-        for slot in 0..k_links {
-            let sup = draw_supplier(
-                net,
-                firms,
-                p,
-                streams,
-                market,
-                firms.id[i],
-                step,
-                slot * ATTEMPTS,
-            )
-            .unwrap_or(NONE);
-            if sup as usize == i {
-                push_link(net, NONE, (a + i) as u32, w);
-            } else {
-                push_link(net, sup, (a + i) as u32, w);
+    let (k, from, n) = (net.k, net.n_linked, firms.len());
+    let mut fsup = std::mem::take(&mut net.fsup);
+    let mut fw = std::mem::take(&mut net.fw);
+    let picker = Picker::new(net, n, p, streams, step);
+    (
+        fsup[from * k..n * k].par_chunks_mut(CHUNK * k),
+        fw[from..n].par_chunks_mut(CHUNK),
+    )
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(c, (slots, ws))| {
+            for (q, links) in slots.chunks_mut(k).enumerate() {
+                let i = from + c * CHUNK + q;
+                if firms.status[i] == status::DEAD {
+                    ws[q] = 0.0;
+                    continue;
+                }
+                let r = firms.region[i] as usize;
+                ws[q] = ((1.0 - p.input_shares[r][2]) / k as f64) as f32;
+                let market = (r, firms.sector[i] as usize);
+                for (slot, sup) in links.iter_mut().enumerate() {
+                    let s = picker
+                        .draw(market, firms.id[i], SLOT_KEYS * slot as u32)
+                        .unwrap_or(NONE);
+                    *sup = if s as usize == i { NONE } else { s };
+                }
             }
-        }
-    }
-    net.n_linked = firms.len();
+        });
+    net.fsup = fsup;
+    net.fw = fw;
+    net.n_linked = n;
 }
 
 /// A selection programme's link levers on this January's treated rows (ODD 7.10.12), after
@@ -584,15 +659,16 @@ fn link_new_buyers(
 ///   `g` is the action's `spillover_gain` and `t_i` the share of the supplier's orders that
 ///   come from treated buyers (each link valued at its strength times its buyer's calibrated
 ///   purchases: `scale_now x order_factor x` the market's purchases per unit of scale; an
-///   anchor's purchases per month), the backward-linkage measure of Javorcik (2004);
+///   anchor's purchases per month; summed in buyer order), the backward-linkage measure of
+///   Javorcik (2004);
 /// - local sourcing: each live link of a treated buyer to a supplier in another region moves,
 ///   with probability `local_shift`, to a supplier of the same sector in the buyer's region,
-///   drawn in proportion to scale as in [`draw_supplier`] (no move if that market is empty
+///   drawn in proportion to scale as in [`Picker::draw`] (no move if that market is empty
 ///   or the draw lands on a dead firm or the buyer itself).
 ///
 /// One draw per link on `Stream::NetworkLever`, keyed by (buyer id with the programme in bits
-/// 56-60, step, link position): below `local_shift` the link moves, and `u / local_shift`
-/// picks the new supplier.
+/// 56-60, step, link slot): below `local_shift` the link moves, and `u / local_shift` picks
+/// the new supplier.
 fn link_levers(
     world: &mut World,
     (scn, derived, streams, step): (&Scenario, &Derived, &Streams, u32),
@@ -601,39 +677,42 @@ fn link_levers(
 ) {
     let a = p.anchors.len();
     let n = world.firms.len();
-    let mut treated = vec![false; a + n];
+    let mut treated = vec![false; n];
     for &r in &act.rows {
         if (r as usize) < n {
-            treated[a + r as usize] = true;
+            treated[r as usize] = true;
         }
     }
     let net = &mut world.network;
     let f = &mut world.firms;
+    let k = net.k;
     if act.spillover_gain > 0.0 {
-        let value = |b: usize| -> f64 {
-            if b < a {
-                p.anchors[b].purchases_krw_year / 12.0 / derived.weight
-            } else {
-                let i = b - a;
-                if f.status[i] == status::DEAD {
-                    return 0.0;
-                }
-                let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
-                f64::from(f.scale_now[i] * f.order_factor[i]) * purchase_base(derived, scn, r, s)
+        let value = |i: usize| -> f64 {
+            if f.status[i] == status::DEAD {
+                return 0.0;
             }
+            let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
+            f64::from(f.scale_now[i] * f.order_factor[i]) * purchase_base(derived, scn, r, s)
         };
         let mut total = vec![0.0f64; n];
         let mut from_treated = vec![0.0f64; n];
-        for j in 0..net.sup.len() {
-            let s = net.sup[j];
-            if s == NONE || net.w[j] <= 0.0 || s as usize >= n {
-                continue;
+        for b in 0..net.aw.len().min(a) {
+            let v = f64::from(net.aw[b]) * p.anchors[b].purchases_krw_year / 12.0 / derived.weight;
+            for &s in &net.asup[net.a_start[b] as usize..net.a_start[b + 1] as usize] {
+                if (s as usize) < n {
+                    total[s as usize] += v;
+                }
             }
-            let b = net.buy[j] as usize;
-            let v = f64::from(net.w[j]) * value(b);
-            total[s as usize] += v;
-            if treated[b] {
-                from_treated[s as usize] += v;
+        }
+        for i in 0..net.n_linked.min(n) {
+            let v = f64::from(net.fw[i]) * value(i);
+            for &s in net.slots(i) {
+                if (s as usize) < n {
+                    total[s as usize] += v;
+                    if treated[i] {
+                        from_treated[s as usize] += v;
+                    }
+                }
             }
         }
         for i in 0..n {
@@ -644,49 +723,57 @@ fn link_levers(
         }
     }
     if act.local_shift > 0.0 && !net.pick_start.is_empty() {
-        let len = net.sup.len();
-        for j in 0..len {
-            let (s, b) = (net.sup[j], net.buy[j] as usize);
-            if s == NONE || net.w[j] <= 0.0 || !treated[b] {
+        for i in 0..net.n_linked.min(n) {
+            if !treated[i] {
                 continue;
             }
-            let i = b - a;
             let r = f.region[i] as usize;
-            if f.region[s as usize] as usize == r {
-                continue;
-            }
             // The programme in bits 56-60 of the entity (firm ids stay below them).
             let entity = f.id[i] ^ (u64::from(act.program) << 56);
-            let u = streams.uniform(Stream::NetworkLever, entity, step, j as u32);
-            if u >= act.local_shift {
-                continue;
-            }
-            // Given a move, `u / local_shift` is uniform: it picks the new supplier.
-            let m = r * N_SECTORS + f.sector[s as usize] as usize;
-            let (lo, hi) = (net.pick_start[m], net.pick_start[m + 1]);
-            if lo == hi {
-                continue;
-            }
-            let u_firm = u / act.local_shift;
-            let at = guided_pick(&net.pick_cum[lo..hi], &net.pick_guide[lo..hi], u_firm);
-            let row = net.pick_rows[lo + at];
-            if row as usize >= n || f.status[row as usize] == status::DEAD || row as usize == i {
-                continue;
-            }
-            if j < net.sorted_len {
-                let w = net.w[j];
-                net.w[j] = 0.0;
-                push_link(net, row, b as u32, w);
-            } else {
-                net.sup[j] = row;
+            for slot in 0..k {
+                let s = net.fsup[i * k + slot];
+                if s == NONE || f.region[s as usize] as usize == r {
+                    continue;
+                }
+                let u = streams.uniform(Stream::NetworkLever, entity, step, slot as u32);
+                if u >= act.local_shift {
+                    continue;
+                }
+                // Given a move, `u / local_shift` is uniform: it picks the new supplier.
+                let m = r * N_SECTORS + f.sector[s as usize] as usize;
+                let Some(row) = in_market(&net.pick, &net.pick_start, m, u / act.local_shift)
+                else {
+                    continue;
+                };
+                if row as usize >= n || f.status[row as usize] == status::DEAD || row as usize == i
+                {
+                    continue;
+                }
+                net.fsup[i * k + slot] = row;
             }
         }
     }
 }
 
-/// Each buyer's purchases last month: the order signal (real, start prices) and nominal.
-fn signals(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p: &NetworkParams) {
-    let a = p.anchors.len();
+/// A bin entry of the order pass: the value in the high 32 bits, the buyer's market in bits
+/// `SUP_BITS..SUP_BITS + 6` and the supplier's offset in its block below.
+#[inline]
+fn entry(sup: u32, market: usize, v: f32) -> u64 {
+    (u64::from(v.to_bits()) << 32)
+        | ((market as u64) << SUP_BITS)
+        | u64::from(sup & (SUP_BIN as u32 - 1))
+}
+
+/// The order pass: each buyer's purchases last month (the order signal, real at start prices,
+/// and nominal), orders per supplier, the year's flows (outside the spin-up) and the order
+/// factors.
+///
+/// Pass 1, parallel over fixed chunks of buyer rows (anchors are one more chunk, first):
+/// each live buyer's signal times each link's strength is pushed to the bin of its
+/// supplier's block of `SUP_BIN` rows. Pass 2, parallel over blocks: a block's orders are the
+/// sum of its bins' entries in chunk order, i.e. in buyer order (anchors, then firm rows, and
+/// a buyer's slots in order), whatever the thread count.
+fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p: &NetworkParams) {
     let n = world.firms.len();
     let price = scn.price_level(world.step);
     let t_years = f64::from(world.step) / 12.0;
@@ -709,115 +796,110 @@ fn signals(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p
             nominal[r][s] = (trend[s] * price) as f32;
         }
     }
+    let anchor_sig: Vec<f32> = p
+        .anchors
+        .iter()
+        .map(|an| {
+            let mult = if run {
+                ps.anchor_mult[an.region][an.sector] * ps.link_mult[an.region][an.sector]
+            } else {
+                1.0
+            };
+            (an.purchases_krw_year / 12.0 / derived.weight * mult) as f32
+        })
+        .collect();
     let net = &mut world.network;
-    net.buyers.resize(a + n, Buyer::default());
+    let f = &world.firms;
     net.nominal = (0..MARKETS)
         .map(|m| nominal[m / N_SECTORS][m % N_SECTORS])
         .collect();
-    for (k, an) in p.anchors.iter().enumerate() {
-        let mult = if run {
-            ps.anchor_mult[an.region][an.sector] * ps.link_mult[an.region][an.sector]
-        } else {
-            1.0
-        };
-        net.buyers[k] = Buyer {
-            sig: (an.purchases_krw_year / 12.0 / derived.weight * mult) as f32,
-            market: (an.region * N_SECTORS + an.sector) as u8,
-        };
+    let k = net.k;
+    let n_blocks = n.div_ceil(SUP_BIN);
+    let n_chunks = n.div_ceil(BUY_CHUNK);
+    net.bins.resize_with(n_chunks + 1, Vec::new);
+    net.bins.truncate(n_chunks + 1);
+    for bins in &mut net.bins {
+        bins.resize_with(n_blocks, Vec::new);
+        bins.truncate(n_blocks);
+        bins.iter_mut().for_each(Vec::clear);
     }
-    let f = &world.firms;
-    (
-        net.buyers[a..].par_chunks_mut(CHUNK),
-        f.region.par_chunks(CHUNK),
-        f.sector.par_chunks(CHUNK),
-        f.status.par_chunks(CHUNK),
-        f.scale_now.par_chunks(CHUNK),
-        f.order_factor.par_chunks(CHUNK),
-    )
-        .into_par_iter()
-        .for_each(|(buyers, region, sector, st, scale, of)| {
-            for i in 0..buyers.len() {
-                let (r, s) = (region[i] as usize, sector[i] as usize);
-                let sig = if st[i] == status::DEAD {
-                    0.0
-                } else {
-                    scale[i] * of[i] * unit[r][s]
-                };
-                buyers[i] = Buyer {
-                    sig,
-                    market: (r * N_SECTORS + s) as u8,
-                };
+    // Pass 1: anchors, then firm rows.
+    for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
+        let m = an.region * N_SECTORS + an.sector;
+        let v = anchor_sig[a] * net.aw[a];
+        for &s in &net.asup[net.a_start[a] as usize..net.a_start[a + 1] as usize] {
+            if (s as usize) < n {
+                net.bins[0][s as usize >> SUP_BITS].push(entry(s, m, v));
             }
-        });
-}
-
-/// Per-chunk sums of the gather: flows in signal units by supplier region, buyer market and
-/// supplier sector (`(o * MARKETS + m) * N_SECTORS + s`); converted to nominal KRW after.
-struct FlowAcc(Vec<f64>);
-
-/// Orders per supplier (parallel over the sorted links, then the tail in order), the year's
-/// flows (outside the spin-up), and the order factors.
-fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams) {
-    let a = p.anchors.len();
-    let n = world.firms.len();
-    let net = &mut world.network;
-    let f = &mut world.firms;
-    let n_sorted = net.sup_start.len().saturating_sub(1).min(n);
-    let buyers = &net.buyers[..];
-    let (buy, w, start) = (&net.buy[..], &net.w[..], &net.sup_start[..]);
-    let cells = N_REGIONS * MARKETS * N_SECTORS;
+        }
+    }
     let track = !spinup;
-    let accs: Vec<FlowAcc> = (
-        net.orders_in[..n_sorted].par_chunks_mut(CHUNK),
-        f.region[..n_sorted].par_chunks(CHUNK),
-        f.sector[..n_sorted].par_chunks(CHUNK),
+    let (fsup, fw) = (&net.fsup[..n * k], &net.fw[..n]);
+    let imports_by_chunk: Vec<[[f64; N_SECTORS]; N_REGIONS]> = (
+        net.bins[1..].par_iter_mut(),
+        fsup.par_chunks(BUY_CHUNK * k),
+        fw.par_chunks(BUY_CHUNK),
     )
         .into_par_iter()
         .enumerate()
-        .map(|(c, (orders, region, sector))| {
-            let mut acc = vec![0.0f64; if track { cells } else { 0 }];
-            let base = c * CHUNK;
-            for k in 0..orders.len() {
-                let i = base + k;
-                let (lo, hi) = (start[i] as usize, start[i + 1] as usize);
-                let mut sum = 0.0f32;
-                let origin = region[k] as usize * MARKETS;
-                let s = sector[k] as usize;
-                for j in lo..hi {
-                    let b = buyers[buy[j] as usize];
-                    let v = b.sig * w[j];
-                    sum += v;
-                    if track {
-                        acc[(origin + b.market as usize) * N_SECTORS + s] += f64::from(v);
+        .map(|(c, (bins, slots, ws))| {
+            let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
+            for (q, links) in slots.chunks(k).enumerate() {
+                let i = c * BUY_CHUNK + q;
+                if f.status[i] == status::DEAD {
+                    continue;
+                }
+                let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
+                let sig = f.scale_now[i] * f.order_factor[i] * unit[r][s];
+                if track {
+                    imports[r][s] += f64::from(sig * nominal[r][s]);
+                }
+                let v = sig * ws[q];
+                let m = r * N_SECTORS + s;
+                for &sup in links {
+                    if sup != NONE {
+                        bins[sup as usize >> SUP_BITS].push(entry(sup, m, v));
                     }
                 }
-                orders[k] = sum;
             }
-            FlowAcc(acc)
+            imports
         })
         .collect();
-    net.orders_in[n_sorted..].iter_mut().for_each(|o| *o = 0.0);
-    let mut flows = vec![0.0f64; if track { cells } else { 0 }];
-    for acc in &accs {
-        for (t, v) in flows.iter_mut().zip(&acc.0) {
-            *t += v;
-        }
-    }
-    for j in net.sorted_len..net.sup.len() {
-        let s = net.sup[j];
-        if s == NONE || net.w[j] <= 0.0 {
-            continue;
-        }
-        let b = net.buyers[net.buy[j] as usize];
-        let si = s as usize;
-        let v = b.sig * net.w[j];
-        net.orders_in[si] += v;
-        if track {
-            let cell = f.region[si] as usize * MARKETS + b.market as usize;
-            flows[cell * N_SECTORS + f.sector[si] as usize] += f64::from(v);
-        }
-    }
+    // Pass 2: per supplier block, orders and flows in signal units by (supplier region,
+    // buyer market, supplier sector).
+    let cells = N_REGIONS * MARKETS * N_SECTORS;
+    let bins = &net.bins;
+    let flow_by_block: Vec<Vec<f64>> = net.orders_in[..n]
+        .par_chunks_mut(SUP_BIN)
+        .enumerate()
+        .map(|(b, orders)| {
+            orders.iter_mut().for_each(|o| *o = 0.0);
+            let base = b * SUP_BIN;
+            let region = &f.region[base..base + orders.len()];
+            let sector = &f.sector[base..base + orders.len()];
+            let mut acc = vec![0.0f64; if track { cells } else { 0 }];
+            for chunk in bins {
+                for &e in &chunk[b] {
+                    let off = (e & (SUP_BIN as u64 - 1)) as usize;
+                    let v = f32::from_bits((e >> 32) as u32);
+                    orders[off] += v;
+                    if track {
+                        let m = (e >> SUP_BITS) as usize & 63;
+                        let cell = region[off] as usize * MARKETS + m;
+                        acc[cell * N_SECTORS + sector[off] as usize] += f64::from(v);
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
     if track {
+        let mut flows = vec![0.0f64; cells];
+        for acc in &flow_by_block {
+            for (t, v) in flows.iter_mut().zip(acc) {
+                *t += v;
+            }
+        }
         for o in 0..N_REGIONS {
             for m in 0..MARKETS {
                 let to_krw = f64::from(net.nominal[m]);
@@ -831,11 +913,11 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         // Imports: the part of each firm's purchases no link carries (anchors' purchases
         // are from domestic SMEs by definition).
         let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
-        for i in 0..n {
-            if f.status[i] != status::DEAD {
-                let b = net.buyers[a + i];
-                let to_krw = net.nominal[b.market as usize];
-                imports[f.region[i] as usize][f.sector[i] as usize] += f64::from(b.sig * to_krw);
+        for part in &imports_by_chunk {
+            for r in 0..N_REGIONS {
+                for s in 0..N_SECTORS {
+                    imports[r][s] += part[r][s];
+                }
             }
         }
         for r in 0..N_REGIONS {
@@ -845,10 +927,9 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         }
         // Anchors' purchases from SMEs are their domestic part; they import in the same
         // proportion as their region.
-        for (k, an) in p.anchors.iter().enumerate() {
+        for (a, an) in p.anchors.iter().enumerate() {
             let imp = p.input_shares[an.region][2];
-            let b = net.buyers[k];
-            let krw = f64::from(b.sig * net.nominal[b.market as usize]);
+            let krw = f64::from(anchor_sig[a] * nominal[an.region][an.sector]);
             net.anchor_purchases_krw += krw;
             if imp < 1.0 {
                 net.imports[an.region][an.sector] += krw * imp / (1.0 - imp);
@@ -856,42 +937,49 @@ fn gather(world: &mut World, derived: &Derived, spinup: bool, p: &NetworkParams)
         }
     }
     if net.active {
-        let max_share = p.max_order_share as f32;
-        let adapt = (1.0 / p.adjust_months) as f32;
-        let unit: [[f32; N_SECTORS]; N_REGIONS] = std::array::from_fn(|r| {
-            std::array::from_fn(|s| (derived.sales_level_krw_year[r][s] / 12.0) as f32)
-        });
-        (
-            f.order_factor.par_chunks_mut(CHUNK),
-            net.orders_in.par_chunks(CHUNK),
-            net.orders_ref.par_chunks_mut(CHUNK),
-            net.order_share.par_chunks_mut(CHUNK),
-            f.status.par_chunks(CHUNK),
-            f.region.par_chunks(CHUNK),
-            f.sector.par_chunks(CHUNK),
-            f.scale_now.par_chunks(CHUNK),
-        )
-            .into_par_iter()
-            .for_each(|(of, orders, oref, share, st, region, sector, scale)| {
-                for i in 0..of.len() {
-                    if st[i] == status::DEAD {
-                        continue;
-                    }
-                    if oref[i] > 0.0 {
-                        of[i] =
-                            (1.0 + share[i] * (orders[i] / oref[i] - 1.0)).clamp(0.0, MAX_FACTOR);
-                        // Suppliers adjust to lasting changes in their orders.
-                        oref[i] += (orders[i] - oref[i]) * adapt;
-                    } else if orders[i] > 0.0 {
-                        // First customers: the reference is taken now.
-                        let sales = scale[i] * unit[region[i] as usize][sector[i] as usize];
-                        oref[i] = orders[i];
-                        share[i] = (orders[i] / sales.max(f32::MIN_POSITIVE)).min(max_share);
-                        of[i] = 1.0;
-                    }
-                }
-            });
+        order_factors(world, derived, p);
     }
+}
+
+/// Each live firm's order factor from its orders against its reference; the reference
+/// follows lasting changes, or is taken at the first month with orders.
+fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams) {
+    let net = &mut world.network;
+    let f = &mut world.firms;
+    let max_share = p.max_order_share as f32;
+    let adapt = (1.0 / p.adjust_months) as f32;
+    let unit: [[f32; N_SECTORS]; N_REGIONS] = std::array::from_fn(|r| {
+        std::array::from_fn(|s| (derived.sales_level_krw_year[r][s] / 12.0) as f32)
+    });
+    (
+        f.order_factor.par_chunks_mut(CHUNK),
+        net.orders_in.par_chunks(CHUNK),
+        net.orders_ref.par_chunks_mut(CHUNK),
+        net.order_share.par_chunks_mut(CHUNK),
+        f.status.par_chunks(CHUNK),
+        f.region.par_chunks(CHUNK),
+        f.sector.par_chunks(CHUNK),
+        f.scale_now.par_chunks(CHUNK),
+    )
+        .into_par_iter()
+        .for_each(|(of, orders, oref, share, st, region, sector, scale)| {
+            for i in 0..of.len() {
+                if st[i] == status::DEAD {
+                    continue;
+                }
+                if oref[i] > 0.0 {
+                    of[i] = (1.0 + share[i] * (orders[i] / oref[i] - 1.0)).clamp(0.0, MAX_FACTOR);
+                    // Suppliers adjust to lasting changes in their orders.
+                    oref[i] += (orders[i] - oref[i]) * adapt;
+                } else if orders[i] > 0.0 {
+                    // First customers: the reference is taken now.
+                    let sales = scale[i] * unit[region[i] as usize][sector[i] as usize];
+                    oref[i] = orders[i];
+                    share[i] = (orders[i] / sales.max(f32::MIN_POSITIVE)).min(max_share);
+                    of[i] = 1.0;
+                }
+            }
+        });
 }
 
 /// End of the spin-up (called from `model::finish_spinup` after the sales calibration):
@@ -902,9 +990,9 @@ pub fn take_reference(world: &mut World, scn: &Scenario, derived: &Derived) {
         return;
     };
     world.network.active = false;
+    world.network.k = p.links_per_firm as usize;
     fit_rows(&mut world.network, world.firms.len());
-    signals(world, scn, derived, true, p);
-    gather(world, derived, true, p);
+    orders(world, scn, derived, true, p);
     let net = &mut world.network;
     let f = &mut world.firms;
     let max_share = p.max_order_share as f32;
@@ -927,113 +1015,70 @@ pub fn take_reference(world: &mut World, scn: &Scenario, derived: &Derived) {
     net.anchor_purchases_krw = 0.0;
 }
 
-/// Year end, before the firms are compacted: drops retired links and those of dead buyers,
-/// turns links to dead suppliers into searches, maps rows to their new positions, sorts the
-/// links by supplier again and clears the year's flows. The selection index is rebuilt at the
+/// Year end, before the firms are compacted: drops the rows of exited firms with their links,
+/// turns links to exited suppliers into searches, maps supplier rows to their new positions
+/// and clears the year's flows. Rows born after the month's network pass (in December) keep
+/// no links: they draw theirs next month, as births. The selection index is rebuilt at the
 /// next month.
 pub fn compact(net: &mut Network, firms: &Firms) {
-    if net.sup_start.is_empty() && net.sup.is_empty() {
-        net.flows.iter_mut().for_each(|v| *v = 0.0);
-        net.imports = [[0.0; N_SECTORS]; N_REGIONS];
-        net.anchor_purchases_krw = 0.0;
+    net.flows.iter_mut().for_each(|v| *v = 0.0);
+    net.imports = [[0.0; N_SECTORS]; N_REGIONS];
+    net.anchor_purchases_krw = 0.0;
+    if net.n_linked == 0 && !net.anchors_linked {
         return;
     }
     let n = firms.len();
     fit_rows(net, n);
-    let mut new_row = vec![NONE; n];
-    let mut next = 0u32;
-    for i in 0..n {
-        if firms.status[i] != status::DEAD {
-            new_row[i] = next;
-            next += 1;
-        }
+    // A removed row maps to none, a kept row to its rank among the kept rows: from a bitmap
+    // of kept rows and the count before each 64-row word (1.5 MB at full scale, so the
+    // look-up of each link's supplier stays in cache).
+    let live: Vec<u64> = firms
+        .status
+        .chunks(64)
+        .map(|st| {
+            st.iter()
+                .enumerate()
+                .fold(0u64, |b, (q, &s)| b | (u64::from(s != status::DEAD) << q))
+        })
+        .collect();
+    let mut before = Vec::with_capacity(live.len());
+    let mut acc = 0u32;
+    for w in &live {
+        before.push(acc);
+        acc += w.count_ones();
     }
-    let n_new = next as usize;
-    relink(net, &new_row, n_new);
-    let keep_rows = |v: &mut Vec<f32>| {
-        let mut k = 0;
-        v.retain(|_| {
-            let live = new_row.get(k).is_some_and(|&r| r != NONE);
-            k += 1;
-            live
-        });
+    let kept: Vec<u32> = (0..n as u32)
+        .filter(|&i| live[i as usize / 64] >> (i % 64) & 1 == 1)
+        .collect();
+    let n_new = kept.len();
+    let k = net.k;
+    let map = |s: u32| {
+        let (w, b) = (s as usize / 64, s % 64);
+        if s == NONE || live[w] >> b & 1 == 0 {
+            NONE
+        } else {
+            before[w] + (live[w] & ((1u64 << b) - 1)).count_ones()
+        }
     };
+    let mut fsup = vec![NONE; n_new * k];
+    fsup.par_chunks_mut(CHUNK * k)
+        .zip(kept.par_chunks(CHUNK))
+        .for_each(|(slots, rows)| {
+            for (links, &i) in slots.chunks_mut(k).zip(rows) {
+                for (to, &s) in links.iter_mut().zip(net.slots(i as usize)) {
+                    *to = map(s);
+                }
+            }
+        });
+    net.asup.iter_mut().for_each(|s| *s = map(*s));
+    let keep_rows = |v: &mut Vec<f32>| *v = kept.iter().map(|&i| v[i as usize]).collect();
     keep_rows(&mut net.orders_in);
     keep_rows(&mut net.orders_ref);
     keep_rows(&mut net.order_share);
-    net.dead_seen = vec![false; n_new];
-    net.n_linked = n_new;
+    keep_rows(&mut net.fw);
+    net.fsup = fsup;
+    net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
     net.pick_start.clear();
-    net.flows.iter_mut().for_each(|v| *v = 0.0);
-    net.imports = [[0.0; N_SECTORS]; N_REGIONS];
-    net.anchor_purchases_krw = 0.0;
-}
-
-/// Sorts the links again by supplier without dropping rows (the tail of new links had grown
-/// past a quarter of the sorted links: the sequential tail pass would dominate the month).
-fn resort(net: &mut Network, n: usize) {
-    let identity: Vec<u32> = (0..n as u32).collect();
-    relink(net, &identity, n);
-}
-
-/// Rebuilds the link arrays for rows mapped by `new_row` (`NONE`: removed): drops retired
-/// links and those of removed buyers, turns links to removed suppliers into searches, sorts
-/// the rest by supplier (counting sort, link order kept within a supplier) and puts the
-/// searches after them.
-fn relink(net: &mut Network, new_row: &[u32], n_new: usize) {
-    let a = net.n_anchors;
-    let mut count = vec![0u32; n_new + 1];
-    let mut keep = Vec::with_capacity(net.sup.len());
-    let mut tail = Vec::new();
-    for j in 0..net.sup.len() {
-        if net.w[j] <= 0.0 {
-            continue;
-        }
-        let b = net.buy[j] as usize;
-        let b_new = if b < a {
-            b as u32
-        } else {
-            match new_row[b - a] {
-                NONE => continue,
-                r => a as u32 + r,
-            }
-        };
-        let s = net.sup[j];
-        let s_new = if s == NONE { NONE } else { new_row[s as usize] };
-        if s_new == NONE {
-            tail.push((b_new, net.w[j]));
-        } else {
-            count[s_new as usize + 1] += 1;
-            keep.push((s_new, b_new, net.w[j]));
-        }
-    }
-    for i in 0..n_new {
-        count[i + 1] += count[i];
-    }
-    let sorted = keep.len();
-    let mut sup = vec![0u32; sorted];
-    let mut buy = vec![0u32; sorted];
-    let mut w = vec![0f32; sorted];
-    let mut fill = count.clone();
-    for &(s, b, wj) in &keep {
-        let pos = fill[s as usize] as usize;
-        sup[pos] = s;
-        buy[pos] = b;
-        w[pos] = wj;
-        fill[s as usize] += 1;
-    }
-    net.searching.clear();
-    for (b, wj) in tail {
-        net.searching.push(sup.len() as u32);
-        sup.push(NONE);
-        buy.push(b);
-        w.push(wj);
-    }
-    net.sup = sup;
-    net.buy = buy;
-    net.w = w;
-    net.sorted_len = sorted;
-    net.sup_start = count;
 }
 
 /// A region's purchases this year by origin (agent units, nominal): bought locally, from the
@@ -1065,72 +1110,148 @@ mod tests {
     use super::tests_support::spun_up;
     use super::*;
 
-    /// The guide table changes the cost of a pick, never its result: the same index as the
-    /// bisection for every draw, with ties, zero weights and a market of one.
+    /// An alias table gives each row exactly its share of the weight (the mass of its own
+    /// entry plus the entries aliased to it), with ties, zero weights and a market of one;
+    /// draws follow the weights.
     #[test]
-    fn guided_picks_equal_bisection() {
+    fn alias_tables_give_each_row_its_weight() {
         let streams = Streams::new(9);
         for (case, n) in [1usize, 2, 3, 17, 1000, 4096].into_iter().enumerate() {
-            let mut acc = 0.0;
-            let cum: Vec<f64> = (0..n)
+            let weight: Vec<f64> = (0..n)
                 .map(|i| {
                     let u = streams.uniform(Stream::Network, i as u64, case as u32, 0);
-                    // A third of the weights are 0 (ties in the cumulative sum); the rest
-                    // span four orders of magnitude.
-                    acc += if u < 0.33 { 0.0 } else { 10f64.powf(4.0 * u) };
-                    acc
+                    // A third of the weights are 0; the rest span four orders of magnitude.
+                    if u < 0.33 { 0.0 } else { 10f64.powf(4.0 * u) }
                 })
                 .collect();
-            let mut guide = vec![0u32; n];
-            guide_table(&cum, &mut guide);
-            for k in 0..20_000u64 {
-                let u = streams.uniform(Stream::Network, k, case as u32, 1);
-                assert_eq!(guided_pick(&cum, &guide, u), crate::model::pick(&cum, u));
+            let total: f64 = weight.iter().sum();
+            let rows: Vec<u32> = (0..n as u32).map(|i| 3 * i + 1).collect();
+            let mut table = vec![Alias::default(); n];
+            alias_table(&rows, &weight, &mut table);
+            let mut mass = vec![0.0f64; n];
+            for e in &table {
+                mass[(e.row as usize - 1) / 3] += e.prob / n as f64;
+                mass[(e.alias as usize - 1) / 3] += (1.0 - e.prob) / n as f64;
             }
-            for u in [0.0, 1e-300, 0.5, 1.0 - 1e-16] {
-                assert_eq!(guided_pick(&cum, &guide, u), crate::model::pick(&cum, u));
+            for i in 0..n {
+                let want = if total > 0.0 {
+                    weight[i] / total
+                } else {
+                    1.0 / n as f64
+                };
+                assert!(
+                    (mass[i] - want).abs() < 1e-9,
+                    "case {case} row {i}: {} vs {want}",
+                    mass[i]
+                );
+            }
+            if total <= 0.0 {
+                continue;
+            }
+            let start = [0, n];
+            let mut hits = vec![0u32; n];
+            let draws = 200_000u64;
+            for k in 0..draws {
+                let u = streams.uniform(Stream::Network, k, case as u32, 1);
+                let row = in_market(&table, &start, 0, u).unwrap();
+                hits[(row as usize - 1) / 3] += 1;
+            }
+            for i in 0..n {
+                let want = weight[i] / total * draws as f64;
+                assert!(weight[i] > 0.0 || hits[i] == 0, "zero weight drawn");
+                assert!(
+                    (f64::from(hits[i]) - want).abs() <= 5.0 * want.sqrt() + 1.0,
+                    "case {case} row {i}"
+                );
             }
         }
-        // All weights zero: both return the last index.
-        let zeros = vec![0.0; 5];
-        let mut guide = vec![0u32; 5];
-        guide_table(&zeros, &mut guide);
-        assert_eq!(
-            guided_pick(&zeros, &guide, 0.3),
-            crate::model::pick(&zeros, 0.3)
-        );
+        // All weights zero: every row equally; an empty market: none.
+        let mut table = vec![Alias::default(); 4];
+        alias_table(&[5, 6, 7, 8], &[0.0; 4], &mut table);
+        assert_eq!(in_market(&table, &[0, 4], 0, 0.6), Some(7));
+        assert_eq!(in_market(&table, &[0, 0], 0, 0.6), None);
     }
 
-    /// Links survive the yearly compaction: sorted by supplier with matching offsets, no
-    /// link to or from a removed firm, strengths in (0, 1].
+    /// Links survive the yearly compaction: `links_per_firm` slots per row, no link to a
+    /// removed or dead firm, strengths in (0, 1], most slots live.
     #[test]
     fn compaction_keeps_the_links_consistent() {
         let (world, _, scn) = spun_up("scale=0.003");
         let net = &world.network;
-        let a = scn.network.as_ref().unwrap().anchors.len();
+        let p = scn.network.as_ref().unwrap();
         let n = world.firms.len();
-        assert_eq!(net.sup_start.len(), n + 1);
-        assert!(
-            net.sorted_len > n,
-            "{} sorted links for {n} firms",
-            net.sorted_len
-        );
+        let k = p.links_per_firm as usize;
+        assert_eq!(net.k, k);
+        assert_eq!(net.fsup.len(), n * k);
+        assert_eq!(net.fw.len(), n);
+        assert!(net.n_linked <= n && net.n_linked > n * 9 / 10);
+        let mut live = 0;
         for i in 0..n {
-            for j in net.sup_start[i] as usize..net.sup_start[i + 1] as usize {
-                assert_eq!(net.sup[j] as usize, i);
+            for &s in net.slots(i) {
+                if s != NONE {
+                    assert!(i < net.n_linked, "row {i} has links before drawing them");
+                    assert!((s as usize) < n);
+                    assert_ne!(world.firms.status[s as usize], status::DEAD);
+                    live += 1;
+                }
+            }
+            if i < net.n_linked {
+                assert!(
+                    net.fw[i] > 0.0 && net.fw[i] <= 1.0,
+                    "row {i}: {}",
+                    net.fw[i]
+                );
             }
         }
-        for j in 0..net.sup.len() {
-            assert!(net.w[j] > 0.0 && net.w[j] <= 1.0);
-            assert!((net.buy[j] as usize) < a + n);
-            if net.sup[j] != NONE {
-                assert!((net.sup[j] as usize) < n);
-                assert_ne!(world.firms.status[net.sup[j] as usize], status::DEAD);
-            }
-        }
+        assert!(live > net.n_linked * k * 3 / 4, "{live} live links");
+        assert_eq!(net.a_start.len(), p.anchors.len() + 1);
+        assert_eq!(net.a_start[p.anchors.len()] as usize, net.asup.len());
+        assert!(net.asup.iter().all(|&s| s == NONE || (s as usize) < n));
         // Every order factor starts at 1 after the reference.
         assert!(world.firms.order_factor.iter().all(|&f| f == 1.0));
         assert!(net.orders_ref.iter().filter(|&&o| o > 0.0).count() > n / 4);
+    }
+
+    /// The binned order pass gives each supplier exactly (bit for bit) the plain sum of its
+    /// links' values in buyer order (anchors, then firm rows), over several buyer chunks and
+    /// supplier blocks.
+    #[test]
+    fn binned_orders_equal_the_plain_sum_in_buyer_order() {
+        let (mut world, derived, scn) = spun_up("scale=0.02");
+        let p = scn.network.clone().unwrap();
+        let n = world.firms.len();
+        assert!(n > 2 * SUP_BIN, "{n} rows: fewer than three blocks");
+        orders(&mut world, &scn, &derived, true, &p);
+        let net = &world.network;
+        let f = &world.firms;
+        let mut want = vec![0.0f32; n];
+        for (a, an) in p.anchors.iter().enumerate() {
+            let v = (an.purchases_krw_year / 12.0 / derived.weight) as f32 * net.aw[a];
+            for &s in &net.asup[net.a_start[a] as usize..net.a_start[a + 1] as usize] {
+                if s != NONE {
+                    want[s as usize] += v;
+                }
+            }
+        }
+        for i in 0..n {
+            if f.status[i] == status::DEAD {
+                continue;
+            }
+            let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
+            let unit = purchase_base(&derived, &scn, r, s) as f32;
+            let v = f.scale_now[i] * f.order_factor[i] * unit * net.fw[i];
+            for &sup in net.slots(i) {
+                if sup != NONE {
+                    want[sup as usize] += v;
+                }
+            }
+        }
+        let mut nonzero = 0;
+        for i in 0..n {
+            assert_eq!(net.orders_in[i].to_bits(), want[i].to_bits(), "row {i}");
+            nonzero += usize::from(want[i] > 0.0);
+        }
+        assert!(nonzero > n / 2, "{nonzero} of {n} suppliers have orders");
     }
 
     /// Orders flow upstream: buyers that grow raise their suppliers' order factors, and
@@ -1146,8 +1267,7 @@ mod tests {
         }
         let links = world.network.firm_links();
         // As at the reference (no market deviations), so only the buyers' growth differs.
-        signals(&mut world, &scn, &derived, true, &p);
-        gather(&mut world, &derived, true, &p);
+        orders(&mut world, &scn, &derived, true, &p);
         let mut supplies_grown = vec![false; n];
         for &(s, b) in &links {
             if (b as usize).is_multiple_of(10) {
@@ -1198,12 +1318,25 @@ mod levers {
             is_treated[a + r as usize] = true;
         }
         let treated = |b: u32| is_treated[b as usize];
+        let all_links = |net: &Network| -> Vec<(u32, u32)> {
+            let mut out = Vec::new();
+            for b in 0..a {
+                for &s in &net.asup[net.a_start[b] as usize..net.a_start[b + 1] as usize] {
+                    out.push((s, b as u32));
+                }
+            }
+            for i in 0..net.n_linked {
+                for &s in net.slots(i) {
+                    out.push((s, (a + i) as u32));
+                }
+            }
+            out
+        };
         let before = world.firms.log_scale.clone();
         let links = world.network.firm_links();
         let (mut sells_treated, mut sells_other) = (vec![false; n], vec![false; n]);
-        for j in 0..world.network.sup.len() {
-            let (s, b) = (world.network.sup[j], world.network.buy[j]);
-            if s != NONE && world.network.w[j] > 0.0 {
+        for (s, b) in all_links(&world.network) {
+            if s != NONE {
                 if treated(b) {
                     sells_treated[s as usize] = true;
                 } else {
@@ -1310,8 +1443,7 @@ mod multiplier {
         frozen.adjust_months = 1e9;
         let mut m = 0.0;
         for _ in 0..24 {
-            signals(&mut world, &scn, &derived, true, &frozen);
-            gather(&mut world, &derived, true, &frozen);
+            orders(&mut world, &scn, &derived, true, &frozen);
             m = (before - sales(&world)) / lost;
         }
         eprintln!("network output multiplier after 24 rounds: {m:.3}");
