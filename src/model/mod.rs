@@ -399,11 +399,41 @@ pub fn graduate_id(startup_id: u64) -> u64 {
     (1 << 63) | startup_id
 }
 
-fn retain_by<T>(v: &mut Vec<T>, keep: &[bool]) {
-    let mut i = 0;
-    v.retain(|_| {
-        let k = keep[i];
-        i += 1;
-        k
-    });
+/// Keeps the rows of `v` where `keep` is true, in order. Rows before the first dropped one
+/// stay where they are; after it, each row is copied down and the write index advances only
+/// for kept rows (branch-free, so a few instructions a row for any pattern of deaths).
+fn retain_by<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+    let Some(first) = keep.iter().position(|&k| !k) else {
+        return;
+    };
+    let v_rows = &mut v[..keep.len()];
+    let mut w = first;
+    for r in first + 1..keep.len() {
+        v_rows[w] = v_rows[r];
+        w += usize::from(keep[r]);
+    }
+    v.truncate(w);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retain_by;
+
+    /// `retain_by` keeps exactly the rows `Vec::retain` keeps, in order, for every pattern of
+    /// dropped rows of a short column (none, first, last, all, alternating...).
+    #[test]
+    fn retain_by_keeps_what_retain_keeps() {
+        for n in 0..10usize {
+            for mask in 0..1u32 << n {
+                let keep: Vec<bool> = (0..n).map(|i| mask >> i & 1 == 1).collect();
+                let mut got: Vec<u32> = (100..100 + n as u32).collect();
+                retain_by(&mut got, &keep);
+                let want: Vec<u32> = (0..n)
+                    .filter(|&i| keep[i])
+                    .map(|i| 100 + i as u32)
+                    .collect();
+                assert_eq!(got, want, "n {n}, mask {mask:b}");
+            }
+        }
+    }
 }
