@@ -121,7 +121,17 @@ pub fn invest(
                 * ps.distance_factor[r]
         });
         let screen = ctx.streams.step_key(Stream::Screening, ctx.step, inv.id[k]);
+        let Some((least, most)) = ticket_range(kind, relief) else {
+            continue;
+        };
         for deal in 0..kind.max_deals_per_month {
+            // An investor that cannot afford the smallest ticket it writes would screen and
+            // fund no one: skip its looks (draws are keyed, so skipping them moves no other).
+            // One that affords the largest needs no test per look.
+            if least > inv.capital_krw[k] {
+                break;
+            }
+            let all_fit = most <= inv.capital_krw[k];
             // Growth funds (policy): a `local_share` of deals screen only home-region seekers.
             let pool: Option<&[u32]> = if inv.local_share[k] > 0.0
                 && ctx
@@ -159,7 +169,7 @@ pub fn invest(
                 }
                 if stage < kind.min_stage
                     || stage > kind.max_stage
-                    || ticket(kind, stage, regional, relief) > inv.capital_krw[k]
+                    || (!all_fit && ticket(kind, stage, regional, relief) > inv.capital_krw[k])
                 {
                     continue;
                 }
@@ -253,6 +263,26 @@ pub fn invest(
 fn ticket_for(kind: &InvestorKind, stage: u8) -> f64 {
     let t = &kind.ticket_krw_by_stage;
     t[usize::from(stage).min(t.len() - 1)]
+}
+
+/// The smallest and largest [`ticket`] an investor kind writes to any stage it screens, for
+/// capital and non-capital startups alike; `None` when it screens no stage.
+fn ticket_range(kind: &InvestorKind, relief: f64) -> Option<(f64, f64)> {
+    if kind.min_stage > kind.max_stage {
+        return None;
+    }
+    // Stages past the table's end write its last ticket.
+    let last = kind.ticket_krw_by_stage.len() - 1;
+    let lo = usize::from(kind.min_stage).min(last);
+    let hi = usize::from(kind.max_stage).min(last);
+    let mut range = (f64::INFINITY, f64::NEG_INFINITY);
+    for stage in lo..=hi {
+        for regional in [false, true] {
+            let t = ticket(kind, stage as u8, regional, relief);
+            range = (range.0.min(t), range.1.max(t));
+        }
+    }
+    Some(range)
 }
 
 /// [`ticket_for`], cut by `relief` for non-capital startups (TIPS's relaxed minimum).
