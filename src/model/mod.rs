@@ -33,6 +33,29 @@ pub mod startup_status {
     pub const GRADUATED: u8 = 2;
 }
 
+/// Drops the rows of a column store whose `$key` column fails `$keep`, keeping the order of
+/// the rest: one pass over the rows from the first dropped one, copying every column's value
+/// down and advancing the write index only for kept rows (branch-free; all columns are cut
+/// to one length, so a row costs a load and a store per column). `$key` must be listed among
+/// the columns.
+macro_rules! retain_rows {
+    ($store:expr, $key:ident, $keep:expr, [$($col:ident),+]) => {{
+        let store = $store;
+        let keep = $keep;
+        let n = store.$key.len();
+        if let Some(first) = store.$key.iter().position(|&x| !keep(x)) {
+            $(let $col = &mut store.$col[..n];)+
+            let mut w = first;
+            for r in first + 1..n {
+                let kept = keep($key[r]);
+                $($col[w] = $col[r];)+
+                w += usize::from(kept);
+            }
+            $(store.$col.truncate(w);)+
+        }
+    }};
+}
+
 /// SMEs (and the few that grew into mid-sized firms), one row per firm.
 #[derive(Debug, Clone, Default)]
 pub struct Firms {
@@ -132,23 +155,29 @@ impl Firms {
 
     /// Drops dead firms, keeping the order of the rest.
     pub fn compact(&mut self) {
-        let keep: Vec<bool> = self.status.iter().map(|&s| s != status::DEAD).collect();
-        retain_by(&mut self.id, &keep);
-        retain_by(&mut self.region, &keep);
-        retain_by(&mut self.sector, &keep);
-        retain_by(&mut self.status, &keep);
-        retain_by(&mut self.age_months, &keep);
-        retain_by(&mut self.loss_months, &keep);
-        retain_by(&mut self.flags, &keep);
-        retain_by(&mut self.employees, &keep);
-        retain_by(&mut self.log_scale, &keep);
-        retain_by(&mut self.tech, &keep);
-        retain_by(&mut self.cash_krw, &keep);
-        retain_by(&mut self.sales_year_krw, &keep);
-        retain_by(&mut self.want, &keep);
-        retain_by(&mut self.scale_now, &keep);
-        retain_by(&mut self.high_growth_until, &keep);
-        retain_by(&mut self.order_factor, &keep);
+        retain_rows!(
+            self,
+            status,
+            |s| s != status::DEAD,
+            [
+                id,
+                region,
+                sector,
+                status,
+                age_months,
+                loss_months,
+                flags,
+                employees,
+                log_scale,
+                tech,
+                cash_krw,
+                sales_year_krw,
+                want,
+                scale_now,
+                high_growth_until,
+                order_factor
+            ]
+        );
     }
 }
 
@@ -201,24 +230,26 @@ impl Startups {
     }
 
     pub fn compact(&mut self) {
-        let keep: Vec<bool> = self
-            .status
-            .iter()
-            .map(|&s| s == startup_status::ACTIVE)
-            .collect();
-        retain_by(&mut self.id, &keep);
-        retain_by(&mut self.region, &keep);
-        retain_by(&mut self.sector, &keep);
-        retain_by(&mut self.status, &keep);
-        retain_by(&mut self.age_months, &keep);
-        retain_by(&mut self.stage, &keep);
-        retain_by(&mut self.flags, &keep);
-        retain_by(&mut self.team, &keep);
-        retain_by(&mut self.quality, &keep);
-        retain_by(&mut self.progress, &keep);
-        retain_by(&mut self.cash_krw, &keep);
-        retain_by(&mut self.burn_krw_month, &keep);
-        retain_by(&mut self.holding, &keep);
+        retain_rows!(
+            self,
+            status,
+            |s| s == startup_status::ACTIVE,
+            [
+                id,
+                region,
+                sector,
+                status,
+                age_months,
+                stage,
+                flags,
+                team,
+                quality,
+                progress,
+                cash_krw,
+                burn_krw_month,
+                holding
+            ]
+        );
     }
 }
 
@@ -399,11 +430,67 @@ pub fn graduate_id(startup_id: u64) -> u64 {
     (1 << 63) | startup_id
 }
 
-fn retain_by<T>(v: &mut Vec<T>, keep: &[bool]) {
-    let mut i = 0;
-    v.retain(|_| {
-        let k = keep[i];
-        i += 1;
-        k
-    });
+#[cfg(test)]
+mod tests {
+    use super::{Firms, Startups, startup_status, status};
+
+    /// Compaction keeps exactly the live rows, in order, with every column's values moving
+    /// together, for every pattern of dead rows of a short table (none, first, last, all...).
+    #[test]
+    fn compact_keeps_the_live_rows_in_order_in_every_column() {
+        for n in 0..10u32 {
+            for mask in 0..1u32 << n {
+                let live = |i: u32| mask >> i & 1 == 1;
+                let mut f = Firms::default();
+                let mut st = Startups::default();
+                for i in 0..n {
+                    f.push(
+                        100 + u64::from(i),
+                        i as u8,
+                        0,
+                        i as u16,
+                        i,
+                        0.5,
+                        0.0,
+                        0.0,
+                        0,
+                        0,
+                    );
+                    f.status[i as usize] = if live(i) { status::SME } else { status::DEAD };
+                    st.id.push(100 + u64::from(i));
+                    st.status.push(if live(i) {
+                        startup_status::ACTIVE
+                    } else {
+                        startup_status::GRADUATED
+                    });
+                    st.region.push(0);
+                    st.sector.push(0);
+                    st.age_months.push(0);
+                    st.stage.push(0);
+                    st.flags.push(0);
+                    st.team.push(i);
+                    st.quality.push(0.0);
+                    st.progress.push(0.0);
+                    st.cash_krw.push(0.0);
+                    st.burn_krw_month.push(0.0);
+                    st.holding.push(0);
+                }
+                f.compact();
+                st.compact();
+                let want: Vec<u32> = (0..n).filter(|&i| live(i)).collect();
+                let ids: Vec<u64> = want.iter().map(|&i| 100 + u64::from(i)).collect();
+                assert_eq!(f.id, ids, "n {n}, mask {mask:b}");
+                assert_eq!(f.employees, want);
+                assert_eq!(
+                    f.age_months,
+                    want.iter().map(|&i| i as u16).collect::<Vec<_>>()
+                );
+                assert!(f.status.iter().all(|&s| s == status::SME));
+                assert_eq!(f.order_factor.len(), want.len());
+                assert_eq!(st.id, ids);
+                assert_eq!(st.team, want);
+                assert_eq!(st.holding.len(), want.len());
+            }
+        }
+    }
 }

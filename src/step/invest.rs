@@ -21,12 +21,24 @@ use crate::scenario::{InvestorKind, MoneySource};
 /// Reusable buffers for the investment phase.
 #[derive(Debug, Default)]
 pub struct InvestScratch {
-    /// Rows of startups seeking money this month, in row order.
-    seekers: Vec<u32>,
-    /// Whether a seeker (by position in `seekers`) was funded this month.
-    funded: Vec<bool>,
+    /// Startups seeking money this month, in row order.
+    seekers: Vec<Seeker>,
     /// Positions in `seekers` by region (filled only when growth funds exist).
     local: Vec<Vec<u32>>,
+}
+
+/// What a look at a proposal reads of a seeking startup, gathered once a month: looks land
+/// on random seekers, so one record per seeker is one cache line instead of one per column.
+/// An unfunded seeker's stage cannot change within the month (only a funded deal moves it).
+#[derive(Debug, Clone, Copy)]
+struct Seeker {
+    id: u64,
+    row: u32,
+    quality: f32,
+    region: u8,
+    stage: u8,
+    /// Funded this month (a second deal must wait for next month).
+    funded: bool,
 }
 
 /// Per-region investment received this month (agent units).
@@ -57,15 +69,20 @@ pub fn invest(
     let mut flows = InvestFlows::default();
 
     scratch.seekers.clear();
-    for j in 0..st.len() {
-        if st.status[j] == startup_status::ACTIVE
-            && st.cash_krw[j] < sp.seek_runway_months * st.burn_krw_month[j]
-        {
-            scratch.seekers.push(j as u32);
+    let n = st.len();
+    let (status, cash, burn) = (&st.status[..n], &st.cash_krw[..n], &st.burn_krw_month[..n]);
+    for j in 0..n {
+        if status[j] == startup_status::ACTIVE && cash[j] < sp.seek_runway_months * burn[j] {
+            scratch.seekers.push(Seeker {
+                id: st.id[j],
+                row: j as u32,
+                quality: st.quality[j],
+                region: st.region[j],
+                stage: st.stage[j],
+                funded: false,
+            });
         }
     }
-    scratch.funded.clear();
-    scratch.funded.resize(scratch.seekers.len(), false);
 
     for k in 0..inv.len() {
         inv.capital_krw[k] += inv.inflow_krw_month[k];
@@ -79,8 +96,8 @@ pub fn invest(
     if has_local {
         scratch.local.resize(N_REGIONS, Vec::new());
         scratch.local.iter_mut().for_each(Vec::clear);
-        for (pos, &j) in scratch.seekers.iter().enumerate() {
-            scratch.local[st.region[j as usize] as usize].push(pos as u32);
+        for (pos, s) in scratch.seekers.iter().enumerate() {
+            scratch.local[usize::from(s.region)].push(pos as u32);
         }
     }
     // `free_agents` counts firm agents; a startup worker takes `sw / w` of one.
@@ -97,7 +114,24 @@ pub fn invest(
         // TIPS operators (policy): while selections are open, a deal is a selection.
         let is_tips = ps.tips_active && tips_kind == Some(inv.kind[k]);
         let relief = if is_tips { ps.tips_relief } else { 0.0 };
+        // The score's distance penalty by the startup's region, and the key of this
+        // investor's screening draws this month.
+        let penalty: [f64; N_REGIONS] = std::array::from_fn(|r| {
+            kind.home_bias_per_100km * ctx.derived.distance_km[home][r] / 100.0
+                * ps.distance_factor[r]
+        });
+        let screen = ctx.streams.step_key(Stream::Screening, ctx.step, inv.id[k]);
+        let Some((least, most)) = ticket_range(kind, relief) else {
+            continue;
+        };
         for deal in 0..kind.max_deals_per_month {
+            // An investor that cannot afford the smallest ticket it writes would screen and
+            // fund no one: skip its looks (draws are keyed, so skipping them moves no other).
+            // One that affords the largest needs no test per look.
+            if least > inv.capital_krw[k] {
+                break;
+            }
+            let all_fit = most <= inv.capital_krw[k];
             // Growth funds (policy): a `local_share` of deals screen only home-region seekers.
             let pool: Option<&[u32]> = if inv.local_share[k] > 0.0
                 && ctx
@@ -124,30 +158,27 @@ pub fn invest(
                     None => (((b >> 32) * n_seekers) >> 32) as usize,
                     Some(p) => p[(((b >> 32) * p.len() as u64) >> 32) as usize] as usize,
                 };
-                if scratch.funded[pos] {
+                let s = scratch.seekers[pos];
+                if s.funded {
                     continue;
                 }
-                let j = scratch.seekers[pos] as usize;
-                let stage = st.stage[j];
-                let regional = st.region[j] as usize != CAPITAL;
+                let stage = s.stage;
+                let regional = usize::from(s.region) != CAPITAL;
                 if selecting && !regional && ps.tips_capital_left < 1.0 {
                     continue;
                 }
                 if stage < kind.min_stage
                     || stage > kind.max_stage
-                    || ticket(kind, stage, regional, relief) > inv.capital_krw[k]
+                    || (!all_fit && ticket(kind, stage, regional, relief) > inv.capital_krw[k])
                 {
                     continue;
                 }
                 // One assessment per (startup, investor, month): seeing the same proposal
                 // twice gives the same view of it.
-                let noise = ctx
-                    .streams
-                    .normal(Stream::Screening, st.id[j], ctx.step, inv.id[k]);
-                let dist = ctx.derived.distance_km[home][st.region[j] as usize];
-                let score = f64::from(st.quality[j]) + kind.screening_noise_sd * noise
-                    - kind.home_bias_per_100km * dist / 100.0
-                        * ps.distance_factor[st.region[j] as usize];
+                let noise =
+                    screen.normal(ctx.streams, Stream::Screening, s.id, ctx.step, inv.id[k]);
+                let score = f64::from(s.quality) + kind.screening_noise_sd * noise
+                    - penalty[usize::from(s.region)];
                 if best.is_none_or(|(_, s)| score > s) {
                     best = Some((pos, score));
                 }
@@ -156,7 +187,7 @@ pub fn invest(
             if score < kind.min_score {
                 break;
             }
-            let j = scratch.seekers[pos] as usize;
+            let j = scratch.seekers[pos].row as usize;
             let r = st.region[j] as usize;
             let ticket = ticket(kind, st.stage[j], r != CAPITAL, relief);
             inv.capital_krw[k] -= ticket;
@@ -194,7 +225,7 @@ pub fn invest(
                 Some(&mut st.holding[j]),
                 sw,
             );
-            scratch.funded[pos] = true;
+            scratch.seekers[pos].funded = true;
             world.ledger.received_by_startups_krw += ticket;
             st.cash_krw[j] += ticket + grant;
             st.flags[j] |= inv.program[k] | if selecting { flag::TIPS } else { 0 };
@@ -232,6 +263,26 @@ pub fn invest(
 fn ticket_for(kind: &InvestorKind, stage: u8) -> f64 {
     let t = &kind.ticket_krw_by_stage;
     t[usize::from(stage).min(t.len() - 1)]
+}
+
+/// The smallest and largest [`ticket`] an investor kind writes to any stage it screens, for
+/// capital and non-capital startups alike; `None` when it screens no stage.
+fn ticket_range(kind: &InvestorKind, relief: f64) -> Option<(f64, f64)> {
+    if kind.min_stage > kind.max_stage {
+        return None;
+    }
+    // Stages past the table's end write its last ticket.
+    let last = kind.ticket_krw_by_stage.len() - 1;
+    let lo = usize::from(kind.min_stage).min(last);
+    let hi = usize::from(kind.max_stage).min(last);
+    let mut range = (f64::INFINITY, f64::NEG_INFINITY);
+    for stage in lo..=hi {
+        for regional in [false, true] {
+            let t = ticket(kind, stage as u8, regional, relief);
+            range = (range.0.min(t), range.1.max(t));
+        }
+    }
+    Some(range)
 }
 
 /// [`ticket_for`], cut by `relief` for non-capital startups (TIPS's relaxed minimum).

@@ -37,27 +37,42 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
     // Probability that a graduate is kept as a firm agent (1 when both scales are equal).
     let keep = ctx.scn.scale / ctx.scn.startup_scale;
     let st = &mut world.startups;
-    for j in 0..st.len() {
-        if st.status[j] != startup_status::ACTIVE {
+    // The step key of the progress noise is the same for every startup: mixed once.
+    let noise_key = ctx.streams.step_key(Stream::StartupProgress, ctx.step, 0);
+    let one_stop = world.policy.one_stop_progress_month;
+    // The columns of the row loop, cut to one length so that it needs no bounds checks.
+    let n = st.len();
+    let (status, age) = (&st.status[..n], &mut st.age_months[..n]);
+    let (cash, burn) = (&mut st.cash_krw[..n], &st.burn_krw_month[..n]);
+    let (ids, flags) = (&st.id[..n], &st.flags[..n]);
+    let (quality, progress) = (&st.quality[..n], &mut st.progress[..n]);
+    let mut ended = Vec::new();
+    for j in 0..n {
+        if status[j] != startup_status::ACTIVE {
             continue;
         }
-        let r = st.region[j] as usize;
-        st.age_months[j] = st.age_months[j].saturating_add(1);
-        st.cash_krw[j] -= st.burn_krw_month[j];
-        let z = ctx
-            .streams
-            .normal(Stream::StartupProgress, st.id[j], ctx.step, 0);
+        age[j] = age[j].saturating_add(1);
+        cash[j] -= burn[j];
+        let z = noise_key.normal(ctx.streams, Stream::StartupProgress, ids[j], ctx.step, 0);
         // One-stop support adds to the drift of the startups it serves (0 without levers).
-        let support = if st.flags[j] & crate::policy::flag::ONE_STOP != 0 {
-            world.policy.one_stop_progress_month
+        let support = if flags[j] & crate::policy::flag::ONE_STOP != 0 {
+            one_stop
         } else {
             0.0
         };
-        let drift = (p.progress_per_year + p.progress_quality_effect * f64::from(st.quality[j]))
+        let drift = (p.progress_per_year + p.progress_quality_effect * f64::from(quality[j]))
             / 12.0
             + support;
-        st.progress[j] =
-            (f64::from(st.progress[j]) + drift + p.progress_sd_per_month * z).max(0.0) as f32;
+        progress[j] =
+            (f64::from(progress[j]) + drift + p.progress_sd_per_month * z).max(0.0) as f32;
+        if cash[j] < 0.0 || progress[j] >= 1.0 {
+            ended.push(j);
+        }
+    }
+    // Closures and graduations, in row order: no row's update above depends on them, so
+    // the draws and sums happen as in one loop.
+    for j in ended {
+        let r = st.region[j] as usize;
         if st.cash_krw[j] < 0.0 {
             st.status[j] = startup_status::DEAD;
             ev.deaths[r] += 1.0;
