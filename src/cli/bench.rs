@@ -65,6 +65,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("threads {t}: {wall:.2} s wall, peak RSS {peak:.0} MB");
         println!("  {:<10} {:>9} {:>18}", "phase", "seconds", "firm-steps/s");
         for (phase, d) in PHASES.iter().zip(result.timings) {
+            if *phase == "network" && scn.network.is_none() {
+                continue; // no network: the phase is only the timer's own laps
+            }
             let s = d.as_secs_f64();
             let rate = if s > 0.0 { rows_stepped / s } else { 0.0 };
             println!("  {phase:<10} {s:>9.3} {:>18}", human(rate));
