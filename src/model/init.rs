@@ -73,18 +73,16 @@ pub fn init_world(scn: &Scenario, streams: &Streams) -> (World, Derived) {
     let weight_startups = 1.0 / scn.startup_scale;
     let regions = init_regions(scn);
     let total_smes_2021: f64 = scn.regions.iter().map(|r| r.smes_2021).sum();
-    let total_workers_2021: f64 = scn.regions.iter().map(|r| r.sme_workers_2021).sum();
+    let workers = real_workers(scn);
 
     // Firms: counts and mean size per region from the data, sizes from a one-person mass plus
     // a power law whose tail share is solved to match the region's workers per firm.
     let mut firms = Firms::default();
     let mut next_firm_id = 0u64;
     let mut real_firms = [0.0; N_REGIONS];
-    let mut real_workers = [0.0; N_REGIONS];
     for (r, rp) in scn.regions.iter().enumerate() {
         real_firms[r] = scn.firms.total_smes * rp.smes_2021 / total_smes_2021;
-        real_workers[r] = scn.firms.total_sme_workers * rp.sme_workers_2021 / total_workers_2021;
-        let table = SizeTable::new(&scn.firms, real_workers[r] / real_firms[r]);
+        let table = SizeTable::new(&scn.firms, workers[r] / real_firms[r]);
         let n_agents = (real_firms[r] * scn.scale).round() as u64;
         let sector_cdf = cdf(&rp.sector_mix);
         // Each agent's attributes depend only on its id, so they are drawn in parallel and
@@ -308,16 +306,24 @@ fn hazard_table(scn: &Scenario) -> Vec<f32> {
         .collect()
 }
 
-/// Sales level per region and sector, calibrated so that sales per worker of the firms as they
-/// are match the scenario's `sales_per_worker_krw_year` (ODD 5.3), and the fixed cost it implies.
+/// SME workers by region in the start year (real units): the national total shared out by
+/// the regions' 2021 shares (ODD 5.2).
+fn real_workers(scn: &Scenario) -> [f64; N_REGIONS] {
+    let total: f64 = scn.regions.iter().map(|r| r.sme_workers_2021).sum();
+    std::array::from_fn(|r| scn.firms.total_sme_workers * scn.regions[r].sme_workers_2021 / total)
+}
+
+/// Sales level per region and sector, calibrated so that the firms as they are sell the data's
+/// sales, `sales_per_worker_krw_year` times the data's workers (ODD 5.3), and the fixed cost it
+/// implies.
 #[allow(clippy::type_complexity)]
 fn calibrate_sales(
     firms: &Firms,
     scn: &Scenario,
 ) -> ([[f64; N_SECTORS]; N_REGIONS], [[f64; N_SECTORS]; N_REGIONS]) {
     let mut potential = [[0.0f64; N_SECTORS]; N_REGIONS];
-    let mut workers_agents = [0.0f64; N_REGIONS];
     let theta = scn.firms.understaffing_elasticity as f32;
+    let workers = real_workers(scn);
     for i in 0..firms.len() {
         if firms.status[i] == super::status::DEAD {
             continue;
@@ -326,12 +332,13 @@ fn calibrate_sales(
         let (sales_units, _) =
             produce::sales_units(firms.log_scale[i], firms.employees[i], 1.0, theta);
         potential[r][s] += f64::from(sales_units);
-        workers_agents[r] += f64::from(firms.employees[i]);
     }
     let mut sales_level = [[0.0; N_SECTORS]; N_REGIONS];
     let mut fixed_cost = [[0.0; N_SECTORS]; N_REGIONS];
     for r in 0..N_REGIONS {
-        let target = scn.regions[r].sales_per_worker_krw_year * workers_agents[r];
+        // The data's workers, not the firms' headcount: the rules' steady state employs more
+        // than the data (about 4% after the spin-up), and the target is the data's sales.
+        let target = scn.regions[r].sales_per_worker_krw_year * workers[r] * scn.scale;
         let idx_sum: f64 = (0..N_SECTORS)
             .map(|s| potential[r][s] * scn.sectors[s].sales_per_worker_index)
             .sum();
