@@ -434,30 +434,31 @@ fn compare_resume_after_damage_equals_an_uninterrupted_comparison() {
     assert_eq!(o.status.code(), Some(2), "refuses without --force");
 }
 
+/// `regsim compare` of the baseline against the shipped scenario `policy` (with `extra`
+/// arguments, no charts); returns its `compare.json`.
+fn compare_json(policy: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let base = baseline_path();
+    let policy = base.with_file_name(policy);
+    let mut args = vec![
+        "compare",
+        base.to_str().unwrap(),
+        policy.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+    ];
+    args.extend(extra);
+    ok(&regsim(&args, &[]));
+    serde_json::from_str(&fs::read_to_string(out.join("compare.json")).unwrap()).unwrap()
+}
+
 /// The 2026 work plan against the baseline: the planner's figures have the signs the levers'
 /// submodels imply, and treated firms gain against their own baseline selves.
 #[test]
 fn work_plan_comparison_reports_spending_effects_and_treated_firms() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("wp");
-    let base = baseline_path();
-    let policy = base.with_file_name("work-plan-2026.toml");
-    let o = regsim(
-        &[
-            "compare",
-            base.to_str().unwrap(),
-            policy.to_str().unwrap(),
-            "--replicates",
-            "3",
-            "--out",
-            out.to_str().unwrap(),
-            "--no-charts",
-        ],
-        &[],
-    );
-    ok(&o);
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let json = compare_json("work-plan-2026.toml", &["--replicates", "3"]);
     // Net jobs and value added per 1 bn KRW, nationally, all programmes: positive.
     let rows = json["per_bn_krw"].as_array().expect("per-bn rows");
     let all = rows
@@ -511,28 +512,10 @@ fn smart_factories_raise_the_treated_firms_survival() {
         eprintln!("note: REGSIM_SURVIVAL_PAIRS not set; the 50-pair survival check is skipped");
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("sf");
-    let base = baseline_path();
-    let policy = base.with_file_name("smart-factories-2026.toml");
-    let o = regsim(
-        &[
-            "compare",
-            base.to_str().unwrap(),
-            policy.to_str().unwrap(),
-            "--replicates",
-            &pairs,
-            "--scale",
-            "0.04",
-            "--out",
-            out.to_str().unwrap(),
-            "--no-charts",
-        ],
-        &[],
+    let json = compare_json(
+        "smart-factories-2026.toml",
+        &["--replicates", &pairs, "--scale", "0.04"],
     );
-    ok(&o);
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
     let t = &json["treated_firms"];
     eprintln!("treated firms: {t}");
     assert!(t["survival_diff_ci95_low"].as_f64().unwrap() > 0.0, "{t}");
