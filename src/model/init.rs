@@ -6,6 +6,7 @@ use super::{
     AGE_0_14, AGE_15_39, AGE_40_64, AGE_65_PLUS, Firms, Investors, Ledger, Regions, Startups,
     World, YearFlows,
 };
+use crate::fastmath;
 use crate::rng::{Stream, Streams};
 use crate::scenario::Scenario;
 use crate::step::produce;
@@ -329,8 +330,10 @@ fn calibrate_sales(
             continue;
         }
         let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
+        // Orders from customers are part of the sales (the network's order factor; 1 without).
+        let scale = fastmath::exp(firms.log_scale[i]) * firms.order_factor[i];
         let (sales_units, _) =
-            produce::sales_units(firms.log_scale[i], firms.employees[i], 1.0, theta);
+            produce::sales_units_from_scale(scale, firms.employees[i], 1.0, theta);
         potential[r][s] += f64::from(sales_units);
     }
     let mut sales_level = [[0.0; N_SECTORS]; N_REGIONS];

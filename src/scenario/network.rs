@@ -31,6 +31,9 @@ pub struct RawNetwork {
     pub max_order_share: f64,
     /// Months over which a supplier's reference orders follow a lasting change in its orders.
     pub adjust_months: f64,
+    /// Weight of a firm's own orders against its reference in its order factor (0: orders
+    /// move only its market's sales, shared by capacity; 1: its own fully).
+    pub own_orders_weight: f64,
     /// Large buyers that are not agents (car, ship, chip makers).
     #[serde(default)]
     pub anchors: Vec<RawAnchor>,
@@ -70,6 +73,7 @@ pub struct NetworkParams {
     pub search_months: f64,
     pub max_order_share: f64,
     pub adjust_months: f64,
+    pub own_orders_weight: f64,
     pub anchors: Vec<Anchor>,
 }
 
@@ -151,6 +155,7 @@ pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkPa
     c.range("network.search_months", n.search_months, 1.0, 120.0);
     c.range("network.max_order_share", n.max_order_share, 0.0, 100.0);
     c.range("network.adjust_months", n.adjust_months, 1.0, 1200.0);
+    c.share("network.own_orders_weight", n.own_orders_weight);
     let mut anchors = Vec::new();
     for (i, a) in n.anchors.iter().enumerate() {
         let k = |f: &str| format!("network.anchors[{i}].{f}");
@@ -196,6 +201,7 @@ pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkPa
         search_months: n.search_months,
         max_order_share: n.max_order_share,
         adjust_months: n.adjust_months,
+        own_orders_weight: n.own_orders_weight,
         anchors,
     })
 }
