@@ -361,7 +361,7 @@ impl<'a> Picker<'a> {
             let u_sector = st.uniform(Stream::Network, entity, self.step, k);
             let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
             let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
-            let sp = crate::model::pick(&self.p.purchase_mix[s], u_sector);
+            let sp = pick_share(&self.p.purchase_mix[s], u_sector);
             let cdf = &self.origin_cdf[r * N_SECTORS + sp];
             if *cdf.last().unwrap_or(&0.0) <= 0.0 {
                 continue;
@@ -379,6 +379,23 @@ impl<'a> Picker<'a> {
     fn in_market(&self, m: usize, u: f64) -> Option<u32> {
         in_market(self.pick, self.start, m, u)
     }
+}
+
+/// The supplier sector a draw `u` in [0, 1) picks from a buyer sector's purchase shares: the
+/// first sector whose cumulative share exceeds `u` times the row's total.
+fn pick_share(shares: &[f64; N_SECTORS], u: f64) -> usize {
+    let target = u * shares.iter().sum::<f64>();
+    let mut acc = 0.0;
+    for (i, &w) in shares.iter().enumerate() {
+        acc += w;
+        if target < acc {
+            return i;
+        }
+    }
+    shares
+        .iter()
+        .rposition(|&w| w > 0.0)
+        .unwrap_or(N_SECTORS - 1)
 }
 
 /// One entry of a market's alias table (Walker 1977): a draw landing in entry `j` takes
@@ -1250,6 +1267,27 @@ mod tests {
     /// An alias table gives each row exactly its share of the weight (the mass of its own
     /// entry plus the entries aliased to it), with ties, zero weights and a market of one;
     /// draws follow the weights.
+    /// Supplier sectors follow the purchase shares (the draw once read the shares as a
+    /// cumulative table, so a manufacturer bought almost only services).
+    #[test]
+    fn supplier_sectors_follow_the_purchase_mix() {
+        let mix = [0.55, 0.10, 0.02, 0.33];
+        let n = 100_000;
+        let mut count = [0usize; N_SECTORS];
+        for j in 0..n {
+            count[pick_share(&mix, (j as f64 + 0.5) / n as f64)] += 1;
+        }
+        for s in 0..N_SECTORS {
+            let share = count[s] as f64 / n as f64;
+            assert!(
+                (share - mix[s]).abs() < 1e-3,
+                "sector {s}: {share} against {}",
+                mix[s]
+            );
+        }
+        assert_eq!(pick_share(&[0.5, 0.5, 0.0, 0.0], 0.999_999_999), 1);
+    }
+
     #[test]
     fn alias_tables_give_each_row_its_weight() {
         let streams = Streams::new(9);
