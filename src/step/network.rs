@@ -45,6 +45,8 @@ const BUY_CHUNK: usize = 1 << 16;
 /// region and sector stay in a core's cache while the bin is summed.
 const SUP_BITS: u32 = 16;
 const SUP_BIN: usize = 1 << SUP_BITS;
+/// Supplier draws whose alias entries are loaded together (see [`Picker::draw_many`]).
+const GROUP: usize = 16;
 /// Draws a buyer makes before it gives up on a market for this month (dead or empty picks).
 const ATTEMPTS: u32 = 4;
 /// Order factors are kept within this range (a firm that gained many customers at once).
@@ -346,30 +348,79 @@ impl<'a> Picker<'a> {
     /// from the IO shares, firm in proportion to its scale. Attempt `t` uses the keys `k0 +
     /// 3t`, `+ 1`, `+ 2`. `None` after [`ATTEMPTS`] dead or empty picks (the buyer searches
     /// again next month).
-    fn draw(&self, (r, s): (usize, usize), entity: u64, k0: u32) -> Option<u32> {
-        let st = self.streams;
-        for t in 0..ATTEMPTS {
-            let k = k0 + 3 * t;
-            let u_sector = st.uniform(Stream::Network, entity, self.step, k);
-            let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
-            let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
-            let sp = crate::model::pick(&self.p.purchase_mix[s], u_sector);
-            let cdf = &self.origin_cdf[r * N_SECTORS + sp];
-            if *cdf.last().unwrap_or(&0.0) <= 0.0 {
+    fn draw(&self, market: (usize, usize), entity: u64, k0: u32) -> Option<u32> {
+        self.draw_from(market, entity, k0, 0)
+    }
+
+    /// [`Picker::draw`] from attempt `t0` on.
+    fn draw_from(&self, market: (usize, usize), entity: u64, k0: u32, t0: u32) -> Option<u32> {
+        for t in t0..ATTEMPTS {
+            let Some((e, frac)) = self.entry_of(market, entity, k0 + 3 * t) else {
                 continue;
-            }
-            let o = crate::model::pick(cdf, u_origin);
-            let row = self.in_market(o * N_SECTORS + sp, u_firm);
-            if let Some(row) = row.filter(|&x| (x as usize) < self.n && !is_dead(self.dead, x)) {
+            };
+            let row = alias_row(&self.pick[e], frac);
+            if self.usable(row, self.dead.get(row as usize / 64).copied().unwrap_or(0)) {
                 return Some(row);
             }
         }
         None
     }
 
-    /// The row `u` picks in market `m` in proportion to scale (`None`: empty market).
-    fn in_market(&self, m: usize, u: f64) -> Option<u32> {
-        in_market(self.pick, self.start, m, u)
+    /// Attempt with keys `k`, `k + 1`, `k + 2` of a draw: the alias entry it lands in and the
+    /// fraction compared with the entry's `prob` (`None`: the sector has no domestic origin
+    /// or the market is empty).
+    #[inline]
+    fn entry_of(&self, (r, s): (usize, usize), entity: u64, k: u32) -> Option<(usize, f64)> {
+        let st = self.streams;
+        let u_sector = st.uniform(Stream::Network, entity, self.step, k);
+        let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
+        let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
+        let sp = crate::model::pick(&self.p.purchase_mix[s], u_sector);
+        let cdf = &self.origin_cdf[r * N_SECTORS + sp];
+        if *cdf.last().unwrap_or(&0.0) <= 0.0 {
+            return None;
+        }
+        let o = crate::model::pick(cdf, u_origin);
+        alias_entry(self.start, o * N_SECTORS + sp, u_firm)
+    }
+
+    /// Whether a drawn row is a firm of this month that has not exited (`word`: its word of
+    /// the dead bits).
+    #[inline]
+    fn usable(&self, row: u32, word: u64) -> bool {
+        (row as usize) < self.n && word >> (row % 64) & 1 == 0
+    }
+
+    /// [`Picker::draw`] for each request `(market, entity, k0)`, in order, with the same
+    /// results: the first attempts of [`GROUP`] requests are computed first, then their alias
+    /// entries and dead bits are loaded in loops of independent loads (the table is far larger
+    /// than the caches, so the core keeps many of these misses in flight), then each request
+    /// is finished, and a failed first attempt goes on with [`Picker::draw_from`].
+    fn draw_many(&self, reqs: &[((usize, usize), u64, u32)], out: &mut Vec<Option<u32>>) {
+        const NO: usize = usize::MAX;
+        for group in reqs.chunks(GROUP) {
+            let mut at = [(NO, 0.0f64); GROUP];
+            for (a, &(market, entity, k0)) in at.iter_mut().zip(group) {
+                *a = self.entry_of(market, entity, k0).unwrap_or((NO, 0.0));
+            }
+            let mut row = [0u32; GROUP];
+            for (x, &(e, frac)) in row.iter_mut().zip(&at[..group.len()]) {
+                if e != NO {
+                    *x = alias_row(&self.pick[e], frac);
+                }
+            }
+            let mut word = [0u64; GROUP];
+            for (w, &x) in word.iter_mut().zip(&row[..group.len()]) {
+                *w = self.dead.get(x as usize / 64).copied().unwrap_or(0);
+            }
+            for (q, &(market, entity, k0)) in group.iter().enumerate() {
+                out.push(if at[q].0 != NO && self.usable(row[q], word[q]) {
+                    Some(row[q])
+                } else {
+                    self.draw_from(market, entity, k0, 1)
+                });
+            }
+        }
     }
 }
 
@@ -420,18 +471,26 @@ fn alias_table(rows: &[u32], weight: &[f64], out: &mut [Alias]) {
 /// The row `u` picks in market `m` from its alias table: `x = u n`, entry `j = floor(x)` (at
 /// most `n - 1`), its `row` if `x - j < prob`, else its `alias` (`None`: empty market).
 fn in_market(pick: &[Alias], start: &[usize], m: usize, u: f64) -> Option<u32> {
+    alias_entry(start, m, u).map(|(e, frac)| alias_row(&pick[e], frac))
+}
+
+/// The entry `u` lands in in market `m`'s alias table (its index in the whole table) and
+/// `x - j` (see [`in_market`]); `None`: empty market.
+#[inline]
+fn alias_entry(start: &[usize], m: usize, u: f64) -> Option<(usize, f64)> {
     let (lo, hi) = (start[m], start[m + 1]);
     if lo == hi {
         return None;
     }
     let x = u * (hi - lo) as f64;
     let j = (x as usize).min(hi - lo - 1);
-    let e = &pick[lo + j];
-    Some(if x - (j as f64) < e.prob {
-        e.row
-    } else {
-        e.alias
-    })
+    Some((lo + j, x - j as f64))
+}
+
+/// The row an alias entry gives for the fraction `frac` (see [`in_market`]).
+#[inline]
+fn alias_row(e: &Alias, frac: f64) -> u32 {
+    if frac < e.prob { e.row } else { e.alias }
 }
 
 /// The anchors' links, in the first network month: enough links that each carries about a
@@ -489,26 +548,33 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
     let picker = Picker::new(net, firms.len(), p, streams, step);
     let dead = &net.dead;
     // Keys below `SEARCH_KEYS` are births' slots; a search of slot `s` uses
-    // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw).
+    // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw). The
+    // draws of a batch of links are made together (`draw_many`) once the batch's searches
+    // that find a supplier are known: each depends only on its own keys.
     let search = |sup: &mut u32, entity: u64, market: (usize, usize), slot: usize| {
         if *sup != NONE && is_dead(dead, *sup) {
             *sup = NONE;
         }
         if *sup == NONE {
             let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
-            if streams.uniform(Stream::Network, entity, step, key) < p_find
-                && let Some(s) = picker.draw(market, entity, key + 1)
-            {
-                *sup = s;
+            if streams.uniform(Stream::Network, entity, step, key) < p_find {
+                return Some((market, entity, key + 1));
             }
         }
+        None
     };
+    let mut reqs = Vec::new();
+    let mut at = Vec::new();
     for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
         let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
         for (slot, sup) in asup[lo..hi].iter_mut().enumerate() {
-            search(sup, ANCHOR_ENTITY | a as u64, (an.region, an.sector), slot);
+            if let Some(r) = search(sup, ANCHOR_ENTITY | a as u64, (an.region, an.sector), slot) {
+                reqs.push(r);
+                at.push(lo + slot);
+            }
         }
     }
+    found_into(&picker, &reqs, &at, &mut asup);
     let k = net.k;
     let linked = net.n_linked;
     (
@@ -518,6 +584,7 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
         .into_par_iter()
         .enumerate()
         .for_each(|(c, (slots, ws))| {
+            let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for (q, links) in slots.chunks_mut(k).enumerate() {
                 let i = c * CHUNK + q;
                 if firms.status[i] == status::DEAD {
@@ -532,13 +599,34 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
                 }
                 let market = (firms.region[i] as usize, firms.sector[i] as usize);
                 for (slot, sup) in links.iter_mut().enumerate() {
-                    search(sup, firms.id[i], market, slot);
+                    if let Some(r) = search(sup, firms.id[i], market, slot) {
+                        reqs.push(r);
+                        at.push(q * k + slot);
+                    }
                 }
             }
+            found_into(&picker, &reqs, &at, slots);
         });
     net.asup = asup;
     net.fsup = fsup;
     net.fw = fw;
+}
+
+/// Makes the draws `reqs` (see [`Picker::draw_many`]) and puts each supplier found into
+/// `slots[at[j]]` (a draw that finds none leaves its slot as it is).
+fn found_into(
+    picker: &Picker,
+    reqs: &[((usize, usize), u64, u32)],
+    at: &[usize],
+    slots: &mut [u32],
+) {
+    let mut found = Vec::with_capacity(reqs.len());
+    picker.draw_many(reqs, &mut found);
+    for (&j, s) in at.iter().zip(found) {
+        if let Some(s) = s {
+            slots[j] = s;
+        }
+    }
 }
 
 /// A link position `j` (anchors' links first, then firm rows' slots) -> (buyer entity,
@@ -583,7 +671,7 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
     let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 1, step, 0);
     let count = (expect + u).floor() as u32;
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    let moves: Vec<(usize, u32)> = (0..count)
+    let (at, reqs): (Vec<usize>, Vec<_>) = (0..count)
         .into_par_iter()
         .filter_map(|c| {
             let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 2, step, c);
@@ -598,10 +686,19 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
                 return None;
             }
             let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
-            picker.draw(market, entity, key).map(|s| (j, s))
+            Some((j, (market, entity, key)))
+        })
+        .unzip();
+    let found: Vec<Option<u32>> = reqs
+        .par_chunks(CHUNK)
+        .flat_map_iter(|part| {
+            let mut found = Vec::with_capacity(part.len());
+            picker.draw_many(part, &mut found);
+            found
         })
         .collect();
-    for (j, s) in moves {
+    for (j, s) in at.into_iter().zip(found) {
+        let Some(s) = s else { continue };
         if j < la {
             net.asup[j] = s;
         } else {
@@ -631,6 +728,7 @@ fn link_new_buyers(
         .into_par_iter()
         .enumerate()
         .for_each(|(c, (slots, ws))| {
+            let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for (q, links) in slots.chunks_mut(k).enumerate() {
                 let i = from + c * CHUNK + q;
                 if firms.status[i] == status::DEAD {
@@ -641,11 +739,16 @@ fn link_new_buyers(
                 ws[q] = ((1.0 - p.input_shares[r][2]) / k as f64) as f32;
                 let market = (r, firms.sector[i] as usize);
                 for (slot, sup) in links.iter_mut().enumerate() {
-                    let s = picker
-                        .draw(market, firms.id[i], SLOT_KEYS * slot as u32)
-                        .unwrap_or(NONE);
-                    *sup = if s as usize == i { NONE } else { s };
+                    *sup = NONE;
+                    reqs.push((market, firms.id[i], SLOT_KEYS * slot as u32));
+                    at.push(q * k + slot);
                 }
+            }
+            let mut found = Vec::with_capacity(reqs.len());
+            picker.draw_many(&reqs, &mut found);
+            for (&j, s) in at.iter().zip(found) {
+                let i = from + c * CHUNK + j / k;
+                slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
             }
         });
     net.fsup = fsup;
