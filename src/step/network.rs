@@ -68,6 +68,8 @@ const REWIRE_KEYS: u32 = 1 << 30;
 const MARKETS: usize = N_REGIONS * N_SECTORS;
 // A bin entry packs the supplier's offset in its block and the buyer's market in 32 bits.
 const _: () = assert!(MARKETS <= 64 && SUP_BITS + 6 <= 32);
+// A flow cell's index fits the `u16` of the order pass's per-row part.
+const _: () = assert!(N_REGIONS * MARKETS * N_SECTORS <= 1 << 16);
 
 /// The production network: links, per-firm orders and the year's flows.
 #[derive(Debug, Clone, Default)]
@@ -671,22 +673,39 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
     let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 1, step, 0);
     let count = (expect + u).floor() as u32;
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    let (at, reqs): (Vec<usize>, Vec<_>) = (0..count)
+    // The drawn positions, then (in groups whose links and buyers are loaded together, as
+    // in `draw_many`) the draws of the live links of live buyers among them.
+    let pos: Vec<usize> = (0..count)
         .into_par_iter()
-        .filter_map(|c| {
+        .map(|c| {
             let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 2, step, c);
-            let j = ((u * len as f64) as usize).min(len - 1);
-            let cur = if j < la {
-                net.asup[j]
-            } else {
-                net.fsup[j - la]
-            };
-            let (entity, market, slot, alive) = link_at(net, firms, p, j);
-            if cur == NONE || !alive {
-                return None;
-            }
-            let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
-            Some((j, (market, entity, key)))
+            ((u * len as f64) as usize).min(len - 1)
+        })
+        .collect();
+    let (at, reqs): (Vec<usize>, Vec<_>) = pos
+        .par_chunks(GROUP)
+        .flat_map_iter(|group| {
+            let cur: Vec<u32> = group
+                .iter()
+                .map(|&j| {
+                    if j < la {
+                        net.asup[j]
+                    } else {
+                        net.fsup[j - la]
+                    }
+                })
+                .collect();
+            let links: Vec<_> = group.iter().map(|&j| link_at(net, firms, p, j)).collect();
+            group
+                .iter()
+                .zip(cur)
+                .zip(links)
+                .filter(|&((_, cur), (.., alive))| cur != NONE && alive)
+                .map(|((&j, _), (entity, market, slot, _))| {
+                    let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
+                    (j, (market, entity, key))
+                })
+                .collect::<Vec<_>>()
         })
         .unzip();
     let found: Vec<Option<u32>> = reqs
@@ -977,20 +996,29 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         .enumerate()
         .map(|(b, orders)| {
             orders.iter_mut().for_each(|o| *o = 0.0);
-            let base = b * SUP_BIN;
-            let region = &f.region[base..base + orders.len()];
-            let sector = &f.sector[base..base + orders.len()];
-            let mut acc = vec![0.0f64; if track { cells } else { 0 }];
+            let value = |e: u64| f32::from_bits((e >> 32) as u32);
+            let offset = |e: u64| (e & (SUP_BIN as u64 - 1)) as usize;
+            if !track {
+                for chunk in bins {
+                    for &e in &chunk[b] {
+                        orders[offset(e)] += value(e);
+                    }
+                }
+                return Vec::new();
+            }
+            // The block's rows' part of their flow cell, `(region MARKETS) N_SECTORS +
+            // sector`, so an entry's cell is that plus its market's `m N_SECTORS`.
+            let rows = b * SUP_BIN..b * SUP_BIN + orders.len();
+            let cell0: Vec<u16> = (f.region[rows.clone()].iter().zip(&f.sector[rows]))
+                .map(|(&r, &s)| (r as usize * MARKETS * N_SECTORS + s as usize) as u16)
+                .collect();
+            let mut acc = vec![0.0f64; cells];
             for chunk in bins {
                 for &e in &chunk[b] {
-                    let off = (e & (SUP_BIN as u64 - 1)) as usize;
-                    let v = f32::from_bits((e >> 32) as u32);
+                    let (off, v) = (offset(e), value(e));
                     orders[off] += v;
-                    if track {
-                        let m = (e >> SUP_BITS) as usize & 63;
-                        let cell = region[off] as usize * MARKETS + m;
-                        acc[cell * N_SECTORS + sector[off] as usize] += f64::from(v);
-                    }
+                    let m = (e >> SUP_BITS) as usize & 63;
+                    acc[cell0[off] as usize + m * N_SECTORS] += f64::from(v);
                 }
             }
             acc
