@@ -966,17 +966,26 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         .enumerate()
         .map(|(c, (bins, slots, ws))| {
             let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
-            for (q, links) in slots.chunks(k).enumerate() {
-                let i = c * BUY_CHUNK + q;
-                if f.status[i] == status::DEAD {
+            let rows = c * BUY_CHUNK..c * BUY_CHUNK + ws.len();
+            let buyers = (f.status[rows.clone()].iter().zip(&f.region[rows.clone()]))
+                .zip(
+                    f.sector[rows.clone()]
+                        .iter()
+                        .zip(&f.scale_now[rows.clone()]),
+                )
+                .zip(f.order_factor[rows].iter().zip(ws))
+                .zip(slots.chunks(k));
+            for (((st_r, sec_scale), (&of, &w)), links) in buyers {
+                let ((&st, &r), (&s, &scale)) = (st_r, sec_scale);
+                if st == status::DEAD {
                     continue;
                 }
-                let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
-                let sig = f.scale_now[i] * f.order_factor[i] * unit[r][s];
+                let (r, s) = (r as usize, s as usize);
+                let sig = scale * of * unit[r][s];
                 if track {
                     imports[r][s] += f64::from(sig * nominal[r][s]);
                 }
-                let v = sig * ws[q];
+                let v = sig * w;
                 let m = r * N_SECTORS + s;
                 for &sup in links {
                     if sup != NONE {
