@@ -43,6 +43,8 @@ const BUY_CHUNK: usize = 1 << 16;
 /// region and sector stay in a core's cache while the bin is summed.
 const SUP_BITS: u32 = 16;
 const SUP_BIN: usize = 1 << SUP_BITS;
+/// Supplier draws whose alias entries are loaded together (see [`Picker::draw_many`]).
+const GROUP: usize = 16;
 /// Draws a buyer makes before it gives up on a market for this month (dead or empty picks).
 const ATTEMPTS: u32 = 4;
 /// Order factors are kept within this range (a firm that gained many customers at once).
@@ -64,6 +66,8 @@ const REWIRE_KEYS: u32 = 1 << 30;
 const MARKETS: usize = N_REGIONS * N_SECTORS;
 // A bin entry packs the supplier's offset in its block and the buyer's market in 32 bits.
 const _: () = assert!(MARKETS <= 64 && SUP_BITS + 6 <= 32);
+// A flow cell's index fits the `u16` of the order pass's per-row part.
+const _: () = assert!(N_REGIONS * MARKETS * N_SECTORS <= 1 << 16);
 
 /// The production network: links, per-firm orders and the year's flows.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +96,11 @@ pub struct Network {
     /// Exited firm rows, one bit per row (set each month from `status`): the dead test of the
     /// search pass and of the draws reads a small table.
     dead: Vec<u64>,
+    /// Last month's dead bits (empty after a compaction), and per 64-row word of `dead` one
+    /// bit per 8 rows with a row that exited since last month's pass: the search pass's
+    /// orphan test reads this small table first (see [`mark_dead`]).
+    dead_before: Vec<u64>,
+    fresh: Vec<u8>,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
     /// Supplier choice: per market `m = r * N_SECTORS + s` (the entries from `pick_start[m]`
@@ -220,14 +229,33 @@ fn fit_rows(net: &mut Network, n: usize) {
     net.fsup.resize(n * net.k, NONE);
 }
 
-/// The month's dead bits (statuses do not change during the network pass).
+/// The month's dead bits (statuses do not change during the network pass), and which
+/// groups of 8 rows hold a row that exited since last month's pass.
+///
+/// Only such rows can orphan a link: every link points to a row that was live at the pass
+/// that drew it, and each pass ends the links to the rows then dead (a row reused by a
+/// newborn in the spin-up is live again, and nothing links to it before the next pass). So
+/// the orphan test skips the dead bits unless the supplier's group has a fresh exit (about
+/// 8% of links at 1% exits a month), and gives the same answer.
 fn mark_dead(net: &mut Network, firms: &Firms) {
+    std::mem::swap(&mut net.dead, &mut net.dead_before);
     net.dead.clear();
     net.dead.extend(firms.status.chunks(64).map(|st| {
         st.iter()
             .enumerate()
             .fold(0u64, |b, (q, &s)| b | (u64::from(s == status::DEAD) << q))
     }));
+    net.fresh.clear();
+    net.fresh.extend(net.dead.iter().enumerate().map(|(w, &d)| {
+        let new = d & !net.dead_before.get(w).copied().unwrap_or(0);
+        (0..8).fold(0u8, |b, g| b | (u8::from(new >> (8 * g) & 0xff != 0) << g))
+    }));
+}
+
+/// Whether row `i`'s group of 8 rows holds a row that exited since last month's pass.
+#[inline]
+fn fresh_exit(fresh: &[u8], i: u32) -> bool {
+    fresh[i as usize / 64] >> (i % 64 / 8) & 1 == 1
 }
 
 /// Selection index: live firms per market with cumulative scale, and the origin weights.
@@ -354,30 +382,79 @@ impl<'a> Picker<'a> {
     /// from the IO shares, firm in proportion to its scale. Attempt `t` uses the keys `k0 +
     /// 3t`, `+ 1`, `+ 2`. `None` after [`ATTEMPTS`] dead or empty picks (the buyer searches
     /// again next month).
-    fn draw(&self, (r, s): (usize, usize), entity: u64, k0: u32) -> Option<u32> {
-        let st = self.streams;
-        for t in 0..ATTEMPTS {
-            let k = k0 + 3 * t;
-            let u_sector = st.uniform(Stream::Network, entity, self.step, k);
-            let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
-            let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
-            let sp = pick_share(&self.p.purchase_mix[s], u_sector);
-            let cdf = &self.origin_cdf[r * N_SECTORS + sp];
-            if *cdf.last().unwrap_or(&0.0) <= 0.0 {
+    fn draw(&self, market: (usize, usize), entity: u64, k0: u32) -> Option<u32> {
+        self.draw_from(market, entity, k0, 0)
+    }
+
+    /// [`Picker::draw`] from attempt `t0` on.
+    fn draw_from(&self, market: (usize, usize), entity: u64, k0: u32, t0: u32) -> Option<u32> {
+        for t in t0..ATTEMPTS {
+            let Some((e, frac)) = self.entry_of(market, entity, k0 + 3 * t) else {
                 continue;
-            }
-            let o = crate::model::pick(cdf, u_origin);
-            let row = self.in_market(o * N_SECTORS + sp, u_firm);
-            if let Some(row) = row.filter(|&x| (x as usize) < self.n && !is_dead(self.dead, x)) {
+            };
+            let row = alias_row(&self.pick[e], frac);
+            if self.usable(row, self.dead.get(row as usize / 64).copied().unwrap_or(0)) {
                 return Some(row);
             }
         }
         None
     }
 
-    /// The row `u` picks in market `m` in proportion to scale (`None`: empty market).
-    fn in_market(&self, m: usize, u: f64) -> Option<u32> {
-        in_market(self.pick, self.start, m, u)
+    /// Attempt with keys `k`, `k + 1`, `k + 2` of a draw: the alias entry it lands in and the
+    /// fraction compared with the entry's `prob` (`None`: the sector has no domestic origin
+    /// or the market is empty).
+    #[inline]
+    fn entry_of(&self, (r, s): (usize, usize), entity: u64, k: u32) -> Option<(usize, f64)> {
+        let st = self.streams;
+        let u_sector = st.uniform(Stream::Network, entity, self.step, k);
+        let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
+        let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
+        let sp = pick_share(&self.p.purchase_mix[s], u_sector);
+        let cdf = &self.origin_cdf[r * N_SECTORS + sp];
+        if *cdf.last().unwrap_or(&0.0) <= 0.0 {
+            return None;
+        }
+        let o = crate::model::pick(cdf, u_origin);
+        alias_entry(self.start, o * N_SECTORS + sp, u_firm)
+    }
+
+    /// Whether a drawn row is a firm of this month that has not exited (`word`: its word of
+    /// the dead bits).
+    #[inline]
+    fn usable(&self, row: u32, word: u64) -> bool {
+        (row as usize) < self.n && word >> (row % 64) & 1 == 0
+    }
+
+    /// [`Picker::draw`] for each request `(market, entity, k0)`, in order, with the same
+    /// results: the first attempts of [`GROUP`] requests are computed first, then their alias
+    /// entries and dead bits are loaded in loops of independent loads (the table is far larger
+    /// than the caches, so the core keeps many of these misses in flight), then each request
+    /// is finished, and a failed first attempt goes on with [`Picker::draw_from`].
+    fn draw_many(&self, reqs: &[((usize, usize), u64, u32)], out: &mut Vec<Option<u32>>) {
+        const NO: usize = usize::MAX;
+        for group in reqs.chunks(GROUP) {
+            let mut at = [(NO, 0.0f64); GROUP];
+            for (a, &(market, entity, k0)) in at.iter_mut().zip(group) {
+                *a = self.entry_of(market, entity, k0).unwrap_or((NO, 0.0));
+            }
+            let mut row = [0u32; GROUP];
+            for (x, &(e, frac)) in row.iter_mut().zip(&at[..group.len()]) {
+                if e != NO {
+                    *x = alias_row(&self.pick[e], frac);
+                }
+            }
+            let mut word = [0u64; GROUP];
+            for (w, &x) in word.iter_mut().zip(&row[..group.len()]) {
+                *w = self.dead.get(x as usize / 64).copied().unwrap_or(0);
+            }
+            for (q, &(market, entity, k0)) in group.iter().enumerate() {
+                out.push(if at[q].0 != NO && self.usable(row[q], word[q]) {
+                    Some(row[q])
+                } else {
+                    self.draw_from(market, entity, k0, 1)
+                });
+            }
+        }
     }
 }
 
@@ -445,18 +522,26 @@ fn alias_table(rows: &[u32], weight: &[f64], out: &mut [Alias]) {
 /// The row `u` picks in market `m` from its alias table: `x = u n`, entry `j = floor(x)` (at
 /// most `n - 1`), its `row` if `x - j < prob`, else its `alias` (`None`: empty market).
 fn in_market(pick: &[Alias], start: &[usize], m: usize, u: f64) -> Option<u32> {
+    alias_entry(start, m, u).map(|(e, frac)| alias_row(&pick[e], frac))
+}
+
+/// The entry `u` lands in in market `m`'s alias table (its index in the whole table) and
+/// `x - j` (see [`in_market`]); `None`: empty market.
+#[inline]
+fn alias_entry(start: &[usize], m: usize, u: f64) -> Option<(usize, f64)> {
     let (lo, hi) = (start[m], start[m + 1]);
     if lo == hi {
         return None;
     }
     let x = u * (hi - lo) as f64;
     let j = (x as usize).min(hi - lo - 1);
-    let e = &pick[lo + j];
-    Some(if x - (j as f64) < e.prob {
-        e.row
-    } else {
-        e.alias
-    })
+    Some((lo + j, x - j as f64))
+}
+
+/// The row an alias entry gives for the fraction `frac` (see [`in_market`]).
+#[inline]
+fn alias_row(e: &Alias, frac: f64) -> u32 {
+    if frac < e.prob { e.row } else { e.alias }
 }
 
 /// The anchors' links, in the first network month: enough links that each carries about a
@@ -512,28 +597,36 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
     let mut fsup = std::mem::take(&mut net.fsup);
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    let dead = &net.dead;
+    let (dead, fresh) = (&net.dead, &net.fresh);
+    let orphan = |sup: u32| sup != NONE && fresh_exit(fresh, sup) && is_dead(dead, sup);
     // Keys below `SEARCH_KEYS` are births' slots; a search of slot `s` uses
-    // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw).
+    // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw). The
+    // draws of a batch of links are made together (`draw_many`) once the batch's searches
+    // that find a supplier are known: each depends only on its own keys.
     let search = |sup: &mut u32, entity: u64, market: (usize, usize), slot: usize| {
-        if *sup != NONE && is_dead(dead, *sup) {
+        if orphan(*sup) {
             *sup = NONE;
         }
         if *sup == NONE {
             let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
-            if streams.uniform(Stream::Network, entity, step, key) < p_find
-                && let Some(s) = picker.draw(market, entity, key + 1)
-            {
-                *sup = s;
+            if streams.uniform(Stream::Network, entity, step, key) < p_find {
+                return Some((market, entity, key + 1));
             }
         }
+        None
     };
+    let mut reqs = Vec::new();
+    let mut at = Vec::new();
     for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
         let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
         for (slot, sup) in asup[lo..hi].iter_mut().enumerate() {
-            search(sup, ANCHOR_ENTITY | a as u64, (an.region, an.sector), slot);
+            if let Some(r) = search(sup, ANCHOR_ENTITY | a as u64, (an.region, an.sector), slot) {
+                reqs.push(r);
+                at.push(lo + slot);
+            }
         }
     }
+    found_into(&picker, &reqs, &at, &mut asup);
     let k = net.k;
     let linked = net.n_linked;
     (
@@ -543,13 +636,14 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
         .into_par_iter()
         .enumerate()
         .for_each(|(c, (slots, ws))| {
+            let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for (q, links) in slots.chunks_mut(k).enumerate() {
                 let i = c * CHUNK + q;
                 if firms.status[i] == status::DEAD {
                     ws[q] = 0.0;
                     // Its links to exited suppliers end; the others are dropped at the year end.
                     for sup in links.iter_mut() {
-                        if *sup != NONE && is_dead(dead, *sup) {
+                        if orphan(*sup) {
                             *sup = NONE;
                         }
                     }
@@ -557,13 +651,34 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
                 }
                 let market = (firms.region[i] as usize, firms.sector[i] as usize);
                 for (slot, sup) in links.iter_mut().enumerate() {
-                    search(sup, firms.id[i], market, slot);
+                    if let Some(r) = search(sup, firms.id[i], market, slot) {
+                        reqs.push(r);
+                        at.push(q * k + slot);
+                    }
                 }
             }
+            found_into(&picker, &reqs, &at, slots);
         });
     net.asup = asup;
     net.fsup = fsup;
     net.fw = fw;
+}
+
+/// Makes the draws `reqs` (see [`Picker::draw_many`]) and puts each supplier found into
+/// `slots[at[j]]` (a draw that finds none leaves its slot as it is).
+fn found_into(
+    picker: &Picker,
+    reqs: &[((usize, usize), u64, u32)],
+    at: &[usize],
+    slots: &mut [u32],
+) {
+    let mut found = Vec::with_capacity(reqs.len());
+    picker.draw_many(reqs, &mut found);
+    for (&j, s) in at.iter().zip(found) {
+        if let Some(s) = s {
+            slots[j] = s;
+        }
+    }
 }
 
 /// A link position `j` (anchors' links first, then firm rows' slots) -> (buyer entity,
@@ -608,25 +723,51 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
     let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 1, step, 0);
     let count = (expect + u).floor() as u32;
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    let moves: Vec<(usize, u32)> = (0..count)
+    // The drawn positions, then (in groups whose links and buyers are loaded together, as
+    // in `draw_many`) the draws of the live links of live buyers among them.
+    let pos: Vec<usize> = (0..count)
         .into_par_iter()
-        .filter_map(|c| {
+        .map(|c| {
             let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 2, step, c);
-            let j = ((u * len as f64) as usize).min(len - 1);
-            let cur = if j < la {
-                net.asup[j]
-            } else {
-                net.fsup[j - la]
-            };
-            let (entity, market, slot, alive) = link_at(net, firms, p, j);
-            if cur == NONE || !alive {
-                return None;
-            }
-            let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
-            picker.draw(market, entity, key).map(|s| (j, s))
+            ((u * len as f64) as usize).min(len - 1)
         })
         .collect();
-    for (j, s) in moves {
+    let (at, reqs): (Vec<usize>, Vec<_>) = pos
+        .par_chunks(GROUP)
+        .flat_map_iter(|group| {
+            let cur: Vec<u32> = group
+                .iter()
+                .map(|&j| {
+                    if j < la {
+                        net.asup[j]
+                    } else {
+                        net.fsup[j - la]
+                    }
+                })
+                .collect();
+            let links: Vec<_> = group.iter().map(|&j| link_at(net, firms, p, j)).collect();
+            group
+                .iter()
+                .zip(cur)
+                .zip(links)
+                .filter(|&((_, cur), (.., alive))| cur != NONE && alive)
+                .map(|((&j, _), (entity, market, slot, _))| {
+                    let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
+                    (j, (market, entity, key))
+                })
+                .collect::<Vec<_>>()
+        })
+        .unzip();
+    let found: Vec<Option<u32>> = reqs
+        .par_chunks(CHUNK)
+        .flat_map_iter(|part| {
+            let mut found = Vec::with_capacity(part.len());
+            picker.draw_many(part, &mut found);
+            found
+        })
+        .collect();
+    for (j, s) in at.into_iter().zip(found) {
+        let Some(s) = s else { continue };
         if j < la {
             net.asup[j] = s;
         } else {
@@ -656,6 +797,7 @@ fn link_new_buyers(
         .into_par_iter()
         .enumerate()
         .for_each(|(c, (slots, ws))| {
+            let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for (q, links) in slots.chunks_mut(k).enumerate() {
                 let i = from + c * CHUNK + q;
                 if firms.status[i] == status::DEAD {
@@ -666,11 +808,16 @@ fn link_new_buyers(
                 ws[q] = ((1.0 - p.input_shares[r][2]) / k as f64) as f32;
                 let market = (r, firms.sector[i] as usize);
                 for (slot, sup) in links.iter_mut().enumerate() {
-                    let s = picker
-                        .draw(market, firms.id[i], SLOT_KEYS * slot as u32)
-                        .unwrap_or(NONE);
-                    *sup = if s as usize == i { NONE } else { s };
+                    *sup = NONE;
+                    reqs.push((market, firms.id[i], SLOT_KEYS * slot as u32));
+                    at.push(q * k + slot);
                 }
+            }
+            let mut found = Vec::with_capacity(reqs.len());
+            picker.draw_many(&reqs, &mut found);
+            for (&j, s) in at.iter().zip(found) {
+                let i = from + c * CHUNK + j / k;
+                slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
             }
         });
     net.fsup = fsup;
@@ -872,17 +1019,26 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         .enumerate()
         .map(|(c, (bins, slots, ws))| {
             let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
-            for (q, links) in slots.chunks(k).enumerate() {
-                let i = c * BUY_CHUNK + q;
-                if f.status[i] == status::DEAD {
+            let rows = c * BUY_CHUNK..c * BUY_CHUNK + ws.len();
+            let buyers = (f.status[rows.clone()].iter().zip(&f.region[rows.clone()]))
+                .zip(
+                    f.sector[rows.clone()]
+                        .iter()
+                        .zip(&f.scale_now[rows.clone()]),
+                )
+                .zip(f.order_factor[rows].iter().zip(ws))
+                .zip(slots.chunks(k));
+            for (((st_r, sec_scale), (&of, &w)), links) in buyers {
+                let ((&st, &r), (&s, &scale)) = (st_r, sec_scale);
+                if st == status::DEAD {
                     continue;
                 }
-                let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
-                let sig = f.scale_now[i] * f.order_factor[i] * unit[r][s];
+                let (r, s) = (r as usize, s as usize);
+                let sig = scale * of * unit[r][s];
                 if track {
                     imports[r][s] += f64::from(sig * nominal[r][s]);
                 }
-                let v = sig * ws[q];
+                let v = sig * w;
                 let m = r * N_SECTORS + s;
                 for &sup in links {
                     if sup != NONE {
@@ -902,20 +1058,29 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         .enumerate()
         .map(|(b, orders)| {
             orders.iter_mut().for_each(|o| *o = 0.0);
-            let base = b * SUP_BIN;
-            let region = &f.region[base..base + orders.len()];
-            let sector = &f.sector[base..base + orders.len()];
-            let mut acc = vec![0.0f64; if track { cells } else { 0 }];
+            let value = |e: u64| f32::from_bits((e >> 32) as u32);
+            let offset = |e: u64| (e & (SUP_BIN as u64 - 1)) as usize;
+            if !track {
+                for chunk in bins {
+                    for &e in &chunk[b] {
+                        orders[offset(e)] += value(e);
+                    }
+                }
+                return Vec::new();
+            }
+            // The block's rows' part of their flow cell, `(region MARKETS) N_SECTORS +
+            // sector`, so an entry's cell is that plus its market's `m N_SECTORS`.
+            let rows = b * SUP_BIN..b * SUP_BIN + orders.len();
+            let cell0: Vec<u16> = (f.region[rows.clone()].iter().zip(&f.sector[rows]))
+                .map(|(&r, &s)| (r as usize * MARKETS * N_SECTORS + s as usize) as u16)
+                .collect();
+            let mut acc = vec![0.0f64; cells];
             for chunk in bins {
                 for &e in &chunk[b] {
-                    let off = (e & (SUP_BIN as u64 - 1)) as usize;
-                    let v = f32::from_bits((e >> 32) as u32);
+                    let (off, v) = (offset(e), value(e));
                     orders[off] += v;
-                    if track {
-                        let m = (e >> SUP_BITS) as usize & 63;
-                        let cell = region[off] as usize * MARKETS + m;
-                        acc[cell * N_SECTORS + sector[off] as usize] += f64::from(v);
-                    }
+                    let m = (e >> SUP_BITS) as usize & 63;
+                    acc[cell0[off] as usize + m * N_SECTORS] += f64::from(v);
                 }
             }
             acc
@@ -1178,6 +1343,8 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     net.flows.iter_mut().for_each(|v| *v = 0.0);
     net.imports = [[0.0; N_SECTORS]; N_REGIONS];
     net.anchor_purchases_krw = 0.0;
+    // Row numbers change: next month's exits are all counted as fresh.
+    net.dead.clear();
     if net.n_linked == 0 && !net.anchors_linked {
         return;
     }
@@ -1385,6 +1552,41 @@ mod tests {
         // Every order factor starts at 1 after the reference.
         assert!(world.firms.order_factor.iter().all(|&f| f == 1.0));
         assert!(net.orders_ref.iter().filter(|&&o| o > 0.0).count() > n / 4);
+    }
+
+    /// The orphan test that reads the dead bits only where a group of 8 rows has a fresh exit
+    /// finds every link to a supplier that exited since the last pass, and reads the dead
+    /// bits for few links.
+    #[test]
+    fn fresh_exits_find_every_orphaned_link() {
+        let (mut world, _, _) = spun_up("scale=0.003");
+        mark_dead(&mut world.network, &world.firms);
+        let n = world.firms.len();
+        let mut killed = 0;
+        for i in (0..n).step_by(50) {
+            if world.firms.status[i] != status::DEAD {
+                world.firms.status[i] = status::DEAD;
+                killed += 1;
+            }
+        }
+        assert!(killed > 100, "{killed}");
+        mark_dead(&mut world.network, &world.firms);
+        let net = &world.network;
+        let (mut orphans, mut read) = (0, 0);
+        let links = net.asup.iter().chain(&net.fsup[..net.n_linked * net.k]);
+        for &s in links.filter(|&&s| s != NONE) {
+            let exact = is_dead(&net.dead, s);
+            let fresh = fresh_exit(&net.fresh, s);
+            assert!(!exact || fresh, "link to dead row {s} not flagged");
+            orphans += usize::from(exact);
+            read += usize::from(fresh);
+        }
+        let total = net.asup.len() + net.n_linked * net.k;
+        assert!(orphans > 0, "no link to a killed supplier");
+        assert!(
+            read * 4 < total,
+            "{read} of {total} links read the dead bits"
+        );
     }
 
     /// The binned order pass gives each supplier exactly (bit for bit) the plain sum of its
