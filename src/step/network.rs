@@ -1165,21 +1165,26 @@ fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup
                 }
                 let (r, s) = (region[i] as usize, sector[i] as usize);
                 let sales = scale[i] * unit[r][s];
-                if gain[i] > 0.0 {
-                    // Sales move with the orders' change in KRW (`b (O / Oref - 1)` at the
-                    // reference); the reference follows lasting changes, so a firm that lost
-                    // its customers sells its capacity elsewhere within `adjust_months`.
-                    of[i] = (1.0 + gain[i] * (orders[i] - oref[i])).clamp(0.0, MAX_FACTOR);
-                    oref[i] += (orders[i] - oref[i]) * adapt;
-                } else {
-                    if orders[i] > 0.0 {
-                        // First customers: the reference is taken now.
-                        oref[i] = orders[i];
-                        gain[i] = first_gain(orders[i], sales, max_share);
+                if own > 0.0 {
+                    if gain[i] > 0.0 {
+                        // Sales move with the orders' change in KRW (`b (O / Oref - 1)` at the
+                        // reference); the reference follows lasting changes, so a firm that lost
+                        // its customers sells its capacity elsewhere within `adjust_months`.
+                        of[i] = (1.0 + gain[i] * (orders[i] - oref[i])).clamp(0.0, MAX_FACTOR);
+                        oref[i] += (orders[i] - oref[i]) * adapt;
+                    } else {
+                        if orders[i] > 0.0 {
+                            // First customers: the reference is taken now.
+                            oref[i] = orders[i];
+                            gain[i] = first_gain(orders[i], sales, max_share);
+                        }
+                        of[i] = 1.0;
                     }
+                    of[i] = 1.0 + own * (of[i] - 1.0);
+                } else {
+                    // Without the own part the firm-level references are not needed.
                     of[i] = 1.0;
                 }
-                of[i] = 1.0 + own * (of[i] - 1.0);
                 let m = r * N_SECTORS + s;
                 sums.added[m] += f64::from((of[i] - 1.0) * sales);
                 sums.sales[m] += f64::from(sales);
@@ -1428,7 +1433,7 @@ pub fn purchases_by_origin(net: &Network, dest: usize) -> [f64; 4] {
 
 #[cfg(test)]
 mod tests {
-    use super::tests_support::spun_up;
+    use super::tests_support::{spun_up, spun_up_with};
     use super::*;
 
     /// An alias table gives each row exactly its share of the weight (the mass of its own
@@ -1645,9 +1650,8 @@ mod tests {
         // market deviations, so only the buyers' growth differs).
         orders(&mut world, &scn, &derived, true, &p);
         order_factors(&mut world, &derived, &p, false);
-        let start = world.clone();
         let grow = |w: &mut World| {
-            for i in (0..n).step_by(10) {
+            for i in (0..w.firms.len()).step_by(10) {
                 w.firms.scale_now[i] *= 2.0;
             }
         };
@@ -1695,9 +1699,14 @@ mod tests {
         }
         assert!(rising > 20, "{rising} markets gained");
 
-        // Weight 1: the grown buyers' suppliers gain on their market's other firms.
-        let mut world = start;
+        // Weight 1 (from a spin-up with it, so the firms' references are kept): the grown
+        // buyers' suppliers gain on their market's other firms.
+        let (mut world, derived, scn) =
+            spun_up_with(&["scale=0.003", "network.own_orders_weight=1"]);
         p.own_orders_weight = 1.0;
+        let n = world.firms.len();
+        orders(&mut world, &scn, &derived, true, &p);
+        order_factors(&mut world, &derived, &p, false);
         let links = world.network.firm_links();
         grow(&mut world);
         orders(&mut world, &scn, &derived, true, &p);
@@ -1903,8 +1912,14 @@ mod tests_support {
     use crate::step::Pipeline;
 
     pub fn spun_up(scale: &str) -> (World, Derived, Scenario) {
+        spun_up_with(&[scale])
+    }
+
+    /// [`spun_up`] with several `--set` overrides.
+    pub fn spun_up_with(sets: &[&str]) -> (World, Derived, Scenario) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/network.toml");
-        let scn = Scenario::load(&path, &[scale.to_string()]).expect("network scenario loads");
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let scn = Scenario::load(&path, &sets).expect("network scenario loads");
         let streams = Streams::new(2);
         let (mut world, mut derived) = init_world(&scn, &streams);
         spin_up(
