@@ -1202,24 +1202,7 @@ fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup
     if spinup || net.market_ref.is_empty() {
         net.market_ref = total.orders.to_vec();
     }
-    let shift: Vec<f32> = (0..MARKETS)
-        .map(|m| {
-            // The market's order part of its sales is capped like a firm's (`max_order_share`
-            // times its calibrated sales; 0: orders do not pass through).
-            let cap = f64::from(max_share) * total.sales[m];
-            let pass = if net.market_ref[m] > cap {
-                cap / net.market_ref[m]
-            } else {
-                1.0
-            };
-            let change = (total.orders[m] - net.market_ref[m]) * pass;
-            if total.sales[m] > 0.0 {
-                ((total.added[m] - change) / total.sales[m]) as f32
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let shift = total.shift(&net.market_ref, f64::from(max_share));
     (
         f.order_factor.par_chunks_mut(CHUNK),
         f.status.par_chunks(CHUNK),
@@ -1262,6 +1245,29 @@ impl Default for MarketSums {
 }
 
 impl MarketSums {
+    /// Per market, what every factor gives back so that the market's sales move with its
+    /// orders against its reference `market_ref`: `(A_m - Delta_m) / C_m` (ODD 7.11). The
+    /// market's order part is capped like a firm's (`max_share` times its calibrated sales;
+    /// 0: orders do not pass through).
+    fn shift(&self, market_ref: &[f64], max_share: f64) -> Vec<f32> {
+        (0..MARKETS)
+            .map(|m| {
+                let cap = max_share * self.sales[m];
+                let pass = if market_ref[m] > cap {
+                    cap / market_ref[m]
+                } else {
+                    1.0
+                };
+                let change = (self.orders[m] - market_ref[m]) * pass;
+                if self.sales[m] > 0.0 {
+                    ((self.added[m] - change) / self.sales[m]) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
     fn add(&mut self, o: &Self) {
         for m in 0..MARKETS {
             self.added[m] += o.added[m];
@@ -1658,7 +1664,7 @@ mod tests {
         grow(&mut world);
         orders(&mut world, &scn, &derived, true, &p);
         order_factors(&mut world, &derived, &p, false);
-        let mut added = [0.0f64; MARKETS];
+        let (mut added, mut orders_now) = ([0.0f64; MARKETS], [0.0f64; MARKETS]);
         let mut factor = [f32::NAN; MARKETS];
         for i in 0..n {
             if world.firms.status[i] == status::DEAD {
@@ -1677,19 +1683,11 @@ mod tests {
             factor[m] = f;
             let cal = world.firms.scale_now[i] * (derived.sales_level_krw_year[r][s] / 12.0) as f32;
             added[m] += f64::from((f - 1.0) * cal);
+            orders_now[m] += f64::from(world.network.orders_in[i]);
         }
         let mut rising = 0;
         for m in 0..MARKETS {
-            let orders_now: f64 = (0..n)
-                .filter(|&i| {
-                    world.firms.status[i] != status::DEAD
-                        && world.firms.region[i] as usize * N_SECTORS
-                            + world.firms.sector[i] as usize
-                            == m
-                })
-                .map(|i| f64::from(world.network.orders_in[i]))
-                .sum();
-            let change = orders_now - world.network.market_ref[m];
+            let change = orders_now[m] - world.network.market_ref[m];
             assert!(
                 (added[m] - change).abs() <= 1e-3 * world.network.market_ref[m].max(1.0),
                 "market {m}: sales added {} against orders' change {change}",
