@@ -45,6 +45,11 @@ const SUP_BITS: u32 = 16;
 const SUP_BIN: usize = 1 << SUP_BITS;
 /// Supplier draws whose alias entries are loaded together (see [`Picker::draw_many`]).
 const GROUP: usize = 16;
+/// The network starts this many months before the end of the spin-up (all of a shorter one):
+/// in the spin-up every order factor is 1 (the markets' references follow their orders), so
+/// what the spin-up settles is the links: the share of searching links (a search lasts
+/// `search_months`, 3, on average) and the links of the firms born in it.
+const SPINUP_MONTHS: u32 = 12;
 /// Draws a buyer makes before it gives up on a market for this month (dead or empty picks).
 const ATTEMPTS: u32 = 4;
 /// Order factors are kept within this range (a firm that gained many customers at once).
@@ -76,11 +81,15 @@ pub struct Network {
     k: usize,
     /// Supplier row of each firm link, `k` slots per firm row ([`NONE`]: searching).
     fsup: Vec<u32>,
+    /// Per firm link slot: its supplier's market `region N_SECTORS + sector` (kept current by
+    /// the search pass; the order pass reads it instead of the supplier's row).
+    fmk: Vec<u8>,
     /// Per firm row: the strength of each of its links (its share of the firm's purchases).
     fw: Vec<f32>,
     /// Anchors' links: anchor `a`'s are `asup[a_start[a]..a_start[a + 1]]`, each of strength
     /// `aw[a]`.
     asup: Vec<u32>,
+    amk: Vec<u8>,
     a_start: Vec<u32>,
     aw: Vec<f32>,
     /// Firm rows below this have drawn their links.
@@ -97,8 +106,8 @@ pub struct Network {
     /// search pass and of the draws reads a small table.
     dead: Vec<u64>,
     /// Last month's dead bits (empty after a compaction), and per 64-row word of `dead` one
-    /// bit per 8 rows with a row that exited since last month's pass: the search pass's
-    /// orphan test reads this small table first (see [`mark_dead`]).
+    /// bit per 8 rows with a row that exited or changed market since last month's pass: the
+    /// search pass's orphan test reads this small table first (see [`mark_dead`]).
     dead_before: Vec<u64>,
     fresh: Vec<u8>,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
@@ -114,6 +123,13 @@ pub struct Network {
     /// Scratch of the order pass: per buyer work item (anchors first), per supplier block,
     /// the entries pushed (see [`entry`]); kept between months for their capacity.
     bins: Vec<Vec<Vec<u64>>>,
+    /// Per firm row: its market `region N_SECTORS + sector` now, and at the last search pass
+    /// (the links' `fmk` agree with it; see [`mark_dead`]).
+    market_of: Vec<u8>,
+    market_seen: Vec<u8>,
+    /// Per supplier market: this month's orders and calibrated sales (KRW, agent units).
+    pub market_orders: Vec<f64>,
+    market_sales: Vec<f64>,
     /// Whether order factors apply (set when the reference is taken after the spin-up).
     pub active: bool,
     /// Per supplier market: its firms' total orders at the reference (KRW, agent units).
@@ -188,6 +204,9 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     let Some(p) = ctx.scn.network.as_ref() else {
         return;
     };
+    if ctx.spinup && ctx.step + SPINUP_MONTHS < ctx.scn.spinup_years * 12 {
+        return;
+    }
     let n = world.firms.len();
     let net = &mut world.network;
     net.k = p.links_per_firm as usize;
@@ -227,32 +246,68 @@ fn fit_rows(net: &mut Network, n: usize) {
     net.order_gain.resize(n, 0.0);
     net.fw.resize(n, 0.0);
     net.fsup.resize(n * net.k, NONE);
+    net.fmk.resize(n * net.k, 0);
 }
 
-/// The month's dead bits (statuses do not change during the network pass), and which
-/// groups of 8 rows hold a row that exited since last month's pass.
+/// The month's dead bits and markets (statuses and regions do not change during the network
+/// pass), and which groups of 8 rows hold a row that exited or changed market since last
+/// month's pass.
 ///
-/// Only such rows can orphan a link: every link points to a row that was live at the pass
-/// that drew it, and each pass ends the links to the rows then dead (a row reused by a
-/// newborn in the spin-up is live again, and nothing links to it before the next pass). So
-/// the orphan test skips the dead bits unless the supplier's group has a fresh exit (about
-/// 8% of links at 1% exits a month), and gives the same answer.
+/// Only such rows can orphan a link or change a link's supplier market (`fmk`): every link
+/// points to a row that was live at the pass that drew it, with that row's market then, and
+/// each pass ends the links to the rows then dead and re-reads the market of the others in
+/// such groups. So the search pass skips the dead bits and markets unless the supplier's group
+/// is flagged (about 8% of links at 1% exits a month), and gives the same answer.
 fn mark_dead(net: &mut Network, firms: &Firms) {
     std::mem::swap(&mut net.dead, &mut net.dead_before);
+    set_markets(&mut net.market_of, firms);
     net.dead.clear();
-    net.dead.extend(firms.status.chunks(64).map(|st| {
-        st.iter()
-            .enumerate()
-            .fold(0u64, |b, (q, &s)| b | (u64::from(s == status::DEAD) << q))
-    }));
+    net.dead.resize(firms.len().div_ceil(64), 0);
+    net.dead
+        .par_iter_mut()
+        .zip(firms.status.par_chunks(64))
+        .for_each(|(d, st)| {
+            *d = st
+                .iter()
+                .enumerate()
+                .fold(0u64, |b, (q, &s)| b | (u64::from(s == status::DEAD) << q));
+        });
+    let (dead_before, now, before) = (&net.dead_before, &net.market_of, &net.market_seen);
     net.fresh.clear();
-    net.fresh.extend(net.dead.iter().enumerate().map(|(w, &d)| {
-        let new = d & !net.dead_before.get(w).copied().unwrap_or(0);
-        (0..8).fold(0u8, |b, g| b | (u8::from(new >> (8 * g) & 0xff != 0) << g))
-    }));
+    net.fresh.resize(net.dead.len(), 0);
+    net.fresh
+        .par_iter_mut()
+        .zip(net.dead.par_iter())
+        .enumerate()
+        .for_each(|(w, (fr, &d))| {
+            let mut new = d & !dead_before.get(w).copied().unwrap_or(0);
+            let rows = (64 * w).min(before.len())..(64 * w + 64).min(before.len());
+            for (q, (a, b)) in now[rows.clone()].iter().zip(&before[rows]).enumerate() {
+                new |= u64::from(a != b) << q;
+            }
+            *fr = (0..8).fold(0u8, |b, g| b | (u8::from(new >> (8 * g) & 0xff != 0) << g));
+        });
+    // This month's search pass brings every flagged link up to date.
+    net.market_seen.clone_from(&net.market_of);
 }
 
-/// Whether row `i`'s group of 8 rows holds a row that exited since last month's pass.
+/// Each firm row's market `region N_SECTORS + sector`.
+fn set_markets(market_of: &mut Vec<u8>, firms: &Firms) {
+    market_of.resize(firms.len(), 0);
+    (
+        market_of.par_chunks_mut(CHUNK),
+        firms.region.par_chunks(CHUNK),
+        firms.sector.par_chunks(CHUNK),
+    )
+        .into_par_iter()
+        .for_each(|(mk, region, sector)| {
+            for ((m, &r), &s) in mk.iter_mut().zip(region).zip(sector) {
+                *m = r * N_SECTORS as u8 + s;
+            }
+        });
+}
+
+/// Whether row `i`'s group of 8 rows holds a row that exited or moved since last month's pass.
 #[inline]
 fn fresh_exit(fresh: &[u8], i: u32) -> bool {
     fresh[i as usize / 64] >> (i % 64 / 8) & 1 == 1
@@ -261,46 +316,62 @@ fn fresh_exit(fresh: &[u8], i: u32) -> bool {
 /// Selection index: live firms per market with cumulative scale, and the origin weights.
 fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &Derived) {
     let markets = N_REGIONS * N_SECTORS;
+    // Live rows by market, in row order: listed per chunk of rows, in parallel, then joined
+    // per market in chunk order.
+    let listed: Vec<Vec<Vec<u32>>> = (
+        firms.status.par_chunks(BUY_CHUNK),
+        firms.region.par_chunks(BUY_CHUNK),
+        firms.sector.par_chunks(BUY_CHUNK),
+    )
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, (st, region, sector))| {
+            let mut by = vec![Vec::new(); markets];
+            for (q, ((&st, &r), &s)) in st.iter().zip(region).zip(sector).enumerate() {
+                if st != status::DEAD {
+                    by[r as usize * N_SECTORS + s as usize].push((c * BUY_CHUNK + q) as u32);
+                }
+            }
+            by
+        })
+        .collect();
     let mut count = vec![0usize; markets + 1];
-    let mut cap = [[0.0f64; N_SECTORS]; N_REGIONS];
-    for i in 0..firms.len() {
-        if firms.status[i] != status::DEAD {
-            let (r, s) = (firms.region[i] as usize, firms.sector[i] as usize);
-            count[r * N_SECTORS + s + 1] += 1;
-            cap[r][s] += f64::from(firms.scale_now[i]);
-        }
-    }
     for m in 0..markets {
-        count[m + 1] += count[m];
+        count[m + 1] = count[m] + listed.iter().map(|by| by[m].len()).sum::<usize>();
     }
     let total = count[markets];
     let mut rows = vec![0u32; total];
     let mut weight = vec![0.0f64; total];
-    let mut fill = count.clone();
-    for i in 0..firms.len() {
-        if firms.status[i] != status::DEAD {
-            let m = firms.region[i] as usize * N_SECTORS + firms.sector[i] as usize;
-            rows[fill[m]] = i as u32;
-            weight[fill[m]] = f64::from(firms.scale_now[i]);
-            fill[m] += 1;
-        }
-    }
     net.pick = vec![Alias::default(); total];
-    net.pick_total = (0..markets)
-        .map(|m| weight[count[m]..count[m + 1]].iter().sum())
-        .collect();
-    // One alias table per market, in parallel (each writes only its own entries).
+    // Per market, in parallel (each writes only its own entries): its rows, their weights
+    // (`scale_now`), their total in row order and the alias table.
     let mut parts = Vec::with_capacity(markets);
-    let mut rest = &mut net.pick[..];
+    let (mut rest_r, mut rest_w, mut rest_t) = (&mut rows[..], &mut weight[..], &mut net.pick[..]);
     for m in 0..markets {
-        let (lo, hi) = (count[m], count[m + 1]);
-        let (table, tail) = rest.split_at_mut(hi - lo);
-        parts.push((&rows[lo..hi], &weight[lo..hi], table));
-        rest = tail;
+        let len = count[m + 1] - count[m];
+        let (r, tail_r) = rest_r.split_at_mut(len);
+        let (w, tail_w) = rest_w.split_at_mut(len);
+        let (t, tail_t) = rest_t.split_at_mut(len);
+        parts.push((m, r, w, t));
+        (rest_r, rest_w, rest_t) = (tail_r, tail_w, tail_t);
     }
-    parts
+    net.pick_total = parts
         .into_par_iter()
-        .for_each(|(rows, weight, table)| alias_table(rows, weight, table));
+        .map(|(m, rows, weight, table)| {
+            let mut at = 0;
+            for by in &listed {
+                rows[at..at + by[m].len()].copy_from_slice(&by[m]);
+                at += by[m].len();
+            }
+            for (w, &i) in weight.iter_mut().zip(rows.iter()) {
+                *w = f64::from(firms.scale_now[i as usize]);
+            }
+            alias_table(rows, weight, table);
+            weight.iter().sum::<f64>()
+        })
+        .collect();
+    let cap: [[f64; N_SECTORS]; N_REGIONS] =
+        std::array::from_fn(|r| std::array::from_fn(|s| net.pick_total[r * N_SECTORS + s]));
     net.pick_start = count;
     // Origin of a domestic purchase by a buyer in `r` of sector `s`: its own region with
     // local / (local + other); another region `o` in proportion to the sector's capacity
@@ -346,6 +417,8 @@ struct Picker<'a> {
     start: &'a [usize],
     origin_cdf: &'a [[f64; N_REGIONS]],
     dead: &'a [u64],
+    /// Each row's market this month (a link records its supplier's).
+    market_of: &'a [u8],
     n: usize,
     p: &'a NetworkParams,
     streams: &'a Streams,
@@ -371,6 +444,7 @@ impl<'a> Picker<'a> {
             start: &net.pick_start,
             origin_cdf: &net.origin_cdf,
             dead: &net.dead,
+            market_of: &net.market_of,
             n,
             p,
             streams,
@@ -581,6 +655,16 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
                 .unwrap_or(NONE)
         })
         .collect();
+    net.amk = asup
+        .iter()
+        .map(|&s| {
+            if s == NONE {
+                0
+            } else {
+                net.market_of[s as usize]
+            }
+        })
+        .collect();
     net.asup = asup;
     net.a_start = start;
     net.aw = aw;
@@ -594,20 +678,29 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
 fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams, step: u32) {
     let p_find = 1.0 / p.search_months;
     let mut asup = std::mem::take(&mut net.asup);
+    let mut amk = std::mem::take(&mut net.amk);
     let mut fsup = std::mem::take(&mut net.fsup);
+    let mut fmk = std::mem::take(&mut net.fmk);
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    let (dead, fresh) = (&net.dead, &net.fresh);
-    let orphan = |sup: u32| sup != NONE && fresh_exit(fresh, sup) && is_dead(dead, sup);
+    let (dead, fresh, market_of) = (&net.dead, &net.fresh, &net.market_of);
+    // A link whose supplier's group of rows is flagged ends if the supplier exited, and
+    // otherwise re-reads the supplier's market (it may have moved).
+    let check = |sup: &mut u32, sm: &mut u8| {
+        if *sup != NONE && fresh_exit(fresh, *sup) {
+            if is_dead(dead, *sup) {
+                *sup = NONE;
+            } else {
+                *sm = market_of[*sup as usize];
+            }
+        }
+    };
     // Keys below `SEARCH_KEYS` are births' slots; a search of slot `s` uses
     // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw). The
     // draws of a batch of links are made together (`draw_many`) once the batch's searches
     // that find a supplier are known: each depends only on its own keys.
-    let search = |sup: &mut u32, entity: u64, market: (usize, usize), slot: usize| {
-        if orphan(*sup) {
-            *sup = NONE;
-        }
-        if *sup == NONE {
+    let search = |sup: u32, entity: u64, market: (usize, usize), slot: usize| {
+        if sup == NONE {
             let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
             if streams.uniform(Stream::Network, entity, step, key) < p_find {
                 return Some((market, entity, key + 1));
@@ -619,64 +712,76 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
     let mut at = Vec::new();
     for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
         let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
-        for (slot, sup) in asup[lo..hi].iter_mut().enumerate() {
-            if let Some(r) = search(sup, ANCHOR_ENTITY | a as u64, (an.region, an.sector), slot) {
+        for j in lo..hi {
+            check(&mut asup[j], &mut amk[j]);
+            let entity = ANCHOR_ENTITY | a as u64;
+            if let Some(r) = search(asup[j], entity, (an.region, an.sector), j - lo) {
                 reqs.push(r);
-                at.push(lo + slot);
+                at.push(j);
             }
         }
     }
-    found_into(&picker, &reqs, &at, &mut asup);
+    found_into(&picker, &reqs, &at, &mut asup, &mut amk);
     let k = net.k;
     let linked = net.n_linked;
     (
         fsup[..linked * k].par_chunks_mut(CHUNK * k),
+        fmk[..linked * k].par_chunks_mut(CHUNK * k),
         fw[..linked].par_chunks_mut(CHUNK),
     )
         .into_par_iter()
         .enumerate()
-        .for_each(|(c, (slots, ws))| {
+        .for_each(|(c, (slots, mks, ws))| {
             let (mut reqs, mut at) = (Vec::new(), Vec::new());
-            for (q, links) in slots.chunks_mut(k).enumerate() {
+            for (q, (links, lmk)) in slots.chunks_mut(k).zip(mks.chunks_mut(k)).enumerate() {
                 let i = c * CHUNK + q;
+                let mut searching = false;
+                for (sup, sm) in links.iter_mut().zip(lmk.iter_mut()) {
+                    check(sup, sm);
+                    searching |= *sup == NONE;
+                }
                 if firms.status[i] == status::DEAD {
-                    ws[q] = 0.0;
                     // Its links to exited suppliers end; the others are dropped at the year end.
-                    for sup in links.iter_mut() {
-                        if orphan(*sup) {
-                            *sup = NONE;
-                        }
-                    }
+                    ws[q] = 0.0;
+                    continue;
+                }
+                // Only a buyer with a searching slot reads its market and id.
+                if !searching {
                     continue;
                 }
                 let market = (firms.region[i] as usize, firms.sector[i] as usize);
-                for (slot, sup) in links.iter_mut().enumerate() {
+                for (slot, &sup) in links.iter().enumerate() {
                     if let Some(r) = search(sup, firms.id[i], market, slot) {
                         reqs.push(r);
                         at.push(q * k + slot);
                     }
                 }
             }
-            found_into(&picker, &reqs, &at, slots);
+            found_into(&picker, &reqs, &at, slots, mks);
         });
     net.asup = asup;
+    net.amk = amk;
     net.fsup = fsup;
+    net.fmk = fmk;
     net.fw = fw;
 }
 
 /// Makes the draws `reqs` (see [`Picker::draw_many`]) and puts each supplier found into
-/// `slots[at[j]]` (a draw that finds none leaves its slot as it is).
+/// `slots[at[j]]`, its market into `mks[at[j]]` (a draw that finds none leaves its slot as
+/// it is).
 fn found_into(
     picker: &Picker,
     reqs: &[((usize, usize), u64, u32)],
     at: &[usize],
     slots: &mut [u32],
+    mks: &mut [u8],
 ) {
     let mut found = Vec::with_capacity(reqs.len());
     picker.draw_many(reqs, &mut found);
     for (&j, s) in at.iter().zip(found) {
         if let Some(s) = s {
             slots[j] = s;
+            mks[j] = picker.market_of[s as usize];
         }
     }
 }
@@ -768,10 +873,13 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
         .collect();
     for (j, s) in at.into_iter().zip(found) {
         let Some(s) = s else { continue };
+        let sm = net.market_of[s as usize];
         if j < la {
             net.asup[j] = s;
+            net.amk[j] = sm;
         } else {
             net.fsup[j - la] = s;
+            net.fmk[j - la] = sm;
         }
     }
 }
@@ -788,15 +896,17 @@ fn link_new_buyers(
 ) {
     let (k, from, n) = (net.k, net.n_linked, firms.len());
     let mut fsup = std::mem::take(&mut net.fsup);
+    let mut fmk = std::mem::take(&mut net.fmk);
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, n, p, streams, step);
     (
         fsup[from * k..n * k].par_chunks_mut(CHUNK * k),
+        fmk[from * k..n * k].par_chunks_mut(CHUNK * k),
         fw[from..n].par_chunks_mut(CHUNK),
     )
         .into_par_iter()
         .enumerate()
-        .for_each(|(c, (slots, ws))| {
+        .for_each(|(c, (slots, mks, ws))| {
             let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for (q, links) in slots.chunks_mut(k).enumerate() {
                 let i = from + c * CHUNK + q;
@@ -818,9 +928,13 @@ fn link_new_buyers(
             for (&j, s) in at.iter().zip(found) {
                 let i = from + c * CHUNK + j / k;
                 slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
+                if slots[j] != NONE {
+                    mks[j] = picker.market_of[slots[j] as usize];
+                }
             }
         });
     net.fsup = fsup;
+    net.fmk = fmk;
     net.fw = fw;
     net.n_linked = n;
 }
@@ -922,29 +1036,48 @@ fn link_levers(
                     continue;
                 }
                 net.fsup[i * k + slot] = row;
+                net.fmk[i * k + slot] = net.market_of[row as usize];
             }
         }
     }
 }
 
-/// A bin entry of the order pass: the value in the high 32 bits, the buyer's market in bits
-/// `SUP_BITS..SUP_BITS + 6` and the supplier's offset in its block below.
+/// A bin entry of the per-supplier order pass: the value in the high 32 bits and the
+/// supplier's offset in its block below.
 #[inline]
-fn entry(sup: u32, market: usize, v: f32) -> u64 {
-    (u64::from(v.to_bits()) << 32)
-        | ((market as u64) << SUP_BITS)
-        | u64::from(sup & (SUP_BIN as u32 - 1))
+fn entry(sup: u32, v: f32) -> u64 {
+    (u64::from(v.to_bits()) << 32) | u64::from(sup & (SUP_BIN as u32 - 1))
+}
+
+/// One fixed chunk's part of the order pass (anchors are a chunk of their own, first):
+/// orders by (buyer market, supplier market), imports by buyer region and sector, and the
+/// calibrated sales of its live rows by market.
+struct OrderPart {
+    table: Vec<f64>,
+    imports: [[f64; N_SECTORS]; N_REGIONS],
+    sales: [f64; MARKETS],
+}
+
+impl OrderPart {
+    fn new() -> Self {
+        Self {
+            table: vec![0.0; MARKETS * MARKETS],
+            imports: [[0.0; N_SECTORS]; N_REGIONS],
+            sales: [0.0; MARKETS],
+        }
+    }
 }
 
 /// The order pass: each buyer's purchases last month (the order signal, real at start prices,
-/// and nominal), orders per supplier, the year's flows (outside the spin-up) and the order
-/// factors.
+/// and nominal) summed by (buyer market, supplier market), from which come each supplier
+/// market's orders and the year's flows (outside the spin-up); the calibrated sales of each
+/// market for the order factors; and, only with `own_orders_weight` above 0, each supplier's
+/// own orders ([`supplier_orders`]).
 ///
-/// Pass 1, parallel over fixed chunks of buyer rows (anchors are one more chunk, first):
-/// each live buyer's signal times each link's strength is pushed to the bin of its
-/// supplier's block of `SUP_BIN` rows. Pass 2, parallel over blocks: a block's orders are the
-/// sum of its bins' entries in chunk order, i.e. in buyer order (anchors, then firm rows, and
-/// a buyer's slots in order), whatever the thread count.
+/// Parallel over fixed chunks of buyer rows (anchors first, one chunk): a chunk adds each live
+/// buyer's links' values, in buyer order, into its own table at (the buyer's market, the
+/// supplier's market recorded in the link, `fmk`); the tables fold in chunk order, so the sums are
+/// the same at any thread count.
 fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p: &NetworkParams) {
     let n = world.firms.len();
     let price = scn.price_level(world.step);
@@ -957,6 +1090,9 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
     // demand and demand shocks, supply shocks, shocks on the buyers' links.
     let mut unit = [[0.0f32; N_SECTORS]; N_REGIONS];
     let mut nominal = [[0.0f32; N_SECTORS]; N_REGIONS];
+    let sales_unit: [[f32; N_SECTORS]; N_REGIONS] = std::array::from_fn(|r| {
+        std::array::from_fn(|s| (derived.sales_level_krw_year[r][s] / 12.0) as f32)
+    });
     for r in 0..N_REGIONS {
         for s in 0..N_SECTORS {
             let dev = if run {
@@ -989,6 +1125,128 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         .map(|m| nominal[m / N_SECTORS][m % N_SECTORS])
         .collect();
     let k = net.k;
+    let mk = &net.market_of[..n];
+    let mut first = OrderPart::new();
+    for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
+        let row = (an.region * N_SECTORS + an.sector) * MARKETS;
+        let v = f64::from(anchor_sig[a] * net.aw[a]);
+        let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
+        for (&s, &sm) in net.asup[lo..hi].iter().zip(&net.amk[lo..hi]) {
+            if (s as usize) < n {
+                first.table[row + sm as usize] += v;
+            }
+        }
+    }
+    let track = !spinup;
+    let (fsup, fmk, fw) = (&net.fsup[..n * k], &net.fmk[..n * k], &net.fw[..n]);
+    let parts: Vec<OrderPart> = (
+        fsup.par_chunks(BUY_CHUNK * k),
+        fmk.par_chunks(BUY_CHUNK * k),
+        fw.par_chunks(BUY_CHUNK),
+    )
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, (slots, sup_mk, ws))| {
+            let mut part = OrderPart::new();
+            let rows = c * BUY_CHUNK..c * BUY_CHUNK + ws.len();
+            let buyers = (f.status[rows.clone()].iter().zip(&mk[rows.clone()]))
+                .zip(f.scale_now[rows.clone()].iter().zip(&f.order_factor[rows]))
+                .zip(ws.iter().zip(slots.chunks(k).zip(sup_mk.chunks(k))));
+            for (((&st, &m), (&scale, &of)), (&w, (links, link_mk))) in buyers {
+                if st == status::DEAD {
+                    continue;
+                }
+                let m = m as usize;
+                let (r, s) = (m / N_SECTORS, m % N_SECTORS);
+                part.sales[m] += f64::from(scale * sales_unit[r][s]);
+                let sig = scale * of * unit[r][s];
+                if track {
+                    part.imports[r][s] += f64::from(sig * nominal[r][s]);
+                }
+                let v = f64::from(sig * w);
+                let row = &mut part.table[m * MARKETS..(m + 1) * MARKETS];
+                for (&sup, &sm) in links.iter().zip(link_mk) {
+                    if sup != NONE {
+                        row[sm as usize] += v;
+                    }
+                }
+            }
+            part
+        })
+        .collect();
+    let mut total = first;
+    for part in &parts {
+        for (t, v) in total.table.iter_mut().zip(&part.table) {
+            *t += v;
+        }
+        for (t, v) in total.sales.iter_mut().zip(&part.sales) {
+            *t += v;
+        }
+        for (t, v) in total
+            .imports
+            .iter_mut()
+            .flatten()
+            .zip(part.imports.iter().flatten())
+        {
+            *t += v;
+        }
+    }
+    // Each supplier market's orders: its column, summed over buyer markets in order.
+    net.market_orders = (0..MARKETS)
+        .map(|sm| (0..MARKETS).map(|bm| total.table[bm * MARKETS + sm]).sum())
+        .collect();
+    net.market_sales = total.sales.to_vec();
+    if p.own_orders_weight > 0.0 {
+        supplier_orders(net, f, &anchor_sig, &unit, n);
+    }
+    if !track {
+        return;
+    }
+    // Flows in nominal KRW by (supplier region, buyer region, supplier sector).
+    for bm in 0..MARKETS {
+        let to_krw = f64::from(net.nominal[bm]);
+        let d = bm / N_SECTORS;
+        for sm in 0..MARKETS {
+            let (o, s) = (sm / N_SECTORS, sm % N_SECTORS);
+            net.flows[(o * N_REGIONS + d) * N_SECTORS + s] +=
+                total.table[bm * MARKETS + sm] * to_krw;
+        }
+    }
+    // Imports: the part of each firm's purchases no link carries (anchors' purchases are
+    // from domestic SMEs by definition).
+    for r in 0..N_REGIONS {
+        for s in 0..N_SECTORS {
+            net.imports[r][s] += total.imports[r][s] * p.input_shares[r][2];
+        }
+    }
+    // Anchors' purchases from SMEs are their domestic part; they import in the same
+    // proportion as their region.
+    for (a, an) in p.anchors.iter().enumerate() {
+        let imp = p.input_shares[an.region][2];
+        let krw = f64::from(anchor_sig[a] * nominal[an.region][an.sector]);
+        net.anchor_purchases_krw += krw;
+        if imp < 1.0 {
+            net.imports[an.region][an.sector] += krw * imp / (1.0 - imp);
+        }
+    }
+}
+
+/// Each supplier's own orders last month (`orders_in`, f32), for the firm-level part of the
+/// order factors (`own_orders_weight` above 0).
+///
+/// Pass 1, parallel over fixed chunks of buyer rows (anchors are one more chunk, first):
+/// each live buyer's signal times each link's strength is pushed to the bin of its
+/// supplier's block of `SUP_BIN` rows. Pass 2, parallel over blocks: a block's orders are the
+/// sum of its bins' entries in chunk order, i.e. in buyer order (anchors, then firm rows, and
+/// a buyer's slots in order), whatever the thread count.
+fn supplier_orders(
+    net: &mut Network,
+    f: &Firms,
+    anchor_sig: &[f32],
+    unit: &[[f32; N_SECTORS]; N_REGIONS],
+    n: usize,
+) {
+    let k = net.k;
     let n_blocks = n.div_ceil(SUP_BIN);
     let n_chunks = n.div_ceil(BUY_CHUNK);
     net.bins.resize_with(n_chunks + 1, Vec::new);
@@ -998,143 +1256,56 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         bins.truncate(n_blocks);
         bins.iter_mut().for_each(Vec::clear);
     }
-    // Pass 1: anchors, then firm rows.
-    for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
-        let m = an.region * N_SECTORS + an.sector;
-        let v = anchor_sig[a] * net.aw[a];
+    for (a, &sig) in anchor_sig.iter().enumerate().take(net.aw.len()) {
+        let v = sig * net.aw[a];
         for &s in &net.asup[net.a_start[a] as usize..net.a_start[a + 1] as usize] {
             if (s as usize) < n {
-                net.bins[0][s as usize >> SUP_BITS].push(entry(s, m, v));
+                net.bins[0][s as usize >> SUP_BITS].push(entry(s, v));
             }
         }
     }
-    let track = !spinup;
     let (fsup, fw) = (&net.fsup[..n * k], &net.fw[..n]);
-    let imports_by_chunk: Vec<[[f64; N_SECTORS]; N_REGIONS]> = (
+    (
         net.bins[1..].par_iter_mut(),
         fsup.par_chunks(BUY_CHUNK * k),
         fw.par_chunks(BUY_CHUNK),
     )
         .into_par_iter()
         .enumerate()
-        .map(|(c, (bins, slots, ws))| {
-            let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
-            let rows = c * BUY_CHUNK..c * BUY_CHUNK + ws.len();
-            let buyers = (f.status[rows.clone()].iter().zip(&f.region[rows.clone()]))
-                .zip(
-                    f.sector[rows.clone()]
-                        .iter()
-                        .zip(&f.scale_now[rows.clone()]),
-                )
-                .zip(f.order_factor[rows].iter().zip(ws))
-                .zip(slots.chunks(k));
-            for (((st_r, sec_scale), (&of, &w)), links) in buyers {
-                let ((&st, &r), (&s, &scale)) = (st_r, sec_scale);
-                if st == status::DEAD {
+        .for_each(|(c, (bins, slots, ws))| {
+            for (q, (&w, links)) in ws.iter().zip(slots.chunks(k)).enumerate() {
+                let i = c * BUY_CHUNK + q;
+                if f.status[i] == status::DEAD {
                     continue;
                 }
-                let (r, s) = (r as usize, s as usize);
-                let sig = scale * of * unit[r][s];
-                if track {
-                    imports[r][s] += f64::from(sig * nominal[r][s]);
-                }
-                let v = sig * w;
-                let m = r * N_SECTORS + s;
+                let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
+                let v = f.scale_now[i] * f.order_factor[i] * unit[r][s] * w;
                 for &sup in links {
                     if sup != NONE {
-                        bins[sup as usize >> SUP_BITS].push(entry(sup, m, v));
+                        bins[sup as usize >> SUP_BITS].push(entry(sup, v));
                     }
                 }
             }
-            imports
-        })
-        .collect();
-    // Pass 2: per supplier block, orders and flows in signal units by (supplier region,
-    // buyer market, supplier sector).
-    let cells = N_REGIONS * MARKETS * N_SECTORS;
+        });
     let bins = &net.bins;
-    let flow_by_block: Vec<Vec<f64>> = net.orders_in[..n]
+    net.orders_in[..n]
         .par_chunks_mut(SUP_BIN)
         .enumerate()
-        .map(|(b, orders)| {
+        .for_each(|(b, orders)| {
             orders.iter_mut().for_each(|o| *o = 0.0);
-            let value = |e: u64| f32::from_bits((e >> 32) as u32);
-            let offset = |e: u64| (e & (SUP_BIN as u64 - 1)) as usize;
-            if !track {
-                for chunk in bins {
-                    for &e in &chunk[b] {
-                        orders[offset(e)] += value(e);
-                    }
-                }
-                return Vec::new();
-            }
-            // The block's rows' part of their flow cell, `(region MARKETS) N_SECTORS +
-            // sector`, so an entry's cell is that plus its market's `m N_SECTORS`.
-            let rows = b * SUP_BIN..b * SUP_BIN + orders.len();
-            let cell0: Vec<u16> = (f.region[rows.clone()].iter().zip(&f.sector[rows]))
-                .map(|(&r, &s)| (r as usize * MARKETS * N_SECTORS + s as usize) as u16)
-                .collect();
-            let mut acc = vec![0.0f64; cells];
             for chunk in bins {
                 for &e in &chunk[b] {
-                    let (off, v) = (offset(e), value(e));
-                    orders[off] += v;
-                    let m = (e >> SUP_BITS) as usize & 63;
-                    acc[cell0[off] as usize + m * N_SECTORS] += f64::from(v);
+                    orders[(e & (SUP_BIN as u64 - 1)) as usize] += f32::from_bits((e >> 32) as u32);
                 }
             }
-            acc
-        })
-        .collect();
-    if track {
-        let mut flows = vec![0.0f64; cells];
-        for acc in &flow_by_block {
-            for (t, v) in flows.iter_mut().zip(acc) {
-                *t += v;
-            }
-        }
-        for o in 0..N_REGIONS {
-            for m in 0..MARKETS {
-                let to_krw = f64::from(net.nominal[m]);
-                let d = m / N_SECTORS;
-                for s in 0..N_SECTORS {
-                    net.flows[(o * N_REGIONS + d) * N_SECTORS + s] +=
-                        flows[(o * MARKETS + m) * N_SECTORS + s] * to_krw;
-                }
-            }
-        }
-        // Imports: the part of each firm's purchases no link carries (anchors' purchases
-        // are from domestic SMEs by definition).
-        let mut imports = [[0.0f64; N_SECTORS]; N_REGIONS];
-        for part in &imports_by_chunk {
-            for r in 0..N_REGIONS {
-                for s in 0..N_SECTORS {
-                    imports[r][s] += part[r][s];
-                }
-            }
-        }
-        for r in 0..N_REGIONS {
-            for s in 0..N_SECTORS {
-                net.imports[r][s] += imports[r][s] * p.input_shares[r][2];
-            }
-        }
-        // Anchors' purchases from SMEs are their domestic part; they import in the same
-        // proportion as their region.
-        for (a, an) in p.anchors.iter().enumerate() {
-            let imp = p.input_shares[an.region][2];
-            let krw = f64::from(anchor_sig[a] * nominal[an.region][an.sector]);
-            net.anchor_purchases_krw += krw;
-            if imp < 1.0 {
-                net.imports[an.region][an.sector] += krw * imp / (1.0 - imp);
-            }
-        }
-    }
+        });
 }
 
-/// Each live firm's order factor from its orders against its reference; the reference
-/// follows lasting changes, or is taken at the first month with orders. Then each supplier
-/// market's factors are shifted by one amount, so that the market's sales move with its total
-/// orders against the market's reference (`market_ref`), not with who holds the orders.
+/// Each live firm's order factor: each supplier market's sales move with its total orders
+/// against the market's reference (`market_ref`), shared by capacity (one factor per
+/// market); with `own_orders_weight` above 0, a firm's own orders against its own reference
+/// (which follows lasting changes) move its share within the market, and the market's factors
+/// are shifted by one amount so that the market's sales still move with its orders.
 fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup: bool) {
     let net = &mut world.network;
     let f = &mut world.firms;
@@ -1144,32 +1315,33 @@ fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup
     let unit: [[f32; N_SECTORS]; N_REGIONS] = std::array::from_fn(|r| {
         std::array::from_fn(|s| (derived.sales_level_krw_year[r][s] / 12.0) as f32)
     });
-    // Pass 1: each firm's own factor (unclamped), and per supplier market the sales it adds
-    // (KRW), the calibrated sales and the orders.
-    let parts: Vec<MarketSums> = (
-        f.order_factor.par_chunks_mut(CHUNK),
-        net.orders_in.par_chunks(CHUNK),
-        net.orders_ref.par_chunks_mut(CHUNK),
-        net.order_gain.par_chunks_mut(CHUNK),
-        f.status.par_chunks(CHUNK),
-        f.region.par_chunks(CHUNK),
-        f.sector.par_chunks(CHUNK),
-        f.scale_now.par_chunks(CHUNK),
-    )
-        .into_par_iter()
-        .map(|(of, orders, oref, gain, st, region, sector, scale)| {
-            let mut sums = MarketSums::default();
-            for i in 0..of.len() {
-                if st[i] == status::DEAD {
-                    continue;
-                }
-                let (r, s) = (region[i] as usize, sector[i] as usize);
-                let sales = scale[i] * unit[r][s];
-                if own > 0.0 {
+    // Pass 1 (only with the own part): each firm's own factor (unclamped), and per supplier
+    // market the sales it adds (KRW).
+    let mut added = [0.0f64; MARKETS];
+    if own > 0.0 {
+        let parts: Vec<[f64; MARKETS]> = (
+            f.order_factor.par_chunks_mut(CHUNK),
+            net.orders_in.par_chunks(CHUNK),
+            net.orders_ref.par_chunks_mut(CHUNK),
+            net.order_gain.par_chunks_mut(CHUNK),
+            f.status.par_chunks(CHUNK),
+            net.market_of.par_chunks(CHUNK),
+            f.scale_now.par_chunks(CHUNK),
+        )
+            .into_par_iter()
+            .map(|(of, orders, oref, gain, st, mk, scale)| {
+                let mut added = [0.0f64; MARKETS];
+                for i in 0..of.len() {
+                    if st[i] == status::DEAD {
+                        continue;
+                    }
+                    let m = mk[i] as usize;
+                    let sales = scale[i] * unit[m / N_SECTORS][m % N_SECTORS];
                     if gain[i] > 0.0 {
                         // Sales move with the orders' change in KRW (`b (O / Oref - 1)` at the
-                        // reference); the reference follows lasting changes, so a firm that lost
-                        // its customers sells its capacity elsewhere within `adjust_months`.
+                        // reference); the reference follows lasting changes, so a firm that
+                        // lost its customers sells its capacity elsewhere within
+                        // `adjust_months`.
                         of[i] = (1.0 + gain[i] * (orders[i] - oref[i])).clamp(0.0, MAX_FACTOR);
                         oref[i] += (orders[i] - oref[i]) * adapt;
                     } else {
@@ -1181,43 +1353,74 @@ fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup
                         of[i] = 1.0;
                     }
                     of[i] = 1.0 + own * (of[i] - 1.0);
-                } else {
-                    // Without the own part the firm-level references are not needed.
-                    of[i] = 1.0;
+                    added[m] += f64::from((of[i] - 1.0) * sales);
                 }
-                let m = r * N_SECTORS + s;
-                sums.added[m] += f64::from((of[i] - 1.0) * sales);
-                sums.sales[m] += f64::from(sales);
-                sums.orders[m] += f64::from(orders[i]);
+                added
+            })
+            .collect();
+        for part in &parts {
+            for m in 0..MARKETS {
+                added[m] += part[m];
             }
-            sums
-        })
-        .collect();
-    let mut total = MarketSums::default();
-    for part in &parts {
-        total.add(part);
+        }
     }
     // Pass 2: the market's shift. In the spin-up the market reference follows the market's
     // orders, so the shift only re-centres its factors.
     if spinup || net.market_ref.is_empty() {
-        net.market_ref = total.orders.to_vec();
+        net.market_ref.clone_from(&net.market_orders);
     }
-    let shift = total.shift(&net.market_ref, f64::from(max_share));
+    let shift = market_shift(
+        &added,
+        &net.market_sales,
+        &net.market_orders,
+        &net.market_ref,
+        f64::from(max_share),
+    );
+    let base = if own > 0.0 { None } else { Some(1.0f32) };
     (
         f.order_factor.par_chunks_mut(CHUNK),
         f.status.par_chunks(CHUNK),
-        f.region.par_chunks(CHUNK),
-        f.sector.par_chunks(CHUNK),
+        net.market_of.par_chunks(CHUNK),
     )
         .into_par_iter()
-        .for_each(|(of, st, region, sector)| {
+        .for_each(|(of, st, mk)| {
             for i in 0..of.len() {
                 if st[i] != status::DEAD {
-                    let m = region[i] as usize * N_SECTORS + sector[i] as usize;
-                    of[i] = (of[i] - shift[m]).clamp(0.0, MAX_FACTOR);
+                    let own_factor = base.unwrap_or(of[i]);
+                    of[i] = (own_factor - shift[mk[i] as usize]).clamp(0.0, MAX_FACTOR);
                 }
             }
         });
+}
+
+/// Per supplier market, what every factor gives back so that the market's sales move with its
+/// orders against its reference: `(A_m - Delta_m) / C_m` (ODD 7.11), with `A_m` the sales the
+/// firms' own factors add, `C_m` the calibrated sales and `Delta_m` the orders' change. The
+/// market's order part is capped like a firm's (`max_share` times its calibrated sales; 0:
+/// orders do not pass through).
+fn market_shift(
+    added: &[f64],
+    sales: &[f64],
+    orders: &[f64],
+    market_ref: &[f64],
+    max_share: f64,
+) -> Vec<f32> {
+    (0..MARKETS)
+        .map(|m| {
+            let cap = max_share * sales[m];
+            let pass = if market_ref[m] > cap {
+                cap / market_ref[m]
+            } else {
+                1.0
+            };
+            let change = (orders[m] - market_ref[m]) * pass;
+            if sales[m] > 0.0 {
+                ((added[m] - change) / sales[m]) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// A firm's response to one KRW of orders when its reference `orders` is taken: `b / orders`
@@ -1226,79 +1429,29 @@ fn first_gain(orders: f32, sales: f32, max_share: f32) -> f32 {
     (orders / sales.max(f32::MIN_POSITIVE)).min(max_share) / orders
 }
 
-/// Per supplier market: sales the order factors add, calibrated sales, orders (KRW, f64).
-#[derive(Clone)]
-struct MarketSums {
-    added: [f64; MARKETS],
-    sales: [f64; MARKETS],
-    orders: [f64; MARKETS],
-}
-
-impl Default for MarketSums {
-    fn default() -> Self {
-        Self {
-            added: [0.0; MARKETS],
-            sales: [0.0; MARKETS],
-            orders: [0.0; MARKETS],
-        }
-    }
-}
-
-impl MarketSums {
-    /// Per market, what every factor gives back so that the market's sales move with its
-    /// orders against its reference `market_ref`: `(A_m - Delta_m) / C_m` (ODD 7.11). The
-    /// market's order part is capped like a firm's (`max_share` times its calibrated sales;
-    /// 0: orders do not pass through).
-    fn shift(&self, market_ref: &[f64], max_share: f64) -> Vec<f32> {
-        (0..MARKETS)
-            .map(|m| {
-                let cap = max_share * self.sales[m];
-                let pass = if market_ref[m] > cap {
-                    cap / market_ref[m]
-                } else {
-                    1.0
-                };
-                let change = (self.orders[m] - market_ref[m]) * pass;
-                if self.sales[m] > 0.0 {
-                    ((self.added[m] - change) / self.sales[m]) as f32
-                } else {
-                    0.0
-                }
-            })
-            .collect()
-    }
-
-    fn add(&mut self, o: &Self) {
-        for m in 0..MARKETS {
-            self.added[m] += o.added[m];
-            self.sales[m] += o.sales[m];
-            self.orders[m] += o.orders[m];
-        }
-    }
-}
-
-/// Every live firm's reference from this month's orders (all factors 1) and each supplier
-/// market's total orders.
+/// Every supplier market's reference from this month's orders (all factors 1), and with
+/// the own part every live firm's.
 fn start_reference(world: &mut World, derived: &Derived, p: &NetworkParams) {
     let net = &mut world.network;
     let f = &mut world.firms;
     let max_share = p.max_order_share as f32;
-    net.market_ref = vec![0.0; MARKETS];
-    for i in 0..f.len() {
-        f.order_factor[i] = 1.0;
-        if f.status[i] == status::DEAD {
-            continue;
+    net.market_ref.clone_from(&net.market_orders);
+    f.order_factor.iter_mut().for_each(|of| *of = 1.0);
+    if p.own_orders_weight > 0.0 {
+        for i in 0..f.len() {
+            if f.status[i] == status::DEAD {
+                continue;
+            }
+            let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
+            let orders = net.orders_in[i];
+            let sales = f.scale_now[i] * (derived.sales_level_krw_year[r][s] / 12.0) as f32;
+            net.orders_ref[i] = orders;
+            net.order_gain[i] = if orders > 0.0 {
+                first_gain(orders, sales, max_share)
+            } else {
+                0.0
+            };
         }
-        let (r, s) = (f.region[i] as usize, f.sector[i] as usize);
-        let orders = net.orders_in[i];
-        let sales = f.scale_now[i] * (derived.sales_level_krw_year[r][s] / 12.0) as f32;
-        net.orders_ref[i] = orders;
-        net.order_gain[i] = if orders > 0.0 {
-            first_gain(orders, sales, max_share)
-        } else {
-            0.0
-        };
-        net.market_ref[r * N_SECTORS + s] += f64::from(orders);
     }
     net.active = true;
 }
@@ -1315,12 +1468,18 @@ pub fn take_reference(world: &mut World, scn: &Scenario, derived: &Derived) {
     world.network.active = false;
     world.network.k = p.links_per_firm as usize;
     fit_rows(&mut world.network, world.firms.len());
-    let before = world.network.orders_in.clone();
+    set_markets(&mut world.network.market_of, &world.firms);
+    let own = p.own_orders_weight > 0.0;
+    let before = if own {
+        world.network.orders_in.clone()
+    } else {
+        Vec::new()
+    };
     orders(world, scn, derived, true, p);
     if carried {
         let net = &mut world.network;
         let f = &world.firms;
-        for i in 0..f.len() {
+        for i in (0..f.len()).filter(|_| own) {
             let now = net.orders_in[i];
             if f.status[i] != status::DEAD
                 && net.order_gain[i] > 0.0
@@ -1393,24 +1552,47 @@ pub fn compact(net: &mut Network, firms: &Firms) {
         }
     };
     let mut fsup = vec![NONE; n_new * k];
-    fsup.par_chunks_mut(CHUNK * k)
+    let mut fmk = vec![0u8; n_new * k];
+    (
+        fsup.par_chunks_mut(CHUNK * k),
+        fmk.par_chunks_mut(CHUNK * k),
+    )
+        .into_par_iter()
         .zip(kept.par_chunks(CHUNK))
-        .for_each(|(slots, rows)| {
-            for (links, &i) in slots.chunks_mut(k).zip(rows) {
-                for (to, &s) in links.iter_mut().zip(net.slots(i as usize)) {
+        .for_each(|((slots, mks), rows)| {
+            for ((links, lmk), &i) in slots.chunks_mut(k).zip(mks.chunks_mut(k)).zip(rows) {
+                let i = i as usize;
+                for (to, &s) in links.iter_mut().zip(net.slots(i)) {
                     *to = map(s);
                 }
+                lmk.copy_from_slice(&net.fmk[i * k..(i + 1) * k]);
             }
         });
     net.asup.iter_mut().for_each(|s| *s = map(*s));
-    let keep_rows = |v: &mut Vec<f32>| *v = kept.iter().map(|&i| v[i as usize]).collect();
-    keep_rows(&mut net.orders_in);
-    keep_rows(&mut net.orders_ref);
-    keep_rows(&mut net.order_gain);
-    keep_rows(&mut net.fw);
+    keep_rows(&mut net.orders_in, &kept);
+    keep_rows(&mut net.orders_ref, &kept);
+    keep_rows(&mut net.order_gain, &kept);
+    keep_rows(&mut net.fw, &kept);
+    // The markets at the last pass, by the new rows (rows born since have no links yet: their
+    // market now), so the next pass finds the suppliers that moved in December.
+    net.market_seen = kept
+        .iter()
+        .map(|&i| {
+            let i = i as usize;
+            (net.market_seen.get(i).copied())
+                .unwrap_or(firms.region[i] * N_SECTORS as u8 + firms.sector[i])
+        })
+        .collect();
+    net.market_of.clear();
     net.fsup = fsup;
+    net.fmk = fmk;
     net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
     net.pick_start.clear();
+}
+
+/// Keeps the values of the rows `kept` (in order).
+fn keep_rows<T: Copy>(v: &mut Vec<T>, kept: &[u32]) {
+    *v = kept.iter().map(|&i| v[i as usize]).collect();
 }
 
 /// A region's purchases this year by origin (agent units, nominal): bought locally, from the
@@ -1562,7 +1744,11 @@ mod tests {
         assert!(net.asup.iter().all(|&s| s == NONE || (s as usize) < n));
         // Every order factor starts at 1 after the reference.
         assert!(world.firms.order_factor.iter().all(|&f| f == 1.0));
-        assert!(net.orders_ref.iter().filter(|&&o| o > 0.0).count() > n / 4);
+        let selling = net.market_orders.iter().filter(|&&o| o > 0.0).count();
+        assert!(
+            selling > MARKETS / 2,
+            "{selling} supplier markets with orders"
+        );
     }
 
     /// The orphan test that reads the dead bits only where a group of 8 rows has a fresh exit
@@ -1600,13 +1786,77 @@ mod tests {
         );
     }
 
+    /// Every link records its supplier's market as of the month's search pass, also after
+    /// suppliers move to another region, exit, or the rows are compacted.
+    #[test]
+    fn links_record_their_suppliers_market() {
+        let (mut world, derived, scn) = spun_up("scale=0.003");
+        let p = scn.network.clone().unwrap();
+        let streams = Streams::new(2);
+        let agree = |w: &World| {
+            let net = &w.network;
+            let f = &w.firms;
+            let market = |s: u32| f.region[s as usize] * N_SECTORS as u8 + f.sector[s as usize];
+            let firm = (0..net.n_linked * net.k).map(|j| (net.fsup[j], net.fmk[j]));
+            let anchor = net.asup.iter().copied().zip(net.amk.iter().copied());
+            let (mut live, mut wrong) = (0, 0);
+            for (s, sm) in firm.chain(anchor).filter(|&(s, _)| s != NONE) {
+                live += 1;
+                wrong += usize::from(market(s) != sm);
+            }
+            (live, wrong)
+        };
+        for (step, round) in (1000..).zip(0..3) {
+            let n = world.firms.len();
+            // Move every 40th firm to the next region and kill every 97th.
+            let mut moved = 0;
+            for i in (round..n).step_by(40) {
+                if world.firms.status[i] != status::DEAD {
+                    world.firms.region[i] = (world.firms.region[i] + 1) % N_REGIONS as u8;
+                    moved += 1;
+                }
+            }
+            for i in (round..n).step_by(97) {
+                world.firms.status[i] = status::DEAD;
+            }
+            assert!(
+                moved > 100 && agree(&world).1 > 0,
+                "round {round}: nothing moved"
+            );
+            mark_dead(&mut world.network, &world.firms);
+            if world.network.pick_start.is_empty() {
+                build_index(&mut world.network, &world.firms, &p, &derived);
+            }
+            searches(&mut world.network, &world.firms, &p, &streams, step);
+            rewire(&mut world.network, &world.firms, &p, &streams, step);
+            let (live, wrong) = agree(&world);
+            assert!(live > n, "round {round}: {live} live links");
+            assert_eq!(
+                wrong, 0,
+                "round {round}: links with a stale supplier market"
+            );
+            if round == 1 {
+                compact(&mut world.network, &world.firms);
+                world.firms.compact();
+                let (live, wrong) = agree(&world);
+                assert!(
+                    live > n / 2 && wrong == 0,
+                    "after compaction: {wrong} of {live}"
+                );
+            }
+        }
+    }
+
     /// The binned order pass gives each supplier exactly (bit for bit) the plain sum of its
     /// links' values in buyer order (anchors, then firm rows), over several buyer chunks and
-    /// supplier blocks.
+    /// supplier blocks; the market tables give each supplier market its suppliers' orders, and
+    /// the flows add them up.
     #[test]
     fn binned_orders_equal_the_plain_sum_in_buyer_order() {
         let (mut world, derived, scn) = spun_up("scale=0.02");
-        let p = scn.network.clone().unwrap();
+        let mut p = scn.network.clone().unwrap();
+        // Suppliers' own orders are gathered only for the firm-level part.
+        p.own_orders_weight = 1.0;
         let n = world.firms.len();
         assert!(n > 2 * SUP_BIN, "{n} rows: fewer than three blocks");
         orders(&mut world, &scn, &derived, true, &p);
@@ -1635,11 +1885,40 @@ mod tests {
             }
         }
         let mut nonzero = 0;
+        let mut by_market = [0.0f64; MARKETS];
         for i in 0..n {
             assert_eq!(net.orders_in[i].to_bits(), want[i].to_bits(), "row {i}");
             nonzero += usize::from(want[i] > 0.0);
+            // Links know their suppliers' markets as of the last search pass.
+            by_market[net.market_seen[i] as usize] += f64::from(want[i]);
         }
         assert!(nonzero > n / 2, "{nonzero} of {n} suppliers have orders");
+        for m in 0..MARKETS {
+            let got = net.market_orders[m];
+            assert!(
+                (got - by_market[m]).abs() <= 1e-5 * by_market[m].max(1.0),
+                "market {m}: table {got} against suppliers' {}",
+                by_market[m]
+            );
+        }
+        // Outside the spin-up the same orders, in nominal KRW, are the year's flows.
+        world.network.flows.iter_mut().for_each(|v| *v = 0.0);
+        world.network.anchor_purchases_krw = 0.0;
+        orders(&mut world, &scn, &derived, false, &p);
+        let net = &world.network;
+        let flows: f64 = net.flows.iter().sum();
+        let real: f64 = net.market_orders.iter().sum();
+        let (lo, hi) = net
+            .nominal
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let ratio = flows / real;
+        assert!(
+            real > 0.0
+                && ratio >= f64::from(lo) * (1.0 - 1e-6)
+                && ratio <= f64::from(hi) * (1.0 + 1e-6),
+            "flows {flows} / orders {real} = {ratio}, outside the markets' prices {lo}-{hi}"
+        );
     }
 
     /// Buyers that grow raise their suppliers' orders. With `own_orders_weight` 0 (the
@@ -1664,7 +1943,7 @@ mod tests {
         grow(&mut world);
         orders(&mut world, &scn, &derived, true, &p);
         order_factors(&mut world, &derived, &p, false);
-        let (mut added, mut orders_now) = ([0.0f64; MARKETS], [0.0f64; MARKETS]);
+        let mut added = [0.0f64; MARKETS];
         let mut factor = [f32::NAN; MARKETS];
         for i in 0..n {
             if world.firms.status[i] == status::DEAD {
@@ -1683,8 +1962,8 @@ mod tests {
             factor[m] = f;
             let cal = world.firms.scale_now[i] * (derived.sales_level_krw_year[r][s] / 12.0) as f32;
             added[m] += f64::from((f - 1.0) * cal);
-            orders_now[m] += f64::from(world.network.orders_in[i]);
         }
+        let orders_now = &world.network.market_orders;
         let mut rising = 0;
         for m in 0..MARKETS {
             let change = orders_now[m] - world.network.market_ref[m];
@@ -1698,7 +1977,9 @@ mod tests {
         assert!(rising > 20, "{rising} markets gained");
 
         // Weight 1 (from a spin-up with it, so the firms' references are kept): the grown
-        // buyers' suppliers gain on their market's other firms.
+        // buyers' suppliers gain on their market's other firms (each firm's factor against
+        // its own before the growth, for firms that had a reference then: a firm's factor
+        // also carries its own orders' earlier deviation from its reference).
         let (mut world, derived, scn) =
             spun_up_with(&["scale=0.003", "network.own_orders_weight=1"]);
         p.own_orders_weight = 1.0;
@@ -1706,6 +1987,8 @@ mod tests {
         orders(&mut world, &scn, &derived, true, &p);
         order_factors(&mut world, &derived, &p, false);
         let links = world.network.firm_links();
+        let before = world.firms.order_factor.clone();
+        let had_reference: Vec<bool> = world.network.order_gain.iter().map(|&g| g > 0.0).collect();
         grow(&mut world);
         orders(&mut world, &scn, &derived, true, &p);
         order_factors(&mut world, &derived, &p, false);
@@ -1717,10 +2000,10 @@ mod tests {
         }
         let (mut sum, mut count) = ([[0.0f64; 2]; MARKETS], [[0usize; 2]; MARKETS]);
         for i in 0..n {
-            if world.firms.status[i] != status::DEAD && world.network.order_gain[i] > 0.0 {
+            if world.firms.status[i] != status::DEAD && had_reference[i] {
                 let m = world.firms.region[i] as usize * N_SECTORS + world.firms.sector[i] as usize;
                 let g = usize::from(supplies_grown[i]);
-                sum[m][g] += f64::from(world.firms.order_factor[i]);
+                sum[m][g] += f64::from(world.firms.order_factor[i] - before[i]);
                 count[m][g] += 1;
             }
         }
