@@ -15,14 +15,15 @@
 //!
 //! Links live in flat arrays held by the buyer: firm row `i`'s `links_per_firm` links are
 //! the slots `fsup[i k .. (i + 1) k]` (one strength per firm), anchor `a`'s are
-//! `asup[a_start[a] .. a_start[a + 1]]`. So every monthly pass reads the links in order,
-//! in parallel over fixed chunks of rows: the search pass (orphans and searches), the births'
-//! draws, and the order pass, which pushes each buyer's purchases into bins by supplier block
-//! (propagation blocking) and then sums each block, its orders in cache, in buyer order.
+//! `asup[a_start[a] .. a_start[a + 1]]`; each slot also records its supplier's market. So
+//! every monthly pass reads the links in order, in parallel over fixed chunks of rows: the
+//! births' draws, and the order pass, which ends the links to exited suppliers and adds each
+//! buyer's purchases into its chunk's (buyer market, supplier market) table. The searches are
+//! a list of link positions, not a scan.
 //!
 //! **Invariant:** no IO; every draw keyed by (buyer, link slot, step) on `Stream::Network`;
-//! each supplier's orders are summed in buyer order (anchors, then firm rows) and per-block
-//! flow tables fold in block order, so results are byte-identical at any thread count.
+//! every sum is over fixed chunks folded in chunk order, so results are byte-identical at any
+//! thread count.
 
 use super::StepCtx;
 use crate::model::geo::{CAPITAL, N_REGIONS, N_SECTORS};
@@ -82,7 +83,7 @@ pub struct Network {
     /// Supplier row of each firm link, `k` slots per firm row ([`NONE`]: searching).
     fsup: Vec<u32>,
     /// Per firm link slot: its supplier's market `region N_SECTORS + sector` (kept current by
-    /// the search pass; the order pass reads it instead of the supplier's row).
+    /// the order pass, which reads it instead of the supplier's row).
     fmk: Vec<u8>,
     /// Per firm row: the strength of each of its links (its share of the firm's purchases).
     fw: Vec<f32>,
@@ -102,12 +103,17 @@ pub struct Network {
     /// Per firm row: the order factor's response to one KRW of orders, `b / Oref` at the
     /// reference (`b` the share of its sales its reference orders were).
     pub order_gain: Vec<f32>,
+    /// Link positions (anchors' slots first, then `A + i k + s`; see [`link_at`]) that have no
+    /// supplier and whose buyer was live when they were listed, in increasing order: the
+    /// searches of next month's pass (births' failed draws, links cut by the order pass,
+    /// searches not yet successful; rebuilt at the yearly compaction).
+    searching: Vec<u32>,
     /// Exited firm rows, one bit per row (set each month from `status`): the dead test of the
-    /// search pass and of the draws reads a small table.
+    /// order pass and of the draws reads a small table.
     dead: Vec<u64>,
     /// Last month's dead bits (empty after a compaction), and per 64-row word of `dead` one
     /// bit per 8 rows with a row that exited or changed market since last month's pass: the
-    /// search pass's orphan test reads this small table first (see [`mark_dead`]).
+    /// order pass's orphan test reads this small table first (see [`mark_dead`]).
     dead_before: Vec<u64>,
     fresh: Vec<u8>,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
@@ -123,10 +129,9 @@ pub struct Network {
     /// Scratch of the order pass: per buyer work item (anchors first), per supplier block,
     /// the entries pushed (see [`entry`]); kept between months for their capacity.
     bins: Vec<Vec<Vec<u64>>>,
-    /// Per firm row: its market `region N_SECTORS + sector` now, and at the last search pass
-    /// (the links' `fmk` agree with it; see [`mark_dead`]).
+    /// Per firm row: its market `region N_SECTORS + sector` at the last pass (the links'
+    /// `fmk` agree with it after the pass; see [`mark_dead`]).
     market_of: Vec<u8>,
-    market_seen: Vec<u8>,
     /// Per supplier market: this month's orders and calibrated sales (KRW, agent units).
     pub market_orders: Vec<f64>,
     market_sales: Vec<f64>,
@@ -197,8 +202,8 @@ fn purchase_base(derived: &Derived, scn: &Scenario, r: usize, s: usize) -> f64 {
     derived.sales_level_krw_year[r][s] / 12.0 * scn.sectors[s].materials_share
 }
 
-/// The month's network pass: orphans and searches, rewiring, links of new buyers, link
-/// levers, then the orders and order factors. Runs after `update_demand` and before `plan`;
+/// The month's network pass: the listed searches, rewiring, links of new buyers, link
+/// levers, then the orders (ending the links to exited suppliers) and the order factors. Runs after `update_demand` and before `plan`;
 /// does nothing without `[network]`.
 pub fn month(world: &mut World, ctx: &StepCtx) {
     let Some(p) = ctx.scn.network.as_ref() else {
@@ -229,7 +234,7 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     for act in &actions {
         link_levers(world, (ctx.scn, ctx.derived, ctx.streams, ctx.step), p, act);
     }
-    orders(world, ctx.scn, ctx.derived, ctx.spinup, p);
+    orders_cutting(world, ctx.scn, ctx.derived, ctx.spinup, p, true);
     if world.network.active {
         order_factors(world, ctx.derived, p, ctx.spinup);
     } else if ctx.spinup {
@@ -256,39 +261,45 @@ fn fit_rows(net: &mut Network, n: usize) {
 /// Only such rows can orphan a link or change a link's supplier market (`fmk`): every link
 /// points to a row that was live at the pass that drew it, with that row's market then, and
 /// each pass ends the links to the rows then dead and re-reads the market of the others in
-/// such groups. So the search pass skips the dead bits and markets unless the supplier's group
+/// such groups. So the order pass skips the dead bits and markets unless the supplier's group
 /// is flagged (about 8% of links at 1% exits a month), and gives the same answer.
 fn mark_dead(net: &mut Network, firms: &Firms) {
     std::mem::swap(&mut net.dead, &mut net.dead_before);
-    set_markets(&mut net.market_of, firms);
+    let n = firms.len();
+    let seen = net.market_of.len().min(n);
+    net.market_of.resize(n, 0);
+    let words = n.div_ceil(64);
     net.dead.clear();
-    net.dead.resize(firms.len().div_ceil(64), 0);
-    net.dead
-        .par_iter_mut()
-        .zip(firms.status.par_chunks(64))
-        .for_each(|(d, st)| {
-            *d = st
-                .iter()
-                .enumerate()
-                .fold(0u64, |b, (q, &s)| b | (u64::from(s == status::DEAD) << q));
-        });
-    let (dead_before, now, before) = (&net.dead_before, &net.market_of, &net.market_seen);
+    net.dead.resize(words, 0);
     net.fresh.clear();
-    net.fresh.resize(net.dead.len(), 0);
-    net.fresh
-        .par_iter_mut()
-        .zip(net.dead.par_iter())
+    net.fresh.resize(words, 0);
+    let dead_before = &net.dead_before;
+    // One pass per 64-row word: dead bits, markets (updated in place: the rows below `seen`
+    // had one at the last pass) and the flags.
+    (
+        net.dead.par_iter_mut(),
+        net.fresh.par_iter_mut(),
+        net.market_of.par_chunks_mut(64),
+    )
+        .into_par_iter()
         .enumerate()
-        .for_each(|(w, (fr, &d))| {
-            let mut new = d & !dead_before.get(w).copied().unwrap_or(0);
-            let rows = (64 * w).min(before.len())..(64 * w + 64).min(before.len());
-            for (q, (a, b)) in now[rows.clone()].iter().zip(&before[rows]).enumerate() {
-                new |= u64::from(a != b) << q;
+        .for_each(|(w, (d, fr, mk))| {
+            let rows = 64 * w..64 * w + mk.len();
+            let (st, region, sector) = (
+                &firms.status[rows.clone()],
+                &firms.region[rows.clone()],
+                &firms.sector[rows],
+            );
+            let mut moved = 0u64;
+            for q in 0..mk.len() {
+                *d |= u64::from(st[q] == status::DEAD) << q;
+                let m = region[q] * N_SECTORS as u8 + sector[q];
+                moved |= u64::from(64 * w + q < seen && mk[q] != m) << q;
+                mk[q] = m;
             }
+            let new = (*d & !dead_before.get(w).copied().unwrap_or(0)) | moved;
             *fr = (0..8).fold(0u8, |b, g| b | (u8::from(new >> (8 * g) & 0xff != 0) << g));
         });
-    // This month's search pass brings every flagged link up to date.
-    net.market_seen.clone_from(&net.market_of);
 }
 
 /// Each firm row's market `region N_SECTORS + sector`.
@@ -665,125 +676,85 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
             }
         })
         .collect();
+    let unlinked = (0..asup.len() as u32).filter(|&j| asup[j as usize] == NONE);
+    net.searching = unlinked.chain(net.searching.drain(..)).collect();
     net.asup = asup;
     net.a_start = start;
     net.aw = aw;
     net.anchors_linked = true;
 }
 
-/// The search pass over every linked buyer's links, in parallel over fixed chunks of rows:
-/// a link to a supplier that exited becomes a search (ODD 7.11), and each search of a live
-/// buyer finds a supplier with probability `1 / search_months` this month (draw keyed by the
-/// buyer and the link's slot). A buyer that exited drops its links' strength.
+/// One chunk's searches: the positions that stay listed and the suppliers found (position,
+/// row).
+type SearchPart = (Vec<u32>, Vec<(u32, u32)>);
+
+/// The search pass over the listed searching links (ODD 7.11): each one of a live buyer
+/// finds a supplier with probability `1 / search_months` this month (draw keyed by the buyer
+/// and the link's slot); the others stay listed, and those of buyers that exited are dropped.
+/// Links to suppliers that exited are cut (and listed) by the order pass, so a search starts
+/// the month after its supplier's exit is seen.
 fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams, step: u32) {
     let p_find = 1.0 / p.search_months;
-    let mut asup = std::mem::take(&mut net.asup);
-    let mut amk = std::mem::take(&mut net.amk);
-    let mut fsup = std::mem::take(&mut net.fsup);
-    let mut fmk = std::mem::take(&mut net.fmk);
-    let mut fw = std::mem::take(&mut net.fw);
+    let list = std::mem::take(&mut net.searching);
+    let la = net.asup.len();
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    let (dead, fresh, market_of) = (&net.dead, &net.fresh, &net.market_of);
-    // A link whose supplier's group of rows is flagged ends if the supplier exited, and
-    // otherwise re-reads the supplier's market (it may have moved).
-    let check = |sup: &mut u32, sm: &mut u8| {
-        if *sup != NONE && fresh_exit(fresh, *sup) {
-            if is_dead(dead, *sup) {
-                *sup = NONE;
-            } else {
-                *sm = market_of[*sup as usize];
-            }
-        }
-    };
-    // Keys below `SEARCH_KEYS` are births' slots; a search of slot `s` uses
-    // `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it (the draw). The
-    // draws of a batch of links are made together (`draw_many`) once the batch's searches
-    // that find a supplier are known: each depends only on its own keys.
-    let search = |sup: u32, entity: u64, market: (usize, usize), slot: usize| {
-        if sup == NONE {
-            let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
-            if streams.uniform(Stream::Network, entity, step, key) < p_find {
-                return Some((market, entity, key + 1));
-            }
-        }
-        None
-    };
-    let mut reqs = Vec::new();
-    let mut at = Vec::new();
-    for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
-        let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
-        for j in lo..hi {
-            check(&mut asup[j], &mut amk[j]);
-            let entity = ANCHOR_ENTITY | a as u64;
-            if let Some(r) = search(asup[j], entity, (an.region, an.sector), j - lo) {
-                reqs.push(r);
-                at.push(j);
-            }
-        }
-    }
-    found_into(&picker, &reqs, &at, &mut asup, &mut amk);
-    let k = net.k;
-    let linked = net.n_linked;
-    (
-        fsup[..linked * k].par_chunks_mut(CHUNK * k),
-        fmk[..linked * k].par_chunks_mut(CHUNK * k),
-        fw[..linked].par_chunks_mut(CHUNK),
-    )
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(c, (slots, mks, ws))| {
+    // Per fixed chunk of the list, in parallel: the searches that stay listed and the
+    // suppliers found (position, row). Keys below `SEARCH_KEYS` are births' slots; a search
+    // of slot `s` uses `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it
+    // (the draw).
+    let net_ref = &*net;
+    let parts: Vec<SearchPart> = list
+        .par_chunks(CHUNK)
+        .map(|part| {
+            let mut keep = Vec::with_capacity(part.len());
             let (mut reqs, mut at) = (Vec::new(), Vec::new());
-            for (q, (links, lmk)) in slots.chunks_mut(k).zip(mks.chunks_mut(k)).enumerate() {
-                let i = c * CHUNK + q;
-                let mut searching = false;
-                for (sup, sm) in links.iter_mut().zip(lmk.iter_mut()) {
-                    check(sup, sm);
-                    searching |= *sup == NONE;
-                }
-                if firms.status[i] == status::DEAD {
-                    // Its links to exited suppliers end; the others are dropped at the year end.
-                    ws[q] = 0.0;
+            for &j in part {
+                let (entity, market, slot, alive) = link_at(net_ref, firms, p, j as usize);
+                let sup = if (j as usize) < la {
+                    net_ref.asup[j as usize]
+                } else {
+                    net_ref.fsup[j as usize - la]
+                };
+                if !alive || sup != NONE {
                     continue;
                 }
-                // Only a buyer with a searching slot reads its market and id.
-                if !searching {
-                    continue;
-                }
-                let market = (firms.region[i] as usize, firms.sector[i] as usize);
-                for (slot, &sup) in links.iter().enumerate() {
-                    if let Some(r) = search(sup, firms.id[i], market, slot) {
-                        reqs.push(r);
-                        at.push(q * k + slot);
-                    }
+                let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
+                if streams.uniform(Stream::Network, entity, step, key) < p_find {
+                    reqs.push((market, entity, key + 1));
+                    at.push(j);
+                } else {
+                    keep.push(j);
                 }
             }
-            found_into(&picker, &reqs, &at, slots, mks);
-        });
-    net.asup = asup;
-    net.amk = amk;
-    net.fsup = fsup;
-    net.fmk = fmk;
-    net.fw = fw;
-}
-
-/// Makes the draws `reqs` (see [`Picker::draw_many`]) and puts each supplier found into
-/// `slots[at[j]]`, its market into `mks[at[j]]` (a draw that finds none leaves its slot as
-/// it is).
-fn found_into(
-    picker: &Picker,
-    reqs: &[((usize, usize), u64, u32)],
-    at: &[usize],
-    slots: &mut [u32],
-    mks: &mut [u8],
-) {
-    let mut found = Vec::with_capacity(reqs.len());
-    picker.draw_many(reqs, &mut found);
-    for (&j, s) in at.iter().zip(found) {
-        if let Some(s) = s {
-            slots[j] = s;
-            mks[j] = picker.market_of[s as usize];
+            let mut found = Vec::with_capacity(reqs.len());
+            picker.draw_many(&reqs, &mut found);
+            let mut filled = Vec::with_capacity(at.len());
+            for (&j, s) in at.iter().zip(found) {
+                match s {
+                    Some(s) => filled.push((j, s)),
+                    None => keep.push(j),
+                }
+            }
+            // Positions stay in increasing order within the chunk.
+            keep.sort_unstable();
+            (keep, filled)
+        })
+        .collect();
+    let mut keep = Vec::with_capacity(list.len());
+    for (kept, filled) in parts {
+        keep.extend(kept);
+        for (j, s) in filled {
+            let (j, sm) = (j as usize, net.market_of[s as usize]);
+            if j < la {
+                net.asup[j] = s;
+                net.amk[j] = sm;
+            } else {
+                net.fsup[j - la] = s;
+                net.fmk[j - la] = sm;
+            }
         }
     }
+    net.searching = keep;
 }
 
 /// A link position `j` (anchors' links first, then firm rows' slots) -> (buyer entity,
@@ -899,14 +870,15 @@ fn link_new_buyers(
     let mut fmk = std::mem::take(&mut net.fmk);
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, n, p, streams, step);
-    (
+    let la = net.asup.len();
+    let searching: Vec<Vec<u32>> = (
         fsup[from * k..n * k].par_chunks_mut(CHUNK * k),
         fmk[from * k..n * k].par_chunks_mut(CHUNK * k),
         fw[from..n].par_chunks_mut(CHUNK),
     )
         .into_par_iter()
         .enumerate()
-        .for_each(|(c, (slots, mks, ws))| {
+        .map(|(c, (slots, mks, ws))| {
             let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for (q, links) in slots.chunks_mut(k).enumerate() {
                 let i = from + c * CHUNK + q;
@@ -925,18 +897,25 @@ fn link_new_buyers(
             }
             let mut found = Vec::with_capacity(reqs.len());
             picker.draw_many(&reqs, &mut found);
+            let mut searching = Vec::new();
             for (&j, s) in at.iter().zip(found) {
                 let i = from + c * CHUNK + j / k;
                 slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
                 if slots[j] != NONE {
                     mks[j] = picker.market_of[slots[j] as usize];
+                } else {
+                    searching.push((la + i * k + j % k) as u32);
                 }
             }
-        });
+            searching
+        })
+        .collect();
     net.fsup = fsup;
     net.fmk = fmk;
     net.fw = fw;
     net.n_linked = n;
+    // New rows' positions follow every listed one.
+    net.searching.extend(searching.into_iter().flatten());
 }
 
 /// A selection programme's link levers on this January's treated rows (ODD 7.10.12), after
@@ -1056,6 +1035,8 @@ struct OrderPart {
     table: Vec<f64>,
     imports: [[f64; N_SECTORS]; N_REGIONS],
     sales: [f64; MARKETS],
+    /// Positions of the links of live buyers cut (their supplier exited).
+    cut: Vec<u32>,
 }
 
 impl OrderPart {
@@ -1064,6 +1045,7 @@ impl OrderPart {
             table: vec![0.0; MARKETS * MARKETS],
             imports: [[0.0; N_SECTORS]; N_REGIONS],
             sales: [0.0; MARKETS],
+            cut: Vec::new(),
         }
     }
 }
@@ -1079,6 +1061,20 @@ impl OrderPart {
 /// supplier's market recorded in the link, `fmk`); the tables fold in chunk order, so the sums are
 /// the same at any thread count.
 fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p: &NetworkParams) {
+    orders_cutting(world, scn, derived, spinup, p, false);
+}
+
+/// [`orders`]; with `cut` (the month's pass, after [`mark_dead`]) it first ends every link to
+/// a supplier that exited since the last pass (listing it as a search of a live buyer for
+/// next month) and re-reads the market of a supplier that moved, in the same scan.
+fn orders_cutting(
+    world: &mut World,
+    scn: &Scenario,
+    derived: &Derived,
+    spinup: bool,
+    p: &NetworkParams,
+    cut: bool,
+) {
     let n = world.firms.len();
     let price = scn.price_level(world.step);
     let t_years = f64::from(world.step) / 12.0;
@@ -1125,24 +1121,50 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
         .map(|m| nominal[m / N_SECTORS][m % N_SECTORS])
         .collect();
     let k = net.k;
-    let mk = &net.market_of[..n];
+    let la = net.asup.len();
+    let (dead, fresh, market_of) = (&net.dead, &net.fresh, &net.market_of);
+    let mk = &market_of[..n];
+    // A link whose supplier's group of rows is flagged ends if the supplier exited, and
+    // otherwise re-reads the supplier's market (it may have moved). Returns whether it ended.
+    let check = |sup: &mut u32, sm: &mut u8, flagged: bool| {
+        if flagged {
+            if is_dead(dead, *sup) {
+                *sup = NONE;
+                return true;
+            }
+            *sm = market_of[*sup as usize];
+        }
+        false
+    };
     let mut first = OrderPart::new();
     for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
         let row = (an.region * N_SECTORS + an.sector) * MARKETS;
         let v = f64::from(anchor_sig[a] * net.aw[a]);
         let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
-        for (&s, &sm) in net.asup[lo..hi].iter().zip(&net.amk[lo..hi]) {
-            if (s as usize) < n {
-                first.table[row + sm as usize] += v;
+        for j in lo..hi {
+            let s = net.asup[j];
+            if check(
+                &mut net.asup[j],
+                &mut net.amk[j],
+                cut && s != NONE && fresh_exit(fresh, s),
+            ) {
+                first.cut.push(j as u32);
+            }
+            if (net.asup[j] as usize) < n {
+                first.table[row + net.amk[j] as usize] += v;
             }
         }
     }
     let track = !spinup;
-    let (fsup, fmk, fw) = (&net.fsup[..n * k], &net.fmk[..n * k], &net.fw[..n]);
+    let (fsup, fmk, fw) = (
+        &mut net.fsup[..n * k],
+        &mut net.fmk[..n * k],
+        &mut net.fw[..n],
+    );
     let parts: Vec<OrderPart> = (
-        fsup.par_chunks(BUY_CHUNK * k),
-        fmk.par_chunks(BUY_CHUNK * k),
-        fw.par_chunks(BUY_CHUNK),
+        fsup.par_chunks_mut(BUY_CHUNK * k),
+        fmk.par_chunks_mut(BUY_CHUNK * k),
+        fw.par_chunks_mut(BUY_CHUNK),
     )
         .into_par_iter()
         .enumerate()
@@ -1151,11 +1173,24 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
             let rows = c * BUY_CHUNK..c * BUY_CHUNK + ws.len();
             let buyers = (f.status[rows.clone()].iter().zip(&mk[rows.clone()]))
                 .zip(f.scale_now[rows.clone()].iter().zip(&f.order_factor[rows]))
-                .zip(ws.iter().zip(slots.chunks(k).zip(sup_mk.chunks(k))));
-            for (((&st, &m), (&scale, &of)), (&w, (links, link_mk))) in buyers {
-                if st == status::DEAD {
+                .zip(
+                    ws.iter_mut()
+                        .zip(slots.chunks_mut(k).zip(sup_mk.chunks_mut(k))),
+                );
+            for (q, (((&st, &m), (&scale, &of)), (w, (links, link_mk)))) in buyers.enumerate() {
+                let live = st != status::DEAD;
+                for (slot, (sup, sm)) in links.iter_mut().zip(link_mk.iter_mut()).enumerate() {
+                    let flagged = cut && *sup != NONE && fresh_exit(fresh, *sup);
+                    if check(sup, sm, flagged) && live {
+                        part.cut.push((la + (c * BUY_CHUNK + q) * k + slot) as u32);
+                    }
+                }
+                if !live {
+                    // Its other links are dropped at the year end.
+                    *w = 0.0;
                     continue;
                 }
+                let w = *w;
                 let m = m as usize;
                 let (r, s) = (m / N_SECTORS, m % N_SECTORS);
                 part.sales[m] += f64::from(scale * sales_unit[r][s]);
@@ -1165,7 +1200,7 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
                 }
                 let v = f64::from(sig * w);
                 let row = &mut part.table[m * MARKETS..(m + 1) * MARKETS];
-                for (&sup, &sm) in links.iter().zip(link_mk) {
+                for (&sup, &sm) in links.iter().zip(link_mk.iter()) {
                     if sup != NONE {
                         row[sm as usize] += v;
                     }
@@ -1174,6 +1209,15 @@ fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p:
             part
         })
         .collect();
+    // The links cut, in position order, are next month's searches.
+    let cut_now = first
+        .cut
+        .iter()
+        .chain(parts.iter().flat_map(|part| &part.cut));
+    if cut {
+        net.searching.extend(cut_now);
+        net.searching.sort_unstable();
+    }
     let mut total = first;
     for part in &parts {
         for (t, v) in total.table.iter_mut().zip(&part.table) {
@@ -1468,7 +1512,22 @@ pub fn take_reference(world: &mut World, scn: &Scenario, derived: &Derived) {
     world.network.active = false;
     world.network.k = p.links_per_firm as usize;
     fit_rows(&mut world.network, world.firms.len());
+    // Markets now, and every link's supplier market brought up to date with them (firms may
+    // have moved since the last pass).
     set_markets(&mut world.network.market_of, &world.firms);
+    let net = &mut world.network;
+    let mk = &net.market_of;
+    let linked = net.n_linked * net.k;
+    for (sm, &s) in (net.fmk[..linked].iter_mut()).zip(&net.fsup[..linked]) {
+        if s != NONE {
+            *sm = mk[s as usize];
+        }
+    }
+    for (sm, &s) in net.amk.iter_mut().zip(&net.asup) {
+        if s != NONE {
+            *sm = mk[s as usize];
+        }
+    }
     let own = p.own_orders_weight > 0.0;
     let before = if own {
         world.network.orders_in.clone()
@@ -1575,18 +1634,29 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     keep_rows(&mut net.fw, &kept);
     // The markets at the last pass, by the new rows (rows born since have no links yet: their
     // market now), so the next pass finds the suppliers that moved in December.
-    net.market_seen = kept
+    net.market_of = kept
         .iter()
         .map(|&i| {
             let i = i as usize;
-            (net.market_seen.get(i).copied())
+            (net.market_of.get(i).copied())
                 .unwrap_or(firms.region[i] * N_SECTORS as u8 + firms.sector[i])
         })
         .collect();
-    net.market_of.clear();
     net.fsup = fsup;
     net.fmk = fmk;
     net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
+    // Every link without a supplier (all kept buyers are live) searches from next month.
+    let la = net.asup.len();
+    let firm_slots = net.fsup[..net.n_linked * k].iter().enumerate();
+    net.searching = (net.asup.iter().enumerate())
+        .filter(|&(_, &s)| s == NONE)
+        .map(|(j, _)| j as u32)
+        .chain(
+            firm_slots
+                .filter(|&(_, &s)| s == NONE)
+                .map(|(j, _)| (la + j) as u32),
+        )
+        .collect();
     net.pick_start.clear();
 }
 
@@ -1786,8 +1856,10 @@ mod tests {
         );
     }
 
-    /// Every link records its supplier's market as of the month's search pass, also after
-    /// suppliers move to another region, exit, or the rows are compacted.
+    /// Every link records its supplier's market as of the month's pass, also after suppliers
+    /// move to another region, exit, or the rows are compacted; after the pass no link points
+    /// to an exited supplier, and the listed searches are exactly the links of live buyers
+    /// without a supplier.
     #[test]
     fn links_record_their_suppliers_market() {
         let (mut world, derived, scn) = spun_up("scale=0.003");
@@ -1829,12 +1901,45 @@ mod tests {
             }
             searches(&mut world.network, &world.firms, &p, &streams, step);
             rewire(&mut world.network, &world.firms, &p, &streams, step);
+            orders_cutting(&mut world, &scn, &derived, false, &p, true);
             let (live, wrong) = agree(&world);
             assert!(live > n, "round {round}: {live} live links");
             assert_eq!(
                 wrong, 0,
                 "round {round}: links with a stale supplier market"
             );
+            // No link to an exited supplier is left, and the searching links of live buyers
+            // are exactly the listed ones.
+            let net = &world.network;
+            let la = net.asup.len();
+            let mut unlinked: Vec<u32> = (0..la)
+                .filter(|&j| net.asup[j] == NONE)
+                .map(|j| j as u32)
+                .collect();
+            for i in 0..net.n_linked {
+                for (slot, &sup) in net.slots(i).iter().enumerate() {
+                    if sup == NONE {
+                        if world.firms.status[i] != status::DEAD {
+                            unlinked.push((la + i * net.k + slot) as u32);
+                        }
+                    } else {
+                        assert_ne!(world.firms.status[sup as usize], status::DEAD);
+                    }
+                }
+            }
+            let listed: Vec<u32> = (net.searching.iter())
+                .filter(|&&j| {
+                    (j as usize) < la
+                        || world.firms.status[(j as usize - la) / net.k] != status::DEAD
+                })
+                .copied()
+                .collect();
+            assert!(
+                unlinked.len() > 100,
+                "round {round}: {} searching",
+                unlinked.len()
+            );
+            assert_eq!(listed, unlinked, "round {round}: listed searches");
             if round == 1 {
                 compact(&mut world.network, &world.firms);
                 world.firms.compact();
@@ -1889,8 +1994,8 @@ mod tests {
         for i in 0..n {
             assert_eq!(net.orders_in[i].to_bits(), want[i].to_bits(), "row {i}");
             nonzero += usize::from(want[i] > 0.0);
-            // Links know their suppliers' markets as of the last search pass.
-            by_market[net.market_seen[i] as usize] += f64::from(want[i]);
+            // Links know their suppliers' markets as of the last pass.
+            by_market[net.market_of[i] as usize] += f64::from(want[i]);
         }
         assert!(nonzero > n / 2, "{nonzero} of {n} suppliers have orders");
         for m in 0..MARKETS {
