@@ -111,13 +111,22 @@ pub struct Network {
     /// Exited firm rows, one bit per row (set each month from `status`): the dead test of the
     /// order pass and of the draws reads a small table.
     dead: Vec<u64>,
-    /// Last month's dead bits (empty after a compaction), and per 64-row word of `dead` one
-    /// bit per 8 rows with a row that exited or changed market since last month's pass: the
-    /// order pass's orphan test reads this small table first (see [`mark_dead`]).
+    /// Last month's dead bits (empty after a compaction), and one bit per row that exited or
+    /// changed market since last month's pass (see [`mark_dead`]).
     dead_before: Vec<u64>,
-    fresh: Vec<u8>,
+    changed: Vec<u64>,
+    /// Reverse index (see [`build_reverse`]): the link positions of supplier row `s` at the
+    /// build are `rev_pos[rev_start[s]..rev_start[s + 1]]`; links drawn since are in `rev_log`
+    /// as `supplier << 32 | position`. Invalid after a compaction (positions change).
+    rev_start: Vec<u32>,
+    rev_pos: Vec<u32>,
+    rev_log: Vec<u64>,
+    rev_valid: bool,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
+    /// Scratch of the index build (rows and weights by market), kept for its pages.
+    index_rows: Vec<u32>,
+    index_weight: Vec<f64>,
     /// Supplier choice: per market `m = r * N_SECTORS + s` (the entries from `pick_start[m]`
     /// to `pick_start[m + 1]`), an alias table of its live rows weighted by scale (see
     /// [`alias_table`]), and the market's total scale.
@@ -255,14 +264,14 @@ fn fit_rows(net: &mut Network, n: usize) {
 }
 
 /// The month's dead bits and markets (statuses and regions do not change during the network
-/// pass), and which groups of 8 rows hold a row that exited or changed market since last
-/// month's pass.
+/// pass), and the rows that exited or changed market since last month's pass (`changed`).
 ///
 /// Only such rows can orphan a link or change a link's supplier market (`fmk`): every link
 /// points to a row that was live at the pass that drew it, with that row's market then, and
-/// each pass ends the links to the rows then dead and re-reads the market of the others in
-/// such groups. So the order pass skips the dead bits and markets unless the supplier's group
-/// is flagged (about 8% of links at 1% exits a month), and gives the same answer.
+/// each pass ends the links to the rows then dead and re-reads the market of the other
+/// changed rows. So the order pass visits only the links to changed rows (about 1% of rows a
+/// month), found through the reverse index, and gives the same answer as a test of every
+/// link.
 fn mark_dead(net: &mut Network, firms: &Firms) {
     std::mem::swap(&mut net.dead, &mut net.dead_before);
     let n = firms.len();
@@ -271,14 +280,14 @@ fn mark_dead(net: &mut Network, firms: &Firms) {
     let words = n.div_ceil(64);
     net.dead.clear();
     net.dead.resize(words, 0);
-    net.fresh.clear();
-    net.fresh.resize(words, 0);
+    net.changed.clear();
+    net.changed.resize(words, 0);
     let dead_before = &net.dead_before;
     // One pass per 64-row word: dead bits, markets (updated in place: the rows below `seen`
     // had one at the last pass) and the flags.
     (
         net.dead.par_iter_mut(),
-        net.fresh.par_iter_mut(),
+        net.changed.par_iter_mut(),
         net.market_of.par_chunks_mut(64),
     )
         .into_par_iter()
@@ -297,8 +306,7 @@ fn mark_dead(net: &mut Network, firms: &Firms) {
                 moved |= u64::from(64 * w + q < seen && mk[q] != m) << q;
                 mk[q] = m;
             }
-            let new = (*d & !dead_before.get(w).copied().unwrap_or(0)) | moved;
-            *fr = (0..8).fold(0u8, |b, g| b | (u8::from(new >> (8 * g) & 0xff != 0) << g));
+            *fr = (*d & !dead_before.get(w).copied().unwrap_or(0)) | moved;
         });
 }
 
@@ -318,10 +326,11 @@ fn set_markets(market_of: &mut Vec<u8>, firms: &Firms) {
         });
 }
 
-/// Whether row `i`'s group of 8 rows holds a row that exited or moved since last month's pass.
+/// Whether row `i` exited or moved since last month's pass (bits of [`mark_dead`]).
 #[inline]
-fn fresh_exit(fresh: &[u8], i: u32) -> bool {
-    fresh[i as usize / 64] >> (i % 64 / 8) & 1 == 1
+fn changed(bits: &[u64], i: u32) -> bool {
+    bits.get(i as usize / 64)
+        .is_some_and(|w| w >> (i % 64) & 1 == 1)
 }
 
 /// Selection index: live firms per market with cumulative scale, and the origin weights.
@@ -351,9 +360,17 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
         count[m + 1] = count[m] + listed.iter().map(|by| by[m].len()).sum::<usize>();
     }
     let total = count[markets];
-    let mut rows = vec![0u32; total];
-    let mut weight = vec![0.0f64; total];
-    net.pick = vec![Alias::default(); total];
+    // Buffers kept from the last build (no fresh pages to fault in each year).
+    let (mut rows, mut weight) = (
+        std::mem::take(&mut net.index_rows),
+        std::mem::take(&mut net.index_weight),
+    );
+    rows.clear();
+    rows.resize(total, 0);
+    weight.clear();
+    weight.resize(total, 0.0);
+    net.pick.clear();
+    net.pick.resize(total, Alias::default());
     // Per market, in parallel (each writes only its own entries): its rows, their weights
     // (`scale_now`), their total in row order and the alias table.
     let mut parts = Vec::with_capacity(markets);
@@ -377,10 +394,10 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
             for (w, &i) in weight.iter_mut().zip(rows.iter()) {
                 *w = f64::from(firms.scale_now[i as usize]);
             }
-            alias_table(rows, weight, table);
-            weight.iter().sum::<f64>()
+            alias_table(rows, weight, table)
         })
         .collect();
+    (net.index_rows, net.index_weight) = (rows, weight);
     let cap: [[f64; N_SECTORS]; N_REGIONS] =
         std::array::from_fn(|r| std::array::from_fn(|s| net.pick_total[r * N_SECTORS + s]));
     net.pick_start = count;
@@ -576,15 +593,21 @@ struct Alias {
 /// moves to the end of *small* if now below 1 (it stays where it is in *large* otherwise).
 /// Entries left get `prob = 1`. So entry `j` is drawn with probability `1/n` and each row with
 /// probability `w_j / W`, in one memory access. All weights 0: every row with `1/n`.
-fn alias_table(rows: &[u32], weight: &[f64], out: &mut [Alias]) {
+///
+/// Returns the total weight (summed in row order); `weight` is overwritten with the `p_j`.
+fn alias_table(rows: &[u32], weight: &mut [f64], out: &mut [Alias]) -> f64 {
     let n = rows.len();
     let total: f64 = weight.iter().sum();
-    let mut p: Vec<f64> = if total > 0.0 {
-        weight.iter().map(|&w| w * n as f64 / total).collect()
-    } else {
-        vec![1.0; n]
-    };
-    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&j| p[j] < 1.0);
+    for w in weight.iter_mut() {
+        *w = if total > 0.0 {
+            *w * n as f64 / total
+        } else {
+            1.0
+        };
+    }
+    let p = weight;
+    let (mut small, mut large): (Vec<u32>, Vec<u32>) =
+        (0..n as u32).partition(|&j| p[j as usize] < 1.0);
     for j in 0..n {
         out[j] = Alias {
             prob: 1.0,
@@ -594,14 +617,16 @@ fn alias_table(rows: &[u32], weight: &[f64], out: &mut [Alias]) {
     }
     while let (Some(&l), Some(&g)) = (small.last(), large.last()) {
         small.pop();
+        let (l, gi) = (l as usize, g as usize);
         out[l].prob = p[l];
-        out[l].alias = rows[g];
-        p[g] += p[l] - 1.0;
-        if p[g] < 1.0 {
+        out[l].alias = rows[gi];
+        p[gi] += p[l] - 1.0;
+        if p[gi] < 1.0 {
             large.pop();
             small.push(g);
         }
     }
+    total
 }
 
 /// The row `u` picks in market `m` from its alias table: `x = u n`, entry `j = floor(x)` (at
@@ -744,6 +769,7 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
     for (kept, filled) in parts {
         keep.extend(kept);
         for (j, s) in filled {
+            net.rev_log.push(u64::from(s) << 32 | u64::from(j));
             let (j, sm) = (j as usize, net.market_of[s as usize]);
             if j < la {
                 net.asup[j] = s;
@@ -844,6 +870,7 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
         .collect();
     for (j, s) in at.into_iter().zip(found) {
         let Some(s) = s else { continue };
+        net.rev_log.push(u64::from(s) << 32 | j as u64);
         let sm = net.market_of[s as usize];
         if j < la {
             net.asup[j] = s;
@@ -871,7 +898,7 @@ fn link_new_buyers(
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, n, p, streams, step);
     let la = net.asup.len();
-    let searching: Vec<Vec<u32>> = (
+    let lists: Vec<(Vec<u32>, Vec<u64>)> = (
         fsup[from * k..n * k].par_chunks_mut(CHUNK * k),
         fmk[from * k..n * k].par_chunks_mut(CHUNK * k),
         fw[from..n].par_chunks_mut(CHUNK),
@@ -897,17 +924,19 @@ fn link_new_buyers(
             }
             let mut found = Vec::with_capacity(reqs.len());
             picker.draw_many(&reqs, &mut found);
-            let mut searching = Vec::new();
+            let (mut searching, mut drawn) = (Vec::new(), Vec::new());
             for (&j, s) in at.iter().zip(found) {
                 let i = from + c * CHUNK + j / k;
+                let position = (la + i * k + j % k) as u32;
                 slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
                 if slots[j] != NONE {
                     mks[j] = picker.market_of[slots[j] as usize];
+                    drawn.push(u64::from(slots[j]) << 32 | u64::from(position));
                 } else {
-                    searching.push((la + i * k + j % k) as u32);
+                    searching.push(position);
                 }
             }
-            searching
+            (searching, drawn)
         })
         .collect();
     net.fsup = fsup;
@@ -915,7 +944,10 @@ fn link_new_buyers(
     net.fw = fw;
     net.n_linked = n;
     // New rows' positions follow every listed one.
-    net.searching.extend(searching.into_iter().flatten());
+    for (searching, drawn) in lists {
+        net.searching.extend(searching);
+        net.rev_log.extend(drawn);
+    }
 }
 
 /// A selection programme's link levers on this January's treated rows (ODD 7.10.12), after
@@ -1016,6 +1048,8 @@ fn link_levers(
                 }
                 net.fsup[i * k + slot] = row;
                 net.fmk[i * k + slot] = net.market_of[row as usize];
+                let j = net.asup.len() + i * k + slot;
+                net.rev_log.push(u64::from(row) << 32 | j as u64);
             }
         }
     }
@@ -1028,6 +1062,165 @@ fn entry(sup: u32, v: f32) -> u64 {
     (u64::from(v.to_bits()) << 32) | u64::from(sup & (SUP_BIN as u32 - 1))
 }
 
+/// Ends every link to a supplier that exited since the last pass and lists it as a search of
+/// its buyer (if live) for next month; re-reads the market of a supplier that moved. The links
+/// to the changed rows are found through the reverse index (rebuilt first if a compaction
+/// renumbered the rows or the links drawn since its build exceed a quarter of all links):
+/// each candidate position is checked against its slot, so stale entries do nothing.
+fn cut_links(net: &mut Network, firms: &Firms) {
+    let la = net.asup.len();
+    let positions = la + net.n_linked * net.k;
+    if !net.rev_valid || net.rev_log.len() > positions / 4 {
+        build_reverse(net, firms.len());
+    }
+    let (changed_bits, start, pos) = (&net.changed, &net.rev_start, &net.rev_pos);
+    // The changed rows, in row order.
+    let rows: Vec<u32> = (changed_bits.par_iter().enumerate())
+        .filter(|&(_, &bits)| bits != 0)
+        .flat_map_iter(|(w, &bits)| {
+            let mut rest = bits;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let q = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    (64 * w + q) as u32
+                })
+            })
+        })
+        .collect();
+    let indexed = start.len().saturating_sub(1);
+    // Each row's range first (independent loads, so many are in flight), then its positions.
+    let ranges: Vec<(u32, u32, u32)> = rows
+        .par_iter()
+        .filter(|&&s| (s as usize) < indexed)
+        .map(|&s| (s, start[s as usize], start[s as usize + 1]))
+        .collect();
+    let mut cand: Vec<u64> = ranges
+        .par_iter()
+        .flat_map_iter(|&(s, lo, hi)| {
+            pos[lo as usize..hi as usize]
+                .iter()
+                .map(move |&p| u64::from(s) << 32 | u64::from(p))
+        })
+        .collect();
+    cand.par_extend(
+        net.rev_log
+            .par_iter()
+            .filter(|&&e| changed(changed_bits, (e >> 32) as u32)),
+    );
+    // In position order (each candidate's outcome depends only on its own slot).
+    cand.par_sort_unstable_by_key(|&e| (e as u32, e >> 32));
+    cand.dedup();
+    let k = net.k;
+    // What each candidate does, read in parallel (the slots are far apart in memory): `None`
+    // ends the link, `Some(m)` sets its supplier market.
+    let net_ref = &*net;
+    let actions: Vec<(u32, Option<u8>)> = cand
+        .par_chunks(CHUNK)
+        .flat_map_iter(|part| {
+            part.iter().filter_map(|&e| {
+                let (s, j) = ((e >> 32) as u32, e as u32 as usize);
+                let slot = if j < la {
+                    net_ref.asup[j]
+                } else {
+                    net_ref.fsup[j - la]
+                };
+                (slot == s)
+                    .then(|| (!is_dead(&net_ref.dead, s)).then(|| net_ref.market_of[s as usize]))
+                    .map(|act| (j as u32, act))
+            })
+        })
+        .collect();
+    for (j, act) in actions {
+        let j = j as usize;
+        let (slot, sm) = if j < la {
+            (&mut net.asup[j], &mut net.amk[j])
+        } else {
+            (&mut net.fsup[j - la], &mut net.fmk[j - la])
+        };
+        match act {
+            Some(m) => *sm = m,
+            None => {
+                *slot = NONE;
+                if j < la || firms.status[(j - la) / k] != status::DEAD {
+                    net.searching.push(j as u32);
+                }
+            }
+        }
+    }
+    net.searching.sort_unstable();
+}
+
+/// The reverse index of every link now (positions of each supplier row, in position order),
+/// in two passes as a propagation blocking: (supplier, position) entries binned by supplier
+/// block per chunk of positions, then each block's entries placed by a count of its rows, in
+/// chunk order. Clears the log.
+fn build_reverse(net: &mut Network, n: usize) {
+    let la = net.asup.len();
+    let k = net.k;
+    let links = (net.fsup[..net.n_linked * k].par_chunks(BUY_CHUNK * k))
+        .enumerate()
+        .map(|(c, slots)| (la + c * BUY_CHUNK * k, slots));
+    let n_blocks = n.div_ceil(SUP_BIN).max(1);
+    let bin = |base: usize, slots: &[u32]| {
+        let mut bins = vec![Vec::new(); n_blocks];
+        for (q, &s) in slots.iter().enumerate() {
+            if (s as usize) < n {
+                bins[s as usize >> SUP_BITS].push(u64::from(s) << 32 | (base + q) as u64);
+            }
+        }
+        bins
+    };
+    let mut binned: Vec<Vec<Vec<u64>>> = vec![bin(0, &net.asup)];
+    binned.par_extend(links.map(|(base, slots)| bin(base, slots)));
+    let per_block: Vec<usize> = (0..n_blocks)
+        .map(|b| binned.iter().map(|bins| bins[b].len()).sum())
+        .collect();
+    let total: usize = per_block.iter().sum();
+    net.rev_pos.clear();
+    net.rev_pos.resize(total, 0);
+    net.rev_start.clear();
+    net.rev_start.resize(n + 1, 0);
+    // Per block, in parallel: its rows' starts (relative) and its positions.
+    let mut parts = Vec::with_capacity(n_blocks);
+    let (mut pos, mut starts) = (&mut net.rev_pos[..], &mut net.rev_start[1..]);
+    let mut offset = 0usize;
+    for (b, &len) in per_block.iter().enumerate() {
+        let rows = SUP_BIN.min(n - b * SUP_BIN);
+        let (p, rest_p) = pos.split_at_mut(len);
+        let (st, rest_s) = starts.split_at_mut(rows);
+        parts.push((b, offset, p, st));
+        (pos, starts) = (rest_p, rest_s);
+        offset += len;
+    }
+    let binned = &binned;
+    parts.into_par_iter().for_each(|(b, offset, pos, starts)| {
+        // Count per row, then place in chunk (= position) order.
+        let mut fill = vec![0u32; starts.len()];
+        for bins in binned {
+            for &e in &bins[b] {
+                fill[(e >> 32) as usize & (SUP_BIN - 1)] += 1;
+            }
+        }
+        let mut acc = 0u32;
+        for (st, f) in starts.iter_mut().zip(fill.iter_mut()) {
+            let here = acc;
+            acc += *f;
+            *st = offset as u32 + acc;
+            *f = here;
+        }
+        for bins in binned {
+            for &e in &bins[b] {
+                let r = (e >> 32) as usize & (SUP_BIN - 1);
+                pos[fill[r] as usize] = e as u32;
+                fill[r] += 1;
+            }
+        }
+    });
+    net.rev_log.clear();
+    net.rev_valid = true;
+}
+
 /// One fixed chunk's part of the order pass (anchors are a chunk of their own, first):
 /// orders by (buyer market, supplier market), imports by buyer region and sector, and the
 /// calibrated sales of its live rows by market.
@@ -1035,8 +1228,6 @@ struct OrderPart {
     table: Vec<f64>,
     imports: [[f64; N_SECTORS]; N_REGIONS],
     sales: [f64; MARKETS],
-    /// Positions of the links of live buyers cut (their supplier exited).
-    cut: Vec<u32>,
 }
 
 impl OrderPart {
@@ -1045,7 +1236,6 @@ impl OrderPart {
             table: vec![0.0; MARKETS * MARKETS],
             imports: [[0.0; N_SECTORS]; N_REGIONS],
             sales: [0.0; MARKETS],
-            cut: Vec::new(),
         }
     }
 }
@@ -1120,50 +1310,27 @@ fn orders_cutting(
     net.nominal = (0..MARKETS)
         .map(|m| nominal[m / N_SECTORS][m % N_SECTORS])
         .collect();
+    if cut {
+        cut_links(net, f);
+    }
     let k = net.k;
-    let la = net.asup.len();
-    let (dead, fresh, market_of) = (&net.dead, &net.fresh, &net.market_of);
-    let mk = &market_of[..n];
-    // A link whose supplier's group of rows is flagged ends if the supplier exited, and
-    // otherwise re-reads the supplier's market (it may have moved). Returns whether it ended.
-    let check = |sup: &mut u32, sm: &mut u8, flagged: bool| {
-        if flagged {
-            if is_dead(dead, *sup) {
-                *sup = NONE;
-                return true;
-            }
-            *sm = market_of[*sup as usize];
-        }
-        false
-    };
+    let mk = &net.market_of[..n];
     let mut first = OrderPart::new();
     for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
         let row = (an.region * N_SECTORS + an.sector) * MARKETS;
         let v = f64::from(anchor_sig[a] * net.aw[a]);
         let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
-        for j in lo..hi {
-            let s = net.asup[j];
-            if check(
-                &mut net.asup[j],
-                &mut net.amk[j],
-                cut && s != NONE && fresh_exit(fresh, s),
-            ) {
-                first.cut.push(j as u32);
-            }
-            if (net.asup[j] as usize) < n {
-                first.table[row + net.amk[j] as usize] += v;
+        for (&s, &sm) in net.asup[lo..hi].iter().zip(&net.amk[lo..hi]) {
+            if (s as usize) < n {
+                first.table[row + sm as usize] += v;
             }
         }
     }
     let track = !spinup;
-    let (fsup, fmk, fw) = (
-        &mut net.fsup[..n * k],
-        &mut net.fmk[..n * k],
-        &mut net.fw[..n],
-    );
+    let (fsup, fmk, fw) = (&net.fsup[..n * k], &net.fmk[..n * k], &mut net.fw[..n]);
     let parts: Vec<OrderPart> = (
-        fsup.par_chunks_mut(BUY_CHUNK * k),
-        fmk.par_chunks_mut(BUY_CHUNK * k),
+        fsup.par_chunks(BUY_CHUNK * k),
+        fmk.par_chunks(BUY_CHUNK * k),
         fw.par_chunks_mut(BUY_CHUNK),
     )
         .into_par_iter()
@@ -1173,19 +1340,9 @@ fn orders_cutting(
             let rows = c * BUY_CHUNK..c * BUY_CHUNK + ws.len();
             let buyers = (f.status[rows.clone()].iter().zip(&mk[rows.clone()]))
                 .zip(f.scale_now[rows.clone()].iter().zip(&f.order_factor[rows]))
-                .zip(
-                    ws.iter_mut()
-                        .zip(slots.chunks_mut(k).zip(sup_mk.chunks_mut(k))),
-                );
-            for (q, (((&st, &m), (&scale, &of)), (w, (links, link_mk)))) in buyers.enumerate() {
-                let live = st != status::DEAD;
-                for (slot, (sup, sm)) in links.iter_mut().zip(link_mk.iter_mut()).enumerate() {
-                    let flagged = cut && *sup != NONE && fresh_exit(fresh, *sup);
-                    if check(sup, sm, flagged) && live {
-                        part.cut.push((la + (c * BUY_CHUNK + q) * k + slot) as u32);
-                    }
-                }
-                if !live {
+                .zip(ws.iter_mut().zip(slots.chunks(k).zip(sup_mk.chunks(k))));
+            for (((&st, &m), (&scale, &of)), (w, (links, link_mk))) in buyers {
+                if st == status::DEAD {
                     // Its other links are dropped at the year end.
                     *w = 0.0;
                     continue;
@@ -1209,15 +1366,6 @@ fn orders_cutting(
             part
         })
         .collect();
-    // The links cut, in position order, are next month's searches.
-    let cut_now = first
-        .cut
-        .iter()
-        .chain(parts.iter().flat_map(|part| &part.cut));
-    if cut {
-        net.searching.extend(cut_now);
-        net.searching.sort_unstable();
-    }
     let mut total = first;
     for part in &parts {
         for (t, v) in total.table.iter_mut().zip(&part.table) {
@@ -1572,8 +1720,11 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     net.flows.iter_mut().for_each(|v| *v = 0.0);
     net.imports = [[0.0; N_SECTORS]; N_REGIONS];
     net.anchor_purchases_krw = 0.0;
-    // Row numbers change: next month's exits are all counted as fresh.
+    // Row numbers change: next month's exits are all counted as fresh, and the reverse index
+    // is rebuilt.
     net.dead.clear();
+    net.rev_valid = false;
+    net.rev_log.clear();
     if net.n_linked == 0 && !net.anchors_linked {
         return;
     }
@@ -1732,7 +1883,7 @@ mod tests {
             let total: f64 = weight.iter().sum();
             let rows: Vec<u32> = (0..n as u32).map(|i| 3 * i + 1).collect();
             let mut table = vec![Alias::default(); n];
-            alias_table(&rows, &weight, &mut table);
+            alias_table(&rows, &mut weight.clone(), &mut table);
             let mut mass = vec![0.0f64; n];
             for e in &table {
                 mass[(e.row as usize - 1) / 3] += e.prob / n as f64;
@@ -1772,7 +1923,7 @@ mod tests {
         }
         // All weights zero: every row equally; an empty market: none.
         let mut table = vec![Alias::default(); 4];
-        alias_table(&[5, 6, 7, 8], &[0.0; 4], &mut table);
+        alias_table(&[5, 6, 7, 8], &mut [0.0; 4], &mut table);
         assert_eq!(in_market(&table, &[0, 4], 0, 0.6), Some(7));
         assert_eq!(in_market(&table, &[0, 0], 0, 0.6), None);
     }
@@ -1821,14 +1972,17 @@ mod tests {
         );
     }
 
-    /// The orphan test that reads the dead bits only where a group of 8 rows has a fresh exit
-    /// finds every link to a supplier that exited since the last pass, and reads the dead
-    /// bits for few links.
+    /// The changed-row bits flag exactly the rows that exited since the last pass, every link
+    /// to such a row is in the reverse index or its log, and the reverse index lists each link
+    /// under its supplier exactly once.
     #[test]
-    fn fresh_exits_find_every_orphaned_link() {
+    fn changed_rows_and_the_reverse_index_find_every_orphaned_link() {
         let (mut world, _, _) = spun_up("scale=0.003");
         mark_dead(&mut world.network, &world.firms);
         let n = world.firms.len();
+        let was_dead: Vec<bool> = (0..n)
+            .map(|i| world.firms.status[i] == status::DEAD)
+            .collect();
         let mut killed = 0;
         for i in (0..n).step_by(50) {
             if world.firms.status[i] != status::DEAD {
@@ -1838,22 +1992,39 @@ mod tests {
         }
         assert!(killed > 100, "{killed}");
         mark_dead(&mut world.network, &world.firms);
-        let net = &world.network;
-        let (mut orphans, mut read) = (0, 0);
-        let links = net.asup.iter().chain(&net.fsup[..net.n_linked * net.k]);
-        for &s in links.filter(|&&s| s != NONE) {
-            let exact = is_dead(&net.dead, s);
-            let fresh = fresh_exit(&net.fresh, s);
-            assert!(!exact || fresh, "link to dead row {s} not flagged");
-            orphans += usize::from(exact);
-            read += usize::from(fresh);
+        let net = &mut world.network;
+        for i in 0..n {
+            let now_dead = world.firms.status[i] == status::DEAD;
+            assert_eq!(
+                changed(&net.changed, i as u32),
+                now_dead && !was_dead[i],
+                "row {i}"
+            );
         }
-        let total = net.asup.len() + net.n_linked * net.k;
-        assert!(orphans > 0, "no link to a killed supplier");
-        assert!(
-            read * 4 < total,
-            "{read} of {total} links read the dead bits"
-        );
+        build_reverse(net, n);
+        let la = net.asup.len();
+        let links: Vec<(usize, u32)> = (net.asup.iter().chain(&net.fsup[..net.n_linked * net.k]))
+            .copied()
+            .enumerate()
+            .filter(|&(_, s)| s != NONE)
+            .collect();
+        assert_eq!(links.len(), net.rev_pos.len());
+        let mut orphans = 0;
+        for &(j, s) in &links {
+            let (lo, hi) = (
+                net.rev_start[s as usize] as usize,
+                net.rev_start[s as usize + 1] as usize,
+            );
+            let under = &net.rev_pos[lo..hi];
+            assert_eq!(
+                under.iter().filter(|&&p| p as usize == j).count(),
+                1,
+                "link {j} under {s}"
+            );
+            assert!(under.windows(2).all(|w| w[0] < w[1]), "positions in order");
+            orphans += usize::from(changed(&net.changed, s));
+        }
+        assert!(orphans > 0 && la > 0, "no link to a killed supplier");
     }
 
     /// Every link records its supplier's market as of the month's pass, also after suppliers
