@@ -124,6 +124,11 @@ pub struct Network {
     rev_valid: bool,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
+    /// Buffers of the yearly compaction's new columns, kept for their pages.
+    spare_u32: Vec<u32>,
+    spare_u8: Vec<u8>,
+    spare_mk: Vec<u8>,
+    spare_f32: Vec<f32>,
     /// Scratch of the index build (rows and weights by market), kept for its pages.
     index_rows: Vec<u32>,
     index_weight: Vec<f64>,
@@ -135,8 +140,8 @@ pub struct Network {
     pick_total: Vec<f64>,
     /// Cumulative origin-region weights by (buyer region, supplier sector).
     origin_cdf: Vec<[f64; N_REGIONS]>,
-    /// Scratch of the order pass: per buyer work item (anchors first), per supplier block,
-    /// the entries pushed (see [`entry`]); kept between months for their capacity.
+    /// Scratch of the suppliers' own orders: per chunk of buyers (anchors first), per
+    /// supplier block, the entries pushed; kept between months for their capacity.
     bins: Vec<Vec<Vec<u64>>>,
     /// Per firm row: its market `region N_SECTORS + sector` at the last pass (the links'
     /// `fmk` agree with it after the pass; see [`mark_dead`]).
@@ -1193,11 +1198,11 @@ fn build_reverse(net: &mut Network, n: usize) {
         (pos, starts) = (rest_p, rest_s);
         offset += len;
     }
-    let binned = &binned;
+    let bins_ref = &binned;
     parts.into_par_iter().for_each(|(b, offset, pos, starts)| {
         // Count per row, then place in chunk (= position) order.
         let mut fill = vec![0u32; starts.len()];
-        for bins in binned {
+        for bins in bins_ref {
             for &e in &bins[b] {
                 fill[(e >> 32) as usize & (SUP_BIN - 1)] += 1;
             }
@@ -1209,7 +1214,7 @@ fn build_reverse(net: &mut Network, n: usize) {
             *st = offset as u32 + acc;
             *f = here;
         }
-        for bins in binned {
+        for bins in bins_ref {
             for &e in &bins[b] {
                 let r = (e >> 32) as usize & (SUP_BIN - 1);
                 pos[fill[r] as usize] = e as u32;
@@ -1735,7 +1740,7 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     // look-up of each link's supplier stays in cache).
     let live: Vec<u64> = firms
         .status
-        .chunks(64)
+        .par_chunks(64)
         .map(|st| {
             st.iter()
                 .enumerate()
@@ -1749,6 +1754,7 @@ pub fn compact(net: &mut Network, firms: &Firms) {
         acc += w.count_ones();
     }
     let kept: Vec<u32> = (0..n as u32)
+        .into_par_iter()
         .filter(|&i| live[i as usize / 64] >> (i % 64) & 1 == 1)
         .collect();
     let n_new = kept.len();
@@ -1761,8 +1767,14 @@ pub fn compact(net: &mut Network, firms: &Firms) {
             before[w] + (live[w] & ((1u64 << b) - 1)).count_ones()
         }
     };
-    let mut fsup = vec![NONE; n_new * k];
-    let mut fmk = vec![0u8; n_new * k];
+    // New columns are written into buffers kept from the last compaction (no fresh pages to
+    // fault in), then swapped in.
+    let mut fsup = std::mem::take(&mut net.spare_u32);
+    fsup.clear();
+    fsup.resize(n_new * k, NONE);
+    let mut fmk = std::mem::take(&mut net.spare_u8);
+    fmk.clear();
+    fmk.resize(n_new * k, 0);
     (
         fsup.par_chunks_mut(CHUNK * k),
         fmk.par_chunks_mut(CHUNK * k),
@@ -1779,41 +1791,49 @@ pub fn compact(net: &mut Network, firms: &Firms) {
             }
         });
     net.asup.iter_mut().for_each(|s| *s = map(*s));
-    keep_rows(&mut net.orders_in, &kept);
-    keep_rows(&mut net.orders_ref, &kept);
-    keep_rows(&mut net.order_gain, &kept);
-    keep_rows(&mut net.fw, &kept);
+    let mut spare = std::mem::take(&mut net.spare_f32);
+    for v in [
+        &mut net.orders_in,
+        &mut net.orders_ref,
+        &mut net.order_gain,
+        &mut net.fw,
+    ] {
+        keep_rows(v, &kept, &mut spare);
+    }
+    net.spare_f32 = spare;
+    net.spare_u32 = std::mem::replace(&mut net.fsup, fsup);
+    net.spare_u8 = std::mem::replace(&mut net.fmk, fmk);
     // The markets at the last pass, by the new rows (rows born since have no links yet: their
     // market now), so the next pass finds the suppliers that moved in December.
-    net.market_of = kept
-        .iter()
-        .map(|&i| {
-            let i = i as usize;
-            (net.market_of.get(i).copied())
-                .unwrap_or(firms.region[i] * N_SECTORS as u8 + firms.sector[i])
-        })
-        .collect();
-    net.fsup = fsup;
-    net.fmk = fmk;
+    let mut market = std::mem::take(&mut net.spare_mk);
+    market.clear();
+    market.par_extend(kept.par_iter().map(|&i| {
+        let i = i as usize;
+        (net.market_of.get(i).copied())
+            .unwrap_or(firms.region[i] * N_SECTORS as u8 + firms.sector[i])
+    }));
+    net.spare_mk = std::mem::replace(&mut net.market_of, market);
     net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
     // Every link without a supplier (all kept buyers are live) searches from next month.
     let la = net.asup.len();
-    let firm_slots = net.fsup[..net.n_linked * k].iter().enumerate();
     net.searching = (net.asup.iter().enumerate())
         .filter(|&(_, &s)| s == NONE)
         .map(|(j, _)| j as u32)
-        .chain(
-            firm_slots
-                .filter(|&(_, &s)| s == NONE)
-                .map(|(j, _)| (la + j) as u32),
-        )
         .collect();
+    net.searching.par_extend(
+        (net.fsup[..net.n_linked * k].par_iter().enumerate())
+            .filter(|&(_, &s)| s == NONE)
+            .map(|(j, _)| (la + j) as u32),
+    );
     net.pick_start.clear();
 }
 
-/// Keeps the values of the rows `kept` (in order).
-fn keep_rows<T: Copy>(v: &mut Vec<T>, kept: &[u32]) {
-    *v = kept.iter().map(|&i| v[i as usize]).collect();
+/// Keeps the values of the rows `kept` (in order), written into `spare`, which then holds the
+/// old column (kept for its pages).
+fn keep_rows<T: Copy + Send + Sync>(v: &mut Vec<T>, kept: &[u32], spare: &mut Vec<T>) {
+    spare.clear();
+    spare.par_extend(kept.par_iter().map(|&i| v[i as usize]));
+    std::mem::swap(v, spare);
 }
 
 /// A region's purchases this year by origin (agent units, nominal): bought locally, from the
