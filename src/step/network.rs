@@ -1348,8 +1348,11 @@ fn orders_cutting(
                 .zip(ws.iter_mut().zip(slots.chunks(k).zip(sup_mk.chunks(k))));
             for (((&st, &m), (&scale, &of)), (w, (links, link_mk))) in buyers {
                 if st == status::DEAD {
-                    // Its other links are dropped at the year end.
-                    *w = 0.0;
+                    // Its other links are dropped at the year end (written once, so the
+                    // column's cache lines stay clean).
+                    if *w != 0.0 {
+                        *w = 0.0;
+                    }
                     continue;
                 }
                 let w = *w;
