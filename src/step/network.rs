@@ -209,6 +209,35 @@ impl Network {
     fn slots(&self, i: usize) -> &[u32] {
         &self.fsup[i * self.k..(i + 1) * self.k]
     }
+
+    /// The supplier at link position `j` (anchors' slots first, then the firm rows').
+    fn supplier_at(&self, j: usize) -> u32 {
+        let la = self.asup.len();
+        if j < la {
+            self.asup[j]
+        } else {
+            self.fsup[j - la]
+        }
+    }
+
+    /// The supplier and supplier market at link position `j`.
+    fn slot_mut(&mut self, j: usize) -> (&mut u32, &mut u8) {
+        let la = self.asup.len();
+        if j < la {
+            (&mut self.asup[j], &mut self.amk[j])
+        } else {
+            (&mut self.fsup[j - la], &mut self.fmk[j - la])
+        }
+    }
+
+    /// Links position `j` to supplier row `s` (with its market this month), logged for the
+    /// reverse index.
+    fn link(&mut self, j: usize, s: u32) {
+        let sm = self.market_of[s as usize];
+        let (slot, mk) = self.slot_mut(j);
+        (*slot, *mk) = (s, sm);
+        self.rev_log.push(u64::from(s) << 32 | j as u64);
+    }
 }
 
 /// Monthly purchases per unit of scale of a buyer in (r, s), before the market's deviation.
@@ -248,7 +277,8 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     for act in &actions {
         link_levers(world, (ctx.scn, ctx.derived, ctx.streams, ctx.step), p, act);
     }
-    orders_cutting(world, ctx.scn, ctx.derived, ctx.spinup, p, true);
+    cut_links(&mut world.network, &world.firms);
+    orders(world, ctx.scn, ctx.derived, ctx.spinup, p);
     if world.network.active {
         order_factors(world, ctx.derived, p, ctx.spinup);
     } else if ctx.spinup {
@@ -406,10 +436,18 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
     let cap: [[f64; N_SECTORS]; N_REGIONS] =
         std::array::from_fn(|r| std::array::from_fn(|s| net.pick_total[r * N_SECTORS + s]));
     net.pick_start = count;
-    // Origin of a domestic purchase by a buyer in `r` of sector `s`: its own region with
-    // local / (local + other); another region `o` in proportion to the sector's capacity
-    // there over distance^decay.
-    net.origin_cdf = vec![[0.0; N_REGIONS]; N_REGIONS * N_SECTORS];
+    net.origin_cdf = origin_weights(p, derived, &cap);
+}
+
+/// Cumulative origin-region weights by (buyer region, supplier sector): the buyer's own region
+/// with `local / (local + other)`; another region `o` in proportion to the sector's capacity
+/// there (`cap`) over distance^decay.
+fn origin_weights(
+    p: &NetworkParams,
+    derived: &Derived,
+    cap: &[[f64; N_SECTORS]; N_REGIONS],
+) -> Vec<[f64; N_REGIONS]> {
+    let mut origin_cdf = vec![[0.0; N_REGIONS]; N_REGIONS * N_SECTORS];
     for r in 0..N_REGIONS {
         let [local, other, _] = p.input_shares[r];
         let domestic = local + other;
@@ -425,7 +463,7 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
             }
             let sum: f64 = wts.iter().sum();
             let mut acc = 0.0;
-            let cdf = &mut net.origin_cdf[r * N_SECTORS + s];
+            let cdf = &mut origin_cdf[r * N_SECTORS + s];
             for o in 0..N_REGIONS {
                 let share = if domestic <= 0.0 {
                     0.0
@@ -441,6 +479,7 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
             }
         }
     }
+    origin_cdf
 }
 
 /// What a supplier draw reads: the selection index and the month's dead bits (all fixed
@@ -706,12 +745,12 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
             }
         })
         .collect();
-    let unlinked = (0..asup.len() as u32).filter(|&j| asup[j as usize] == NONE);
-    net.searching = unlinked.chain(net.searching.drain(..)).collect();
     net.asup = asup;
     net.a_start = start;
     net.aw = aw;
     net.anchors_linked = true;
+    // The first network month: no firm row has links yet.
+    net.searching = unlinked_positions(net);
 }
 
 /// One chunk's searches: the positions that stay listed and the suppliers found (position,
@@ -726,7 +765,6 @@ type SearchPart = (Vec<u32>, Vec<(u32, u32)>);
 fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams, step: u32) {
     let p_find = 1.0 / p.search_months;
     let list = std::mem::take(&mut net.searching);
-    let la = net.asup.len();
     let picker = Picker::new(net, firms.len(), p, streams, step);
     // Per fixed chunk of the list, in parallel: the searches that stay listed and the
     // suppliers found (position, row). Keys below `SEARCH_KEYS` are births' slots; a search
@@ -740,12 +778,7 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
             let (mut reqs, mut at) = (Vec::new(), Vec::new());
             for &j in part {
                 let (entity, market, slot, alive) = link_at(net_ref, firms, p, j as usize);
-                let sup = if (j as usize) < la {
-                    net_ref.asup[j as usize]
-                } else {
-                    net_ref.fsup[j as usize - la]
-                };
-                if !alive || sup != NONE {
+                if !alive || net_ref.supplier_at(j as usize) != NONE {
                     continue;
                 }
                 let key = SEARCH_KEYS | (SLOT_KEYS * slot as u32);
@@ -774,15 +807,7 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
     for (kept, filled) in parts {
         keep.extend(kept);
         for (j, s) in filled {
-            net.rev_log.push(u64::from(s) << 32 | u64::from(j));
-            let (j, sm) = (j as usize, net.market_of[s as usize]);
-            if j < la {
-                net.asup[j] = s;
-                net.amk[j] = sm;
-            } else {
-                net.fsup[j - la] = s;
-                net.fmk[j - la] = sm;
-            }
+            net.link(j as usize, s);
         }
     }
     net.searching = keep;
@@ -842,16 +867,7 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
     let (at, reqs): (Vec<usize>, Vec<_>) = pos
         .par_chunks(GROUP)
         .flat_map_iter(|group| {
-            let cur: Vec<u32> = group
-                .iter()
-                .map(|&j| {
-                    if j < la {
-                        net.asup[j]
-                    } else {
-                        net.fsup[j - la]
-                    }
-                })
-                .collect();
+            let cur: Vec<u32> = group.iter().map(|&j| net.supplier_at(j)).collect();
             let links: Vec<_> = group.iter().map(|&j| link_at(net, firms, p, j)).collect();
             group
                 .iter()
@@ -874,15 +890,8 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
         })
         .collect();
     for (j, s) in at.into_iter().zip(found) {
-        let Some(s) = s else { continue };
-        net.rev_log.push(u64::from(s) << 32 | j as u64);
-        let sm = net.market_of[s as usize];
-        if j < la {
-            net.asup[j] = s;
-            net.amk[j] = sm;
-        } else {
-            net.fsup[j - la] = s;
-            net.fmk[j - la] = sm;
+        if let Some(s) = s {
+            net.link(j, s);
         }
     }
 }
@@ -1051,10 +1060,7 @@ fn link_levers(
                 {
                     continue;
                 }
-                net.fsup[i * k + slot] = row;
-                net.fmk[i * k + slot] = net.market_of[row as usize];
-                let j = net.asup.len() + i * k + slot;
-                net.rev_log.push(u64::from(row) << 32 | j as u64);
+                net.link(net.asup.len() + i * k + slot, row);
             }
         }
     }
@@ -1125,12 +1131,7 @@ fn cut_links(net: &mut Network, firms: &Firms) {
         .flat_map_iter(|part| {
             part.iter().filter_map(|&e| {
                 let (s, j) = ((e >> 32) as u32, e as u32 as usize);
-                let slot = if j < la {
-                    net_ref.asup[j]
-                } else {
-                    net_ref.fsup[j - la]
-                };
-                (slot == s)
+                (net_ref.supplier_at(j) == s)
                     .then(|| (!is_dead(&net_ref.dead, s)).then(|| net_ref.market_of[s as usize]))
                     .map(|act| (j as u32, act))
             })
@@ -1138,11 +1139,7 @@ fn cut_links(net: &mut Network, firms: &Firms) {
         .collect();
     for (j, act) in actions {
         let j = j as usize;
-        let (slot, sm) = if j < la {
-            (&mut net.asup[j], &mut net.amk[j])
-        } else {
-            (&mut net.fsup[j - la], &mut net.fmk[j - la])
-        };
+        let (slot, sm) = net.slot_mut(j);
         match act {
             Some(m) => *sm = m,
             None => {
@@ -1243,6 +1240,82 @@ impl OrderPart {
             sales: [0.0; MARKETS],
         }
     }
+
+    /// Adds another chunk's part, cell by cell.
+    fn add(&mut self, o: &Self) {
+        for (t, v) in self.table.iter_mut().zip(&o.table) {
+            *t += v;
+        }
+        for (t, v) in self.sales.iter_mut().zip(&o.sales) {
+            *t += v;
+        }
+        for (t, v) in (self.imports.iter_mut().flatten()).zip(o.imports.iter().flatten()) {
+            *t += v;
+        }
+    }
+}
+
+/// A month's order signals: purchases per unit of scale by buyer market (with the market's
+/// deviation from its calibrated path outside the spin-up), nominal KRW per unit, calibrated
+/// sales per unit of scale, and each anchor's purchases (agent units).
+struct Signals {
+    unit: [[f32; N_SECTORS]; N_REGIONS],
+    nominal: [[f32; N_SECTORS]; N_REGIONS],
+    sales_unit: [[f32; N_SECTORS]; N_REGIONS],
+    anchor: Vec<f32>,
+}
+
+impl Signals {
+    fn new(
+        world: &World,
+        scn: &Scenario,
+        derived: &Derived,
+        spinup: bool,
+        p: &NetworkParams,
+    ) -> Self {
+        let price = scn.price_level(world.step);
+        let t_years = f64::from(world.step) / 12.0;
+        let trend: [f64; N_SECTORS] =
+            std::array::from_fn(|s| (scn.sectors[s].demand_growth_per_year * t_years).exp());
+        let run = !spinup;
+        let ps = &world.policy;
+        // The market's deviation from the calibrated path, without the sector's trend: local
+        // demand and demand shocks, supply shocks, shocks on the buyers' links.
+        let mut unit = [[0.0f32; N_SECTORS]; N_REGIONS];
+        let mut nominal = [[0.0f32; N_SECTORS]; N_REGIONS];
+        for r in 0..N_REGIONS {
+            for s in 0..N_SECTORS {
+                let dev = if run {
+                    world.regions.demand[r][s] / trend[s]
+                        * ps.supply_mult[r][s]
+                        * ps.link_mult[r][s]
+                        * world.market.crowding[r][s]
+                } else {
+                    1.0
+                };
+                unit[r][s] = (purchase_base(derived, scn, r, s) * dev) as f32;
+                nominal[r][s] = (trend[s] * price) as f32;
+            }
+        }
+        let anchor = (p.anchors.iter())
+            .map(|an| {
+                let mult = if run {
+                    ps.anchor_mult[an.region][an.sector] * ps.link_mult[an.region][an.sector]
+                } else {
+                    1.0
+                };
+                (an.purchases_krw_year / 12.0 / derived.weight * mult) as f32
+            })
+            .collect();
+        Signals {
+            unit,
+            nominal,
+            sales_unit: std::array::from_fn(|r| {
+                std::array::from_fn(|s| (derived.sales_level_krw_year[r][s] / 12.0) as f32)
+            }),
+            anchor,
+        }
+    }
 }
 
 /// The order pass: each buyer's purchases last month (the order signal, real at start prices,
@@ -1256,74 +1329,20 @@ impl OrderPart {
 /// supplier's market recorded in the link, `fmk`); the tables fold in chunk order, so the sums are
 /// the same at any thread count.
 fn orders(world: &mut World, scn: &Scenario, derived: &Derived, spinup: bool, p: &NetworkParams) {
-    orders_cutting(world, scn, derived, spinup, p, false);
-}
-
-/// [`orders`]; with `cut` (the month's pass, after [`mark_dead`]) it first ends every link to
-/// a supplier that exited since the last pass (listing it as a search of a live buyer for
-/// next month) and re-reads the market of a supplier that moved, in the same scan.
-fn orders_cutting(
-    world: &mut World,
-    scn: &Scenario,
-    derived: &Derived,
-    spinup: bool,
-    p: &NetworkParams,
-    cut: bool,
-) {
     let n = world.firms.len();
-    let price = scn.price_level(world.step);
-    let t_years = f64::from(world.step) / 12.0;
-    let trend: [f64; N_SECTORS] =
-        std::array::from_fn(|s| (scn.sectors[s].demand_growth_per_year * t_years).exp());
-    let run = !spinup;
-    let ps = &world.policy;
-    // The market's deviation from the calibrated path, without the sector's trend: local
-    // demand and demand shocks, supply shocks, shocks on the buyers' links.
-    let mut unit = [[0.0f32; N_SECTORS]; N_REGIONS];
-    let mut nominal = [[0.0f32; N_SECTORS]; N_REGIONS];
-    let sales_unit: [[f32; N_SECTORS]; N_REGIONS] = std::array::from_fn(|r| {
-        std::array::from_fn(|s| (derived.sales_level_krw_year[r][s] / 12.0) as f32)
-    });
-    for r in 0..N_REGIONS {
-        for s in 0..N_SECTORS {
-            let dev = if run {
-                world.regions.demand[r][s] / trend[s]
-                    * ps.supply_mult[r][s]
-                    * ps.link_mult[r][s]
-                    * world.market.crowding[r][s]
-            } else {
-                1.0
-            };
-            unit[r][s] = (purchase_base(derived, scn, r, s) * dev) as f32;
-            nominal[r][s] = (trend[s] * price) as f32;
-        }
-    }
-    let anchor_sig: Vec<f32> = p
-        .anchors
-        .iter()
-        .map(|an| {
-            let mult = if run {
-                ps.anchor_mult[an.region][an.sector] * ps.link_mult[an.region][an.sector]
-            } else {
-                1.0
-            };
-            (an.purchases_krw_year / 12.0 / derived.weight * mult) as f32
-        })
-        .collect();
+    let sig = Signals::new(world, scn, derived, spinup, p);
+    let (unit, nominal, sales_unit) = (&sig.unit, &sig.nominal, &sig.sales_unit);
     let net = &mut world.network;
     let f = &world.firms;
     net.nominal = (0..MARKETS)
         .map(|m| nominal[m / N_SECTORS][m % N_SECTORS])
         .collect();
-    if cut {
-        cut_links(net, f);
-    }
     let k = net.k;
     let mk = &net.market_of[..n];
     let mut first = OrderPart::new();
     for (a, an) in p.anchors.iter().enumerate().take(net.aw.len()) {
         let row = (an.region * N_SECTORS + an.sector) * MARKETS;
-        let v = f64::from(anchor_sig[a] * net.aw[a]);
+        let v = f64::from(sig.anchor[a] * net.aw[a]);
         let (lo, hi) = (net.a_start[a] as usize, net.a_start[a + 1] as usize);
         for (&s, &sm) in net.asup[lo..hi].iter().zip(&net.amk[lo..hi]) {
             if (s as usize) < n {
@@ -1376,20 +1395,7 @@ fn orders_cutting(
         .collect();
     let mut total = first;
     for part in &parts {
-        for (t, v) in total.table.iter_mut().zip(&part.table) {
-            *t += v;
-        }
-        for (t, v) in total.sales.iter_mut().zip(&part.sales) {
-            *t += v;
-        }
-        for (t, v) in total
-            .imports
-            .iter_mut()
-            .flatten()
-            .zip(part.imports.iter().flatten())
-        {
-            *t += v;
-        }
+        total.add(part);
     }
     // Each supplier market's orders: its column, summed over buyer markets in order.
     net.market_orders = (0..MARKETS)
@@ -1397,11 +1403,15 @@ fn orders_cutting(
         .collect();
     net.market_sales = total.sales.to_vec();
     if p.own_orders_weight > 0.0 {
-        supplier_orders(net, f, &anchor_sig, &unit, n);
+        supplier_orders(net, f, &sig.anchor, unit, n);
     }
-    if !track {
-        return;
+    if track {
+        add_flows(net, &total, p, &sig);
     }
+}
+
+/// The year's flows and imports from a month's order tables (outside the spin-up).
+fn add_flows(net: &mut Network, total: &OrderPart, p: &NetworkParams, sig: &Signals) {
     // Flows in nominal KRW by (supplier region, buyer region, supplier sector).
     for bm in 0..MARKETS {
         let to_krw = f64::from(net.nominal[bm]);
@@ -1423,7 +1433,7 @@ fn orders_cutting(
     // proportion as their region.
     for (a, an) in p.anchors.iter().enumerate() {
         let imp = p.input_shares[an.region][2];
-        let krw = f64::from(anchor_sig[a] * nominal[an.region][an.sector]);
+        let krw = f64::from(sig.anchor[a] * sig.nominal[an.region][an.sector]);
         net.anchor_purchases_krw += krw;
         if imp < 1.0 {
             net.imports[an.region][an.sector] += krw * imp / (1.0 - imp);
@@ -1818,17 +1828,24 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     net.spare_mk = std::mem::replace(&mut net.market_of, market);
     net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
     // Every link without a supplier (all kept buyers are live) searches from next month.
+    net.searching = unlinked_positions(net);
+    net.pick_start.clear();
+}
+
+/// The positions of every link without a supplier, in increasing order (anchors' slots, then
+/// the linked firm rows'; their buyers' status is not read).
+fn unlinked_positions(net: &Network) -> Vec<u32> {
     let la = net.asup.len();
-    net.searching = (net.asup.iter().enumerate())
+    let mut out: Vec<u32> = (net.asup.iter().enumerate())
         .filter(|&(_, &s)| s == NONE)
         .map(|(j, _)| j as u32)
         .collect();
-    net.searching.par_extend(
-        (net.fsup[..net.n_linked * k].par_iter().enumerate())
+    out.par_extend(
+        (net.fsup[..net.n_linked * net.k].par_iter().enumerate())
             .filter(|&(_, &s)| s == NONE)
             .map(|(j, _)| (la + j) as u32),
     );
-    net.pick_start.clear();
+    out
 }
 
 /// Keeps the values of the rows `kept` (in order), written into `spare`, which then holds the
@@ -2095,7 +2112,8 @@ mod tests {
             }
             searches(&mut world.network, &world.firms, &p, &streams, step);
             rewire(&mut world.network, &world.firms, &p, &streams, step);
-            orders_cutting(&mut world, &scn, &derived, false, &p, true);
+            cut_links(&mut world.network, &world.firms);
+            orders(&mut world, &scn, &derived, false, &p);
             let (live, wrong) = agree(&world);
             assert!(live > n, "round {round}: {live} live links");
             assert_eq!(
