@@ -32,7 +32,10 @@ use crate::policy::state::LinkAction;
 use crate::rng::{Stream, Streams};
 use crate::scenario::Scenario;
 use crate::scenario::network::NetworkParams;
+use pick::MarketIndex;
 use rayon::prelude::*;
+
+mod pick;
 
 /// No supplier (the buyer is searching, or a row that has not drawn its links yet).
 const NONE: u32 = u32::MAX;
@@ -44,8 +47,8 @@ const BUY_CHUNK: usize = 1 << 16;
 /// region and sector stay in a core's cache while the bin is summed.
 const SUP_BITS: u32 = 16;
 const SUP_BIN: usize = 1 << SUP_BITS;
-/// Supplier draws whose alias entries are loaded together (see [`Picker::draw_many`]).
-const GROUP: usize = 16;
+/// Supplier draws whose index walks are loaded together (see [`Picker::draw_many`]).
+const GROUP: usize = 64;
 /// The network starts this many months before the end of the spin-up (all of a shorter one):
 /// in the spin-up every order factor is 1 (the markets' references follow their orders), so
 /// what the spin-up settles is the links: the share of searching links (a search lasts
@@ -63,11 +66,18 @@ const MIN_DISTANCE_KM: f64 = 50.0;
 /// Entity bit of anchors in draws (firm ids stay below it).
 const ANCHOR_ENTITY: u64 = 1 << 61;
 /// Draw keys of a link slot `s` (its index among its buyer's links): `base + SLOT_KEYS x s +
-/// 0..13`, where the base is 0 for the draws at the buyer's birth, [`SEARCH_KEYS`] for a
+/// 0..5`, where the base is 0 for the draws at the buyer's birth, [`SEARCH_KEYS`] for a
 /// search and [`REWIRE_KEYS`] for rewiring (slots stay below 2^26).
 const SLOT_KEYS: u32 = 16;
 const SEARCH_KEYS: u32 = 1 << 31;
 const REWIRE_KEYS: u32 = 1 << 30;
+/// Key of a link's rewiring month, drawn at the yearly build: slot `s` uses `REWIRE_KEYS +
+/// SLOT_KEYS s + REWIRE_MONTH` (the rewiring draw itself uses the 4 keys from
+/// `REWIRE_KEYS + SLOT_KEYS s`, one per attempt).
+const REWIRE_MONTH: u32 = SLOT_KEYS - 1;
+/// Keys of a local-sourcing move's new supplier on `Stream::NetworkLever`: `LEVER_PICK +
+/// slot` (the move's own draw is key `slot`).
+const LEVER_PICK: u32 = 1 << 20;
 /// Region-sector markets.
 const MARKETS: usize = N_REGIONS * N_SECTORS;
 // A bin entry packs the supplier's offset in its block and the buyer's market in 32 bits.
@@ -129,15 +139,15 @@ pub struct Network {
     spare_u8: Vec<u8>,
     spare_mk: Vec<u8>,
     spare_f32: Vec<f32>,
-    /// Scratch of the index build (rows and weights by market), kept for its pages.
+    /// Scratch of the index build (live rows by market), kept for its pages.
     index_rows: Vec<u32>,
-    index_weight: Vec<f64>,
-    /// Supplier choice: per market `m = r * N_SECTORS + s` (the entries from `pick_start[m]`
-    /// to `pick_start[m + 1]`), an alias table of its live rows weighted by scale (see
-    /// [`alias_table`]), and the market's total scale.
-    pick: Vec<Alias>,
-    pick_start: Vec<usize>,
-    pick_total: Vec<f64>,
+    /// Supplier choice (see [`pick`]): per market `m = r * N_SECTORS + s`, its live rows at
+    /// the yearly build in buckets by firm id, weighted by scale.
+    index: MarketIndex,
+    /// Link positions due to rewire this year, by month after the yearly build (see
+    /// [`schedule_rewiring`]), and the step of that build's first month.
+    rewire_due: Vec<Vec<u32>>,
+    rewire_from: u32,
     /// Cumulative origin-region weights by (buyer region, supplier sector).
     origin_cdf: Vec<[f64; N_REGIONS]>,
     /// Scratch of the suppliers' own orders: per chunk of buyers (anchors first), per
@@ -262,13 +272,17 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     if net.flows.is_empty() {
         net.flows = vec![0.0; N_REGIONS * N_REGIONS * N_SECTORS];
     }
-    if net.pick_start.is_empty() {
-        build_index(net, &world.firms, p, ctx.derived);
+    let fresh = !net.index.is_built();
+    if fresh {
+        build_index(net, &world.firms, p, ctx.derived, !ctx.spinup);
     }
     mark_dead(net, &world.firms);
     let (streams, step) = (ctx.streams, ctx.step);
     if !net.anchors_linked {
         link_anchors(net, &world.firms, p, ctx);
+    }
+    if fresh {
+        schedule_rewiring(net, &world.firms, p, streams, step);
     }
     searches(net, &world.firms, p, streams, step);
     rewire(net, &world.firms, p, streams, step);
@@ -369,7 +383,13 @@ fn changed(bits: &[u64], i: u32) -> bool {
 }
 
 /// Selection index: live firms per market with cumulative scale, and the origin weights.
-fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &Derived) {
+fn build_index(
+    net: &mut Network,
+    firms: &Firms,
+    p: &NetworkParams,
+    derived: &Derived,
+    stable: bool,
+) {
     let markets = N_REGIONS * N_SECTORS;
     // Live rows by market, in row order: listed per chunk of rows, in parallel, then joined
     // per market in chunk order.
@@ -395,47 +415,29 @@ fn build_index(net: &mut Network, firms: &Firms, p: &NetworkParams, derived: &De
         count[m + 1] = count[m] + listed.iter().map(|by| by[m].len()).sum::<usize>();
     }
     let total = count[markets];
-    // Buffers kept from the last build (no fresh pages to fault in each year).
-    let (mut rows, mut weight) = (
-        std::mem::take(&mut net.index_rows),
-        std::mem::take(&mut net.index_weight),
-    );
+    // The rows' buffer is kept from the last build (no fresh pages to fault in each year).
+    let mut rows = std::mem::take(&mut net.index_rows);
     rows.clear();
     rows.resize(total, 0);
-    weight.clear();
-    weight.resize(total, 0.0);
-    net.pick.clear();
-    net.pick.resize(total, Alias::default());
-    // Per market, in parallel (each writes only its own entries): its rows, their weights
-    // (`scale_now`), their total in row order and the alias table.
     let mut parts = Vec::with_capacity(markets);
-    let (mut rest_r, mut rest_w, mut rest_t) = (&mut rows[..], &mut weight[..], &mut net.pick[..]);
+    let mut rest = &mut rows[..];
     for m in 0..markets {
-        let len = count[m + 1] - count[m];
-        let (r, tail_r) = rest_r.split_at_mut(len);
-        let (w, tail_w) = rest_w.split_at_mut(len);
-        let (t, tail_t) = rest_t.split_at_mut(len);
-        parts.push((m, r, w, t));
-        (rest_r, rest_w, rest_t) = (tail_r, tail_w, tail_t);
+        let (r, tail) = rest.split_at_mut(count[m + 1] - count[m]);
+        parts.push((m, r));
+        rest = tail;
     }
-    net.pick_total = parts
-        .into_par_iter()
-        .map(|(m, rows, weight, table)| {
-            let mut at = 0;
-            for by in &listed {
-                rows[at..at + by[m].len()].copy_from_slice(&by[m]);
-                at += by[m].len();
-            }
-            for (w, &i) in weight.iter_mut().zip(rows.iter()) {
-                *w = f64::from(firms.scale_now[i as usize]);
-            }
-            alias_table(rows, weight, table)
-        })
-        .collect();
-    (net.index_rows, net.index_weight) = (rows, weight);
+    parts.into_par_iter().for_each(|(m, rows)| {
+        let mut at = 0;
+        for by in &listed {
+            rows[at..at + by[m].len()].copy_from_slice(&by[m]);
+            at += by[m].len();
+        }
+    });
+    net.index
+        .build(&count, &rows, &firms.scale_now, &firms.id, stable);
+    net.index_rows = rows;
     let cap: [[f64; N_SECTORS]; N_REGIONS] =
-        std::array::from_fn(|r| std::array::from_fn(|s| net.pick_total[r * N_SECTORS + s]));
-    net.pick_start = count;
+        std::array::from_fn(|r| std::array::from_fn(|s| net.index.total(r * N_SECTORS + s)));
     net.origin_cdf = origin_weights(p, derived, &cap);
 }
 
@@ -485,8 +487,7 @@ fn origin_weights(
 /// What a supplier draw reads: the selection index and the month's dead bits (all fixed
 /// during the month's network pass, so draws can run in parallel).
 struct Picker<'a> {
-    pick: &'a [Alias],
-    start: &'a [usize],
+    index: &'a MarketIndex,
     origin_cdf: &'a [[f64; N_REGIONS]],
     dead: &'a [u64],
     /// Each row's market this month (a link records its supplier's).
@@ -512,8 +513,7 @@ impl<'a> Picker<'a> {
         step: u32,
     ) -> Self {
         Picker {
-            pick: &net.pick,
-            start: &net.pick_start,
+            index: &net.index,
             origin_cdf: &net.origin_cdf,
             dead: &net.dead,
             market_of: &net.market_of,
@@ -525,9 +525,9 @@ impl<'a> Picker<'a> {
     }
 
     /// A supplier for a buyer in market (r, s): sector from the purchase mix, origin region
-    /// from the IO shares, firm in proportion to its scale. Attempt `t` uses the keys `k0 +
-    /// 3t`, `+ 1`, `+ 2`. `None` after [`ATTEMPTS`] dead or empty picks (the buyer searches
-    /// again next month).
+    /// from the IO shares, firm in proportion to its scale ([`MarketIndex::pick`]). Attempt
+    /// `t` uses the key `k0 + t`. `None` after [`ATTEMPTS`] picks that were dead or in an
+    /// empty market (the buyer searches again next month).
     fn draw(&self, market: (usize, usize), entity: u64, k0: u32) -> Option<u32> {
         self.draw_from(market, entity, k0, 0)
     }
@@ -535,69 +535,58 @@ impl<'a> Picker<'a> {
     /// [`Picker::draw`] from attempt `t0` on.
     fn draw_from(&self, market: (usize, usize), entity: u64, k0: u32, t0: u32) -> Option<u32> {
         for t in t0..ATTEMPTS {
-            let Some((e, frac)) = self.entry_of(market, entity, k0 + 3 * t) else {
+            let Some((m, h)) = self.market_of_draw(market, entity, k0 + t) else {
                 continue;
             };
-            let row = alias_row(&self.pick[e], frac);
-            if self.usable(row, self.dead.get(row as usize / 64).copied().unwrap_or(0)) {
+            let row = self.index.pick(m, h);
+            if let Some(row) = row.filter(|&row| self.usable(row)) {
                 return Some(row);
             }
         }
         None
     }
 
-    /// Attempt with keys `k`, `k + 1`, `k + 2` of a draw: the alias entry it lands in and the
-    /// fraction compared with the entry's `prob` (`None`: the sector has no domestic origin
-    /// or the market is empty).
+    /// Attempt with key `k` of a draw: its 64 bits `h` give the supplier sector (high half)
+    /// and origin region (low half), and the firm in that market is `h`'s pick (the index
+    /// hashes `h` again with its own salts). `None`: the sector has no domestic origin or the
+    /// market is empty.
     #[inline]
-    fn entry_of(&self, (r, s): (usize, usize), entity: u64, k: u32) -> Option<(usize, f64)> {
-        let st = self.streams;
-        let u_sector = st.uniform(Stream::Network, entity, self.step, k);
-        let u_origin = st.uniform(Stream::Network, entity, self.step, k + 1);
-        let u_firm = st.uniform(Stream::Network, entity, self.step, k + 2);
+    fn market_of_draw(&self, (r, s): (usize, usize), entity: u64, k: u32) -> Option<(usize, u64)> {
+        let h = self.streams.bits(Stream::Network, entity, self.step, k);
+        let (u_sector, u_origin) = crate::rng::two_units(h);
         let sp = pick_share(&self.p.purchase_mix[s], u_sector);
         let cdf = &self.origin_cdf[r * N_SECTORS + sp];
         if *cdf.last().unwrap_or(&0.0) <= 0.0 {
             return None;
         }
-        let o = crate::model::pick(cdf, u_origin);
-        alias_entry(self.start, o * N_SECTORS + sp, u_firm)
+        let m = crate::model::pick(cdf, u_origin) * N_SECTORS + sp;
+        (self.index.count(m) > 0).then_some((m, h))
     }
 
-    /// Whether a drawn row is a firm of this month that has not exited (`word`: its word of
-    /// the dead bits).
+    /// Whether a drawn row is a firm of this month that has not exited.
     #[inline]
-    fn usable(&self, row: u32, word: u64) -> bool {
-        (row as usize) < self.n && word >> (row % 64) & 1 == 0
+    fn usable(&self, row: u32) -> bool {
+        (row as usize) < self.n && !is_dead(self.dead, row)
     }
 
     /// [`Picker::draw`] for each request `(market, entity, k0)`, in order, with the same
-    /// results: the first attempts of [`GROUP`] requests are computed first, then their alias
-    /// entries and dead bits are loaded in loops of independent loads (the table is far larger
-    /// than the caches, so the core keeps many of these misses in flight), then each request
-    /// is finished, and a failed first attempt goes on with [`Picker::draw_from`].
+    /// results: the first attempts of [`GROUP`] requests go through
+    /// [`MarketIndex::pick_group`] together (the trees' deep levels and the candidates are far
+    /// larger than the caches), and a failed first attempt goes on with
+    /// [`Picker::draw_from`].
     fn draw_many(&self, reqs: &[((usize, usize), u64, u32)], out: &mut Vec<Option<u32>>) {
-        const NO: usize = usize::MAX;
         for group in reqs.chunks(GROUP) {
-            let mut at = [(NO, 0.0f64); GROUP];
+            let mut at = [None; GROUP];
             for (a, &(market, entity, k0)) in at.iter_mut().zip(group) {
-                *a = self.entry_of(market, entity, k0).unwrap_or((NO, 0.0));
+                *a = self.market_of_draw(market, entity, k0);
             }
-            let mut row = [0u32; GROUP];
-            for (x, &(e, frac)) in row.iter_mut().zip(&at[..group.len()]) {
-                if e != NO {
-                    *x = alias_row(&self.pick[e], frac);
-                }
-            }
-            let mut word = [0u64; GROUP];
-            for (w, &x) in word.iter_mut().zip(&row[..group.len()]) {
-                *w = self.dead.get(x as usize / 64).copied().unwrap_or(0);
-            }
-            for (q, &(market, entity, k0)) in group.iter().enumerate() {
-                out.push(if at[q].0 != NO && self.usable(row[q], word[q]) {
-                    Some(row[q])
-                } else {
-                    self.draw_from(market, entity, k0, 1)
+            let mut row = [None; GROUP];
+            self.index
+                .pick_group(&at[..group.len()], &mut row[..group.len()]);
+            for (&row, &(market, entity, k0)) in row.iter().zip(group) {
+                out.push(match row.filter(|&row| self.usable(row)) {
+                    Some(row) => Some(row),
+                    None => self.draw_from(market, entity, k0, 1),
                 });
             }
         }
@@ -621,83 +610,6 @@ fn pick_share(shares: &[f64; N_SECTORS], u: f64) -> usize {
         .unwrap_or(N_SECTORS - 1)
 }
 
-/// One entry of a market's alias table (Walker 1977): a draw landing in entry `j` takes
-/// `row` if its fraction is below `prob`, else `alias`.
-#[derive(Debug, Clone, Copy, Default)]
-struct Alias {
-    prob: f64,
-    row: u32,
-    alias: u32,
-}
-
-/// The alias table of `rows` weighted by `weight` (Vose 1991): with `n` rows and total `W`,
-/// `p_j = n w_j / W`; rows with `p_j < 1` go to a list *small* and the others to *large*, each
-/// in row order; while both are non-empty, take the last of *small* (`l`) and the last of
-/// *large* (`g`): entry `l` gets `prob = p_l` and `alias = g`, then `p_g += p_l - 1` and `g`
-/// moves to the end of *small* if now below 1 (it stays where it is in *large* otherwise).
-/// Entries left get `prob = 1`. So entry `j` is drawn with probability `1/n` and each row with
-/// probability `w_j / W`, in one memory access. All weights 0: every row with `1/n`.
-///
-/// Returns the total weight (summed in row order); `weight` is overwritten with the `p_j`.
-fn alias_table(rows: &[u32], weight: &mut [f64], out: &mut [Alias]) -> f64 {
-    let n = rows.len();
-    let total: f64 = weight.iter().sum();
-    for w in weight.iter_mut() {
-        *w = if total > 0.0 {
-            *w * n as f64 / total
-        } else {
-            1.0
-        };
-    }
-    let p = weight;
-    let (mut small, mut large): (Vec<u32>, Vec<u32>) =
-        (0..n as u32).partition(|&j| p[j as usize] < 1.0);
-    for j in 0..n {
-        out[j] = Alias {
-            prob: 1.0,
-            row: rows[j],
-            alias: rows[j],
-        };
-    }
-    while let (Some(&l), Some(&g)) = (small.last(), large.last()) {
-        small.pop();
-        let (l, gi) = (l as usize, g as usize);
-        out[l].prob = p[l];
-        out[l].alias = rows[gi];
-        p[gi] += p[l] - 1.0;
-        if p[gi] < 1.0 {
-            large.pop();
-            small.push(g);
-        }
-    }
-    total
-}
-
-/// The row `u` picks in market `m` from its alias table: `x = u n`, entry `j = floor(x)` (at
-/// most `n - 1`), its `row` if `x - j < prob`, else its `alias` (`None`: empty market).
-fn in_market(pick: &[Alias], start: &[usize], m: usize, u: f64) -> Option<u32> {
-    alias_entry(start, m, u).map(|(e, frac)| alias_row(&pick[e], frac))
-}
-
-/// The entry `u` lands in in market `m`'s alias table (its index in the whole table) and
-/// `x - j` (see [`in_market`]); `None`: empty market.
-#[inline]
-fn alias_entry(start: &[usize], m: usize, u: f64) -> Option<(usize, f64)> {
-    let (lo, hi) = (start[m], start[m + 1]);
-    if lo == hi {
-        return None;
-    }
-    let x = u * (hi - lo) as f64;
-    let j = (x as usize).min(hi - lo - 1);
-    Some((lo + j, x - j as f64))
-}
-
-/// The row an alias entry gives for the fraction `frac` (see [`in_market`]).
-#[inline]
-fn alias_row(e: &Alias, frac: f64) -> u32 {
-    if frac < e.prob { e.row } else { e.alias }
-}
-
 /// The anchors' links, in the first network month: enough links that each carries about a
 /// quarter of an average firm's sales in the anchor's market, so no supplier's orders are
 /// mostly one anchor's (their order share would hit `max_order_share` and absorb the
@@ -707,9 +619,8 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
     let mut aw = Vec::with_capacity(p.anchors.len());
     for an in &p.anchors {
         let m = an.region * N_SECTORS + an.sector;
-        let (lo, hi) = (net.pick_start[m], net.pick_start[m + 1]);
-        let mean_scale = if hi > lo {
-            net.pick_total[m] / (hi - lo) as f64
+        let mean_scale = if net.index.count(m) > 0 {
+            net.index.total(m) / net.index.count(m) as f64
         } else {
             1.0
         };
@@ -768,8 +679,8 @@ fn searches(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Strea
     let picker = Picker::new(net, firms.len(), p, streams, step);
     // Per fixed chunk of the list, in parallel: the searches that stay listed and the
     // suppliers found (position, row). Keys below `SEARCH_KEYS` are births' slots; a search
-    // of slot `s` uses `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 12 keys after it
-    // (the draw).
+    // of slot `s` uses `SEARCH_KEYS + SLOT_KEYS s` (found or not) and the 4 keys after it
+    // (the draw's attempts).
     let net_ref = &*net;
     let parts: Vec<SearchPart> = list
         .par_chunks(CHUNK)
@@ -842,33 +753,92 @@ fn link_at(
     }
 }
 
-/// `rewire_per_year / 12` of the link positions (anchors' links, then `links_per_firm` slots
-/// per linked firm row) are drawn each month; a drawn live link of a live buyer switches to
-/// a newly drawn supplier (keyed by its slot, so a position drawn twice gets the same one).
+/// Each link's rewiring in the year after the yearly build (called after the anchors'
+/// links exist): slot `s` of a live buyer (each anchor's links, each firm row's
+/// `links_per_firm` slots) draws `u` keyed by the buyer's id, the build's step and the key
+/// `REWIRE_KEYS + SLOT_KEYS s + REWIRE_MONTH`; with `u < rate = min(rewire_per_year, 1)` it
+/// rewires in month `floor(12 u / rate)` after the build. So whether and when a link rewires depends
+/// on its buyer and slot only: the same in a policy run and its baseline (a draw over link
+/// positions would differ once births differ, since positions follow the rows).
+fn schedule_rewiring(
+    net: &mut Network,
+    firms: &Firms,
+    p: &NetworkParams,
+    streams: &Streams,
+    step: u32,
+) {
+    net.rewire_from = step;
+    let mut due = std::mem::take(&mut net.rewire_due);
+    due.resize(12, Vec::new());
+    due.iter_mut().for_each(Vec::clear);
+    let rate = p.rewire_per_year.min(1.0);
+    if rate > 0.0 {
+        let key = |slot: usize| REWIRE_KEYS + SLOT_KEYS * slot as u32 + REWIRE_MONTH;
+        let month = |u: f64| ((12.0 * u / rate) as usize).min(11);
+        for (a, w) in net.a_start.windows(2).enumerate() {
+            for j in w[0]..w[1] {
+                let u = streams.uniform(
+                    Stream::Network,
+                    ANCHOR_ENTITY | a as u64,
+                    step,
+                    key((j - w[0]) as usize),
+                );
+                if u < rate {
+                    due[month(u)].push(j);
+                }
+            }
+        }
+        let (la, k) = (net.asup.len(), net.k);
+        let slot_keys: Vec<_> = (0..k)
+            .map(|slot| streams.step_key(Stream::Network, step, key(slot)))
+            .collect();
+        let parts: Vec<Vec<(u8, u32)>> =
+            (firms.id.par_chunks(CHUNK), firms.status.par_chunks(CHUNK))
+                .into_par_iter()
+                .enumerate()
+                .map(|(c, (ids, st))| {
+                    let mut out = Vec::new();
+                    for (q, (&id, &st)) in ids.iter().zip(st).enumerate() {
+                        if st == status::DEAD {
+                            continue;
+                        }
+                        for (slot, sk) in slot_keys.iter().enumerate() {
+                            let u = crate::rng::to_unit_f64(sk.bits(id));
+                            if u < rate {
+                                let j = la + (c * CHUNK + q) * k + slot;
+                                out.push((month(u) as u8, j as u32));
+                            }
+                        }
+                    }
+                    out
+                })
+                .collect();
+        for (o, j) in parts.into_iter().flatten() {
+            due[o as usize].push(j);
+        }
+    }
+    net.rewire_due = due;
+}
+
+/// The links due this month (see [`schedule_rewiring`]): each live link of a live buyer
+/// switches to a newly drawn supplier (keys from `REWIRE_KEYS + SLOT_KEYS s`).
 fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams, step: u32) {
-    let la = net.asup.len();
-    let len = la + net.n_linked * net.k;
-    if len == 0 || p.rewire_per_year <= 0.0 {
+    let o = step.wrapping_sub(net.rewire_from) as usize;
+    if o >= net.rewire_due.len() {
         return;
     }
-    let expect = len as f64 * p.rewire_per_year / 12.0;
-    let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 1, step, 0);
-    let count = (expect + u).floor() as u32;
+    let pos = std::mem::take(&mut net.rewire_due[o]);
     let picker = Picker::new(net, firms.len(), p, streams, step);
-    // The drawn positions, then (in groups whose links and buyers are loaded together, as
-    // in `draw_many`) the draws of the live links of live buyers among them.
-    let pos: Vec<usize> = (0..count)
-        .into_par_iter()
-        .map(|c| {
-            let u = streams.uniform(Stream::Network, ANCHOR_ENTITY - 2, step, c);
-            ((u * len as f64) as usize).min(len - 1)
-        })
-        .collect();
+    // In groups whose links and buyers are loaded together (as in `draw_many`), the draws
+    // of the live links of live buyers among the due positions.
     let (at, reqs): (Vec<usize>, Vec<_>) = pos
         .par_chunks(GROUP)
         .flat_map_iter(|group| {
-            let cur: Vec<u32> = group.iter().map(|&j| net.supplier_at(j)).collect();
-            let links: Vec<_> = group.iter().map(|&j| link_at(net, firms, p, j)).collect();
+            let cur: Vec<u32> = group.iter().map(|&j| net.supplier_at(j as usize)).collect();
+            let links: Vec<_> = group
+                .iter()
+                .map(|&j| link_at(net, firms, p, j as usize))
+                .collect();
             group
                 .iter()
                 .zip(cur)
@@ -876,7 +846,7 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
                 .filter(|&((_, cur), (.., alive))| cur != NONE && alive)
                 .map(|((&j, _), (entity, market, slot, _))| {
                     let key = REWIRE_KEYS | (SLOT_KEYS * slot as u32);
-                    (j, (market, entity, key))
+                    (j as usize, (market, entity, key))
                 })
                 .collect::<Vec<_>>()
         })
@@ -1033,7 +1003,7 @@ fn link_levers(
             }
         }
     }
-    if act.local_shift > 0.0 && !net.pick_start.is_empty() {
+    if act.local_shift > 0.0 && net.index.is_built() {
         for i in 0..net.n_linked.min(n) {
             if !treated[i] {
                 continue;
@@ -1050,10 +1020,11 @@ fn link_levers(
                 if u >= act.local_shift {
                     continue;
                 }
-                // Given a move, `u / local_shift` is uniform: it picks the new supplier.
+                // The new supplier: a draw of the index keyed as the move, with key
+                // `LEVER_PICK + slot`.
                 let m = r * N_SECTORS + f.sector[s as usize] as usize;
-                let Some(row) = in_market(&net.pick, &net.pick_start, m, u / act.local_shift)
-                else {
+                let h = streams.bits(Stream::NetworkLever, entity, step, LEVER_PICK + slot as u32);
+                let Some(row) = net.index.pick(m, h) else {
                     continue;
                 };
                 if row as usize >= n || f.status[row as usize] == status::DEAD || row as usize == i
@@ -1829,7 +1800,7 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
     // Every link without a supplier (all kept buyers are live) searches from next month.
     net.searching = unlinked_positions(net);
-    net.pick_start.clear();
+    net.index.invalidate();
 }
 
 /// The positions of every link without a supplier, in increasing order (anchors' slots, then
@@ -1885,9 +1856,6 @@ mod tests {
     use super::tests_support::{spun_up, spun_up_with};
     use super::*;
 
-    /// An alias table gives each row exactly its share of the weight (the mass of its own
-    /// entry plus the entries aliased to it), with ties, zero weights and a market of one;
-    /// draws follow the weights.
     /// Supplier sectors follow the purchase shares (the draw once read the shares as a
     /// cumulative table, so a manufacturer bought almost only services).
     #[test]
@@ -1907,65 +1875,6 @@ mod tests {
             );
         }
         assert_eq!(pick_share(&[0.5, 0.5, 0.0, 0.0], 0.999_999_999), 1);
-    }
-
-    #[test]
-    fn alias_tables_give_each_row_its_weight() {
-        let streams = Streams::new(9);
-        for (case, n) in [1usize, 2, 3, 17, 1000, 4096].into_iter().enumerate() {
-            let weight: Vec<f64> = (0..n)
-                .map(|i| {
-                    let u = streams.uniform(Stream::Network, i as u64, case as u32, 0);
-                    // A third of the weights are 0; the rest span four orders of magnitude.
-                    if u < 0.33 { 0.0 } else { 10f64.powf(4.0 * u) }
-                })
-                .collect();
-            let total: f64 = weight.iter().sum();
-            let rows: Vec<u32> = (0..n as u32).map(|i| 3 * i + 1).collect();
-            let mut table = vec![Alias::default(); n];
-            alias_table(&rows, &mut weight.clone(), &mut table);
-            let mut mass = vec![0.0f64; n];
-            for e in &table {
-                mass[(e.row as usize - 1) / 3] += e.prob / n as f64;
-                mass[(e.alias as usize - 1) / 3] += (1.0 - e.prob) / n as f64;
-            }
-            for i in 0..n {
-                let want = if total > 0.0 {
-                    weight[i] / total
-                } else {
-                    1.0 / n as f64
-                };
-                assert!(
-                    (mass[i] - want).abs() < 1e-9,
-                    "case {case} row {i}: {} vs {want}",
-                    mass[i]
-                );
-            }
-            if total <= 0.0 {
-                continue;
-            }
-            let start = [0, n];
-            let mut hits = vec![0u32; n];
-            let draws = 200_000u64;
-            for k in 0..draws {
-                let u = streams.uniform(Stream::Network, k, case as u32, 1);
-                let row = in_market(&table, &start, 0, u).unwrap();
-                hits[(row as usize - 1) / 3] += 1;
-            }
-            for i in 0..n {
-                let want = weight[i] / total * draws as f64;
-                assert!(weight[i] > 0.0 || hits[i] == 0, "zero weight drawn");
-                assert!(
-                    (f64::from(hits[i]) - want).abs() <= 5.0 * want.sqrt() + 1.0,
-                    "case {case} row {i}"
-                );
-            }
-        }
-        // All weights zero: every row equally; an empty market: none.
-        let mut table = vec![Alias::default(); 4];
-        alias_table(&[5, 6, 7, 8], &mut [0.0; 4], &mut table);
-        assert_eq!(in_market(&table, &[0, 4], 0, 0.6), Some(7));
-        assert_eq!(in_market(&table, &[0, 0], 0, 0.6), None);
     }
 
     /// Links survive the yearly compaction: `links_per_firm` slots per row, no link to a
@@ -2107,8 +2016,8 @@ mod tests {
                 "round {round}: nothing moved"
             );
             mark_dead(&mut world.network, &world.firms);
-            if world.network.pick_start.is_empty() {
-                build_index(&mut world.network, &world.firms, &p, &derived);
+            if !world.network.index.is_built() {
+                build_index(&mut world.network, &world.firms, &p, &derived, true);
             }
             searches(&mut world.network, &world.firms, &p, &streams, step);
             rewire(&mut world.network, &world.firms, &p, &streams, step);
@@ -2356,7 +2265,7 @@ mod levers {
         let a = p.anchors.len();
         let n = world.firms.len();
         // The index as the first month of a year has it.
-        build_index(&mut world.network, &world.firms, &p, &derived);
+        build_index(&mut world.network, &world.firms, &p, &derived, true);
         let rows: Vec<u32> = (0..n as u32)
             .filter(|&i| i % 7 == 0 && world.firms.status[i as usize] != status::DEAD)
             .collect();
