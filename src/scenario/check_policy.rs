@@ -517,10 +517,11 @@ pub(super) fn check_policy(c: &mut Checker, raw: &RawScenario, p: &RawPolicy) ->
                 ShockTarget::Firms
             }
         };
-        if target != ShockTarget::Firms && raw.network.is_none() {
+        if target != ShockTarget::Firms && !raw.network.as_ref().is_some_and(|n| n.is_enabled()) {
             c.push(
                 &k("target"),
-                "needs a [network] section; allowed without one: firms".to_string(),
+                "needs a [network] section (not `enabled = false`); allowed without one: firms"
+                    .to_string(),
             );
         }
         out.shocks.push(Shock {

@@ -1,7 +1,8 @@
 //! The `[network]` section: how firms buy from firms (ODD 7.11). Its own file so the
 //! production network's keys, defaults and checks sit together and merges elsewhere stay small.
 //!
-//! Absent `[network]`: no links, every firm's order factor stays 1 (the model of before).
+//! Absent `[network]`, or `enabled = false`: no links, every firm's order factor stays 1 (the
+//! model of before).
 
 use super::validate::Checker;
 use crate::model::geo::{N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index};
@@ -12,6 +13,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
+    /// `false`: the run is exactly as without `[network]` (the rest of the section is still
+    /// checked). Default `true`. Kept as a TOML value so a bad one gets our one-line error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<toml::Value>,
     /// Supplier links each firm draws (1..8).
     pub links_per_firm: i64,
     /// Per buyer region: shares of intermediate inputs bought locally, from other regions and
@@ -37,6 +42,14 @@ pub struct RawNetwork {
     /// Large buyers that are not agents (car, ship, chip makers).
     #[serde(default)]
     pub anchors: Vec<RawAnchor>,
+}
+
+impl RawNetwork {
+    /// Whether the network acts: anything but `enabled = false` (a bad value is reported by
+    /// [`check_network`]).
+    pub fn is_enabled(&self) -> bool {
+        !matches!(self.enabled, Some(toml::Value::Boolean(false)))
+    }
 }
 
 /// `[[network.anchors]]`.
@@ -90,9 +103,15 @@ fn shares_sum_to_one(c: &mut Checker, key: &str, v: &[f64]) {
     }
 }
 
-/// Checks `[network]`; `None` when any problem was found (pushed to `c`).
+/// Checks `[network]`; `None` when any problem was found (pushed to `c`) or when it is
+/// switched off (`enabled = false`: every key is still checked).
 pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkParams> {
     let before = c.problems.len();
+    if let Some(v) = &n.enabled
+        && !v.is_bool()
+    {
+        c.push("network.enabled", format!("{v}: allowed: true or false"));
+    }
     let links = c.whole("network.links_per_firm", n.links_per_firm as f64, 1.0, 8.0);
     let mut input_shares = [[0.0; 3]; N_REGIONS];
     let mut seen = [false; N_REGIONS];
@@ -192,7 +211,7 @@ pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkPa
             });
         }
     }
-    (c.problems.len() == before).then_some(NetworkParams {
+    (c.problems.len() == before && n.is_enabled()).then_some(NetworkParams {
         links_per_firm: links,
         input_shares,
         purchase_mix,

@@ -10,9 +10,10 @@
 //!   and the yearly cap hold; impossible schedules are rejected.
 //! - `dynamics`: firm dynamics respond to performance: business stealing, shocks kill
 //!   established firms, markets refill, the spin-up's hand-over.
-//! - `network`: the production network: thread-count determinism of flows, neutrality when
-//!   orders carry no weight, purchase shares against the IO table, a shock on Ulsan's anchors
-//!   reaching suppliers beyond Ulsan, one-line errors for bad network keys.
+//! - `network`: the production network (in the baseline): thread-count determinism of flows,
+//!   neutrality when orders carry no weight, `network.enabled = false` as no network,
+//!   purchase shares against the IO table, a shock on Ulsan's anchors reaching suppliers
+//!   beyond Ulsan, one-line errors for bad network keys.
 //! - `dose`: halving a programme's money lowers its effect, doubling it less than doubles it.
 //! - `attribution`: compare's programme decomposition (Shapley adds up; stand-alone equals a
 //!   separate comparison) and `--uncertainty` (shared samples, parameter ranking, bad input).

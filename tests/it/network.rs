@@ -1,6 +1,7 @@
-//! The production network (ODD 7.11): deterministic at any thread count, neutral for the
-//! calibration when orders carry no weight, shocks on anchors travel to suppliers in the
-//! region and beyond, and bad network keys give one-line errors.
+//! The production network (ODD 7.11; part of the baseline): deterministic at any thread
+//! count, neutral for the calibration when orders carry no weight, switched off exactly by
+//! `network.enabled = false`, shocks on anchors travel to suppliers in the region and beyond,
+//! and bad network keys give one-line errors.
 
 use super::{baseline_path, regsim, stderr};
 use regsim::model::geo::{N_REGIONS, REGION_IDS, region_index};
@@ -47,7 +48,7 @@ fn tables_at(scn: &str, threads: &str, scale: &str) -> Vec<Vec<u8>> {
 
 #[test]
 fn network_flows_are_byte_identical_across_thread_counts() {
-    for scn in ["network", "ulsan-anchor-shock", "ai-supply-chains-network"] {
+    for scn in ["baseline", "ulsan-anchor-shock", "ai-supply-chains-network"] {
         let one = tables(scn, "1");
         let two = tables(scn, "2");
         for (i, name) in ["flows.csv", "regions.csv", "national.csv"]
@@ -71,8 +72,8 @@ fn network_flows_are_byte_identical_across_thread_counts() {
 /// 7.11.1), so the bins' sums really run on two threads.
 #[test]
 fn network_orders_are_byte_identical_across_thread_counts_with_several_blocks() {
-    let one = tables_at("network", "1", "0.02");
-    let two = tables_at("network", "2", "0.02");
+    let one = tables_at("baseline", "1", "0.02");
+    let two = tables_at("baseline", "2", "0.02");
     for (i, name) in ["flows.csv", "regions.csv", "national.csv"]
         .iter()
         .enumerate()
@@ -94,10 +95,12 @@ fn total(r: &RunResult, region: &str, f: fn(&regsim::metrics::RegionRow) -> f64)
 #[test]
 fn orders_without_weight_leave_the_model_as_it_was() {
     // With `max_order_share = 0` every order factor is exactly 1, and the network's draws come
-    // from their own stream: the firms' paths equal those of a run without a network.
-    let mut none = scenario("network", &["scale=0.003"]);
-    none.network = None;
-    let zero = scenario("network", &["scale=0.003", "network.max_order_share=0"]);
+    // from their own stream: the firms' paths equal those of a run without a network, which
+    // `network.enabled = false` gives (the baseline's section is read, checked and dropped).
+    let none = scenario("baseline", &["scale=0.003", "network.enabled=false"]);
+    assert!(none.network.is_none());
+    let zero = scenario("baseline", &["scale=0.003", "network.max_order_share=0"]);
+    assert!(zero.network.is_some());
     let (a, b) = (simulate_plain(&none, 11), simulate_plain(&zero, 11));
     for (x, y) in a.regions.iter().zip(&b.regions) {
         assert_eq!(x.sales_krw, y.sales_krw, "{} {}", x.year, x.region);
@@ -111,7 +114,7 @@ fn orders_without_weight_leave_the_model_as_it_was() {
 
 #[test]
 fn purchase_shares_follow_the_table() {
-    let scn = scenario("network", &["scale=0.004"]);
+    let scn = scenario("baseline", &["scale=0.004"]);
     let table = scn.network.as_ref().unwrap().input_shares;
     let run = simulate_plain(&scn, 3);
     for r in 0..N_REGIONS {
@@ -141,7 +144,7 @@ fn a_shock_on_ulsan_anchors_travels_to_suppliers_in_and_beyond_ulsan() {
     // Four pairs summed: one pair's second round (other regions) is within its noise.
     let sets = ["scale=0.01"];
     let (base_scn, shock_scn) = (
-        scenario("network", &sets),
+        scenario("baseline", &sets),
         scenario("ulsan-anchor-shock", &sets),
     );
     let others: Vec<&str> = REGION_IDS
@@ -206,6 +209,12 @@ fn bad_network_keys_give_one_line_errors() {
             "policy.shocks[0].target",
         ),
         ("[network]\nlinks_per_firm = 0\n", "network.links_per_firm"),
+        ("[network]\nenabled = \"yes\"\n", "network.enabled"),
+        (
+            // An anchor shock needs the network on.
+            "[network]\nenabled = false\n[[policy.shocks]]\nkind = \"demand\"\ntarget = \"anchors\"\nstart_year = 2026\nstart_month = 1\nmonths = 2\nsize = 0.1\n",
+            "policy.shocks[0].target",
+        ),
         (
             "[network.input_shares]\nulsan = [0.5, 0.5, 0.5]\n",
             "network.input_shares.ulsan",
@@ -218,10 +227,7 @@ fn bad_network_keys_give_one_line_errors() {
         let path = dir.path().join("bad.toml");
         let body = format!(
             "extends = {:?}\nname = \"bad\"\n{text}",
-            baseline_path()
-                .with_file_name("network.toml")
-                .display()
-                .to_string()
+            baseline_path().display().to_string()
         );
         std::fs::write(&path, body).unwrap();
         let o = regsim(&["check", path.to_str().unwrap()], &[]);
@@ -290,8 +296,11 @@ fn ai_supply_chains_seed(seed: u64) {
             .unwrap_or_else(|e| match e {});
         (run, o)
     };
-    let (_, base) = observe(&scenario("network", &sets));
-    let (run, pol) = observe(&ai_with_network(&sets));
+    let (_, base) = observe(&scenario("baseline", &sets));
+    // The 2025 programme on the baseline, which has the network (no link levers).
+    let ai = scenario("ai-supply-chains-2025", &sets);
+    assert!(ai.network.is_some());
+    let (run, pol) = observe(&ai);
     let network: BTreeSet<u64> = pol
         .treated
         .iter()
@@ -322,29 +331,13 @@ fn ai_supply_chains_seed(seed: u64) {
     assert!(jn.is_finite());
 }
 
-/// `ai-supply-chains-2025.toml`'s policy on top of `network.toml`.
-fn ai_with_network(sets: &[&str]) -> Scenario {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let ai = std::fs::read_to_string(root.join("ai-supply-chains-2025.toml")).unwrap();
-    let policy = &ai[ai.find("[policy").expect("a [policy] section")..];
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ai-network.toml");
-    let text = format!(
-        "extends = {:?}\nname = \"ai-network\"\n{policy}",
-        root.join("network.toml").display().to_string()
-    );
-    std::fs::write(&path, text).unwrap();
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    Scenario::load(&path, &sets).expect("ai on network loads")
-}
-
 /// `regsim validate`'s network targets (each region's input shares by origin against its
-/// table row) hold on the network scenario. Three seeds: Jeju, the smallest region, is the
+/// table row) hold on the baseline, which has the network. Three seeds: Jeju, the smallest region, is the
 /// noisiest (its local share at seeds 1-2 was 0.311 before the supplier draws moved to alias
 /// tables, 0.288 after, band 0.291-0.451; 0.318 at seeds 1-3).
 #[test]
-fn network_scenario_passes_its_input_share_targets() {
-    let scn = scenario("network", &[]);
+fn baseline_passes_its_input_share_targets() {
+    let scn = scenario("baseline", &[]);
     let v = regsim::validate::validate(&scn, &[1, 2, 3]);
     let shares: Vec<_> = v
         .targets
@@ -358,8 +351,11 @@ fn network_scenario_passes_its_input_share_targets() {
         .map(|t| format!("{}: {} not in [{}, {}]", t.target, t.model, t.low, t.high))
         .collect();
     assert!(failed.is_empty(), "failing:\n{}", failed.join("\n"));
-    // The baseline has no network: no such targets there.
-    let base = regsim::validate::validate(&super::baseline(&["scale=0.002"]), &[1]);
+    // Without the network (`network.enabled = false`): no such targets.
+    let base = regsim::validate::validate(
+        &super::baseline(&["scale=0.002", "network.enabled=false"]),
+        &[1],
+    );
     assert!(
         !base
             .targets
@@ -370,38 +366,39 @@ fn network_scenario_passes_its_input_share_targets() {
 
 /// `compare` on the network (issue 13): the network figures are byte-identical at 1 and 2
 /// threads, follow treated firms and a network of linked firms, and are absent (`null`, no
-/// `compare_network.csv`) when neither scenario has `[network]`; a link lever's share out of
-/// range is a one-line error.
+/// `compare_network.csv`) when neither scenario has the network (`--set
+/// network.enabled=false`); a link lever's share out of range is a one-line error.
 #[test]
 fn compare_network_figures_are_deterministic_and_only_with_a_network() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let path = |n: &str| root.join(format!("{n}.toml")).display().to_string();
-    let run = |base: &str, policy: &str, threads: &str, out: &str| {
+    let run = |base: &str, policy: &str, threads: &str, out: &str, sets: &[&str]| {
         let out = dir.path().join(out);
         let (b, p) = (path(base), path(policy));
-        let o = regsim(
-            &[
-                "compare",
-                &b,
-                &p,
-                "--replicates",
-                "2",
-                "--set",
-                "scale=0.004",
-                "--threads",
-                threads,
-                "--no-charts",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &[],
-        );
+        let mut args = vec![
+            "compare",
+            &b,
+            &p,
+            "--replicates",
+            "2",
+            "--set",
+            "scale=0.004",
+            "--threads",
+            threads,
+            "--no-charts",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let o = regsim(&args, &[]);
         assert!(o.status.success(), "{}", stderr(&o));
         (out, String::from_utf8_lossy(&o.stdout).into_owned())
     };
-    let (one, table) = run("network", "ai-supply-chains-network", "1", "one");
-    let (two, _) = run("network", "ai-supply-chains-network", "2", "two");
+    let (one, table) = run("baseline", "ai-supply-chains-network", "1", "one", &[]);
+    let (two, _) = run("baseline", "ai-supply-chains-network", "2", "two", &[]);
     for f in ["compare_network.csv", "compare.json", "compare.csv"] {
         let a = std::fs::read(one.join(f)).unwrap();
         assert!(a == std::fs::read(two.join(f)).unwrap(), "{f} differs");
@@ -431,7 +428,13 @@ fn compare_network_figures_are_deterministic_and_only_with_a_network() {
         "{csv}"
     );
 
-    let (plain, _) = run("baseline", "ai-supply-chains-2025", "2", "plain");
+    let (plain, _) = run(
+        "baseline",
+        "ai-supply-chains-2025",
+        "2",
+        "plain",
+        &["network.enabled=false"],
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(plain.join("compare.json")).unwrap()).unwrap();
     assert!(json["network"].is_null());
@@ -445,7 +448,7 @@ fn compare_network_figures_are_deterministic_and_only_with_a_network() {
         let svg = folder.join("charts/tilemap_sales_change_share.svg");
         assert_eq!(svg.exists(), spread, "{}", svg.display());
     }
-    let np = path("network");
+    let np = path("baseline");
     for lang in ["en", "ko"] {
         let run_dir = dir.path().join(format!("run-{lang}"));
         let o = regsim(
