@@ -48,7 +48,7 @@ const BUY_CHUNK: usize = 1 << 16;
 const SUP_BITS: u32 = 16;
 const SUP_BIN: usize = 1 << SUP_BITS;
 /// Supplier draws whose index walks are loaded together (see [`Picker::draw_many`]).
-const GROUP: usize = 64;
+const GROUP: usize = pick::MAX_GROUP;
 /// The network starts this many months before the end of the spin-up (all of a shorter one):
 /// in the spin-up every order factor is 1 (the markets' references follow their orders), so
 /// what the spin-up settles is the links: the share of searching links (a search lasts
@@ -66,7 +66,7 @@ const MIN_DISTANCE_KM: f64 = 50.0;
 /// Entity bit of anchors in draws (firm ids stay below it).
 const ANCHOR_ENTITY: u64 = 1 << 61;
 /// Draw keys of a link slot `s` (its index among its buyer's links): `base + SLOT_KEYS x s +
-/// 0..5`, where the base is 0 for the draws at the buyer's birth, [`SEARCH_KEYS`] for a
+/// 0..5` (and `+ 15`, [`REWIRE_MONTH`]), where the base is 0 for the draws at the buyer's birth, [`SEARCH_KEYS`] for a
 /// search and [`REWIRE_KEYS`] for rewiring (slots stay below 2^26).
 const SLOT_KEYS: u32 = 16;
 const SEARCH_KEYS: u32 = 1 << 31;
@@ -382,7 +382,8 @@ fn changed(bits: &[u64], i: u32) -> bool {
         .is_some_and(|w| w >> (i % 64) & 1 == 1)
 }
 
-/// Selection index: live firms per market with cumulative scale, and the origin weights.
+/// Selection index: live firms per market weighted by scale (see [`pick`]), and the origin
+/// weights.
 fn build_index(
     net: &mut Network,
     firms: &Firms,
@@ -743,12 +744,15 @@ fn link_at(
             true,
         )
     } else {
+        // The month's markets and dead bits (set by `mark_dead` before any draw) stand for
+        // the rows' region, sector and status: two small columns instead of three.
         let i = (j - la) / net.k;
+        let m = net.market_of[i] as usize;
         (
             firms.id[i],
-            (firms.region[i] as usize, firms.sector[i] as usize),
+            (m / N_SECTORS, m % N_SECTORS),
             (j - la) % net.k,
-            firms.status[i] != status::DEAD,
+            !is_dead(&net.dead, i as u32),
         )
     }
 }
@@ -866,6 +870,11 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
     }
 }
 
+/// One chunk's part of [`link_new_buyers`]: positions left searching, links drawn (for the
+/// reverse index's log: `supplier << 32 | position`) and slots scheduled to rewire (month
+/// after the build, position).
+type BirthPart = (Vec<u32>, Vec<u64>, Vec<(usize, u32)>);
+
 /// Firms born since last month draw `links_per_firm` suppliers each (slot `s` with keys
 /// `SLOT_KEYS s ..`; a draw of the buyer itself leaves the slot searching); their links'
 /// strengths share the domestic part of their purchases (`1 - imported`).
@@ -882,7 +891,23 @@ fn link_new_buyers(
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, n, p, streams, step);
     let la = net.asup.len();
-    let lists: Vec<(Vec<u32>, Vec<u64>)> = (
+    // New rows after the build month are not in the year's rewiring schedule: each of their
+    // slots is due with probability `rate x left / 12` in one of the `left` months after this
+    // one, keyed as the schedule's draws but at this step (see `schedule_rewiring`).
+    let o = step.wrapping_sub(net.rewire_from) as usize;
+    let left = if (1..12).contains(&o) && net.rewire_due.len() == 12 {
+        11 - o
+    } else {
+        0
+    };
+    let p_left = p.rewire_per_year.min(1.0) * left as f64 / 12.0;
+    let due_keys: Vec<_> = (0..k)
+        .map(|slot| {
+            let key = REWIRE_KEYS + SLOT_KEYS * slot as u32 + REWIRE_MONTH;
+            streams.step_key(Stream::Network, step, key)
+        })
+        .collect();
+    let lists: Vec<BirthPart> = (
         fsup[from * k..n * k].par_chunks_mut(CHUNK * k),
         fmk[from * k..n * k].par_chunks_mut(CHUNK * k),
         fw[from..n].par_chunks_mut(CHUNK),
@@ -908,10 +933,17 @@ fn link_new_buyers(
             }
             let mut found = Vec::with_capacity(reqs.len());
             picker.draw_many(&reqs, &mut found);
-            let (mut searching, mut drawn) = (Vec::new(), Vec::new());
+            let (mut searching, mut drawn, mut due) = (Vec::new(), Vec::new(), Vec::new());
             for (&j, s) in at.iter().zip(found) {
                 let i = from + c * CHUNK + j / k;
                 let position = (la + i * k + j % k) as u32;
+                if p_left > 0.0 {
+                    let u = crate::rng::to_unit_f64(due_keys[j % k].bits(firms.id[i]));
+                    if u < p_left {
+                        let month = ((u / p_left * left as f64) as usize).min(left - 1);
+                        due.push((o + 1 + month, position));
+                    }
+                }
                 slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
                 if slots[j] != NONE {
                     mks[j] = picker.market_of[slots[j] as usize];
@@ -920,17 +952,20 @@ fn link_new_buyers(
                     searching.push(position);
                 }
             }
-            (searching, drawn)
+            (searching, drawn, due)
         })
         .collect();
     net.fsup = fsup;
     net.fmk = fmk;
     net.fw = fw;
     net.n_linked = n;
-    // New rows' positions follow every listed one.
-    for (searching, drawn) in lists {
+    // New rows' positions follow every listed or scheduled one.
+    for (searching, drawn, due) in lists {
         net.searching.extend(searching);
         net.rev_log.extend(drawn);
+        for (month, position) in due {
+            net.rewire_due[month].push(position);
+        }
     }
 }
 
@@ -948,8 +983,8 @@ fn link_new_buyers(
 ///   or the draw lands on a dead firm or the buyer itself).
 ///
 /// One draw per link on `Stream::NetworkLever`, keyed by (buyer id with the programme in bits
-/// 56-60, step, link slot): below `local_shift` the link moves, and `u / local_shift` picks
-/// the new supplier.
+/// 56-60, step, link slot): below `local_shift` the link moves, and the new supplier is the
+/// index's pick for the 64-bit draw keyed (same entity, step, `LEVER_PICK + slot`).
 fn link_levers(
     world: &mut World,
     (scn, derived, streams, step): (&Scenario, &Derived, &Streams, u32),
@@ -1875,6 +1910,83 @@ mod tests {
             );
         }
         assert_eq!(pick_share(&[0.5, 0.5, 0.0, 0.0], 0.999_999_999), 1);
+    }
+
+    /// The yearly rewiring schedule: each live link is due at most once, about
+    /// `rewire_per_year` of them in the year, spread over the 12 months; a buyer's due months
+    /// depend on its id and slot, not on its row (the rows reversed give the same schedule).
+    #[test]
+    fn rewiring_is_scheduled_by_buyer_and_slot() {
+        let (world, _, scn) = spun_up("scale=0.003");
+        let mut p = scn.network.clone().unwrap();
+        p.rewire_per_year = 0.3;
+        let streams = Streams::new(4);
+        let mut net = world.network.clone();
+        mark_dead(&mut net, &world.firms);
+        schedule_rewiring(&mut net, &world.firms, &p, &streams, 36);
+        let (la, k, n) = (net.asup.len(), net.k, world.firms.len());
+        let mut seen = vec![false; la + n * k];
+        let mut per_month = [0usize; 12];
+        let mut due_of = std::collections::HashMap::new();
+        for (o, list) in net.rewire_due.iter().enumerate() {
+            assert!(
+                list.windows(2).all(|w| w[0] < w[1]),
+                "month {o} not in position order"
+            );
+            for &j in list {
+                assert!(!seen[j as usize], "position {j} due twice");
+                seen[j as usize] = true;
+                per_month[o] += 1;
+                if j as usize >= la {
+                    let i = (j as usize - la) / k;
+                    assert_ne!(world.firms.status[i], status::DEAD, "dead buyer scheduled");
+                    due_of.insert((world.firms.id[i], (j as usize - la) % k), o);
+                }
+            }
+        }
+        let live = (0..n)
+            .filter(|&i| world.firms.status[i] != status::DEAD)
+            .count()
+            * k
+            + la;
+        let due: usize = per_month.iter().sum();
+        let want = live as f64 * 0.3;
+        assert!(
+            (due as f64 - want).abs() < 5.0 * want.sqrt(),
+            "{due} due, {want} expected"
+        );
+        for (o, &c) in per_month.iter().enumerate() {
+            let w = want / 12.0;
+            assert!(
+                (c as f64 - w).abs() < 5.0 * w.sqrt(),
+                "month {o}: {c} due, {w} expected"
+            );
+        }
+        // The same firms in reversed rows: the same (id, slot) pairs due in the same months.
+        let mut firms = world.firms.clone();
+        firms.id.reverse();
+        firms.status.reverse();
+        let mut rev = world.network.clone();
+        mark_dead(&mut rev, &firms);
+        schedule_rewiring(&mut rev, &firms, &p, &streams, 36);
+        let mut matched = 0;
+        for (o, list) in rev.rewire_due.iter().enumerate() {
+            for &j in list.iter().filter(|&&j| j as usize >= la) {
+                let i = (j as usize - la) / k;
+                assert_eq!(due_of.get(&(firms.id[i], (j as usize - la) % k)), Some(&o));
+                matched += 1;
+            }
+        }
+        assert_eq!(matched, due - per_month_anchors(&net, la));
+    }
+
+    /// Anchor links among a schedule's due positions.
+    fn per_month_anchors(net: &Network, la: usize) -> usize {
+        net.rewire_due
+            .iter()
+            .flatten()
+            .filter(|&&j| (j as usize) < la)
+            .count()
     }
 
     /// Links survive the yearly compaction: `links_per_firm` slots per row, no link to a

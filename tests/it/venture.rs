@@ -60,26 +60,33 @@ fn a_year_without_vc_deals_has_an_empty_capital_share_not_zero() {
 fn every_startup_is_simulated_at_any_firm_scale() {
     // startup_scale defaults to 1: the startup outputs do not depend on `scale` beyond the
     // firms' feedback (labour pool, wages), and the VC money equals the investors' spending.
-    let a = regsim::sim::simulate_plain(&baseline(&["scale=0.002"]), 4);
-    let b = regsim::sim::simulate_plain(&baseline(&["scale=0.01"]), 4);
-    for (x, y) in a.national.iter().zip(&b.national) {
-        let (x, y) = (&x.totals, &y.totals);
-        let rel = |p: f64, q: f64| (p - q).abs() / q;
-        assert!(
-            rel(x.startups, y.startups) < 0.03,
-            "{} vs {}",
-            x.startups,
-            y.startups
-        );
-        assert!(
-            rel(x.vc_deals, y.vc_deals) < 0.03,
-            "{} vs {}",
-            x.vc_deals,
-            y.vc_deals
-        );
+    // Summed over three seeds: one seed's last year moves by up to 3% through that feedback
+    // (seed 4, 2030: startups 16,896 at scale 0.002 against 17,428 at 0.01).
+    let runs = |scale: &str| -> Vec<_> {
+        (4..=6)
+            .map(|seed| regsim::sim::simulate_plain(&baseline(&[scale]), seed))
+            .collect()
+    };
+    let (a, b) = (runs("scale=0.002"), runs("scale=0.01"));
+    let sum =
+        |rs: &[regsim::sim::RunResult], y: usize, f: fn(&regsim::metrics::RegionRow) -> f64| {
+            rs.iter().map(|r| f(&r.national[y].totals)).sum::<f64>()
+        };
+    for y in 0..a[0].national.len() {
+        let rel = |f: fn(&regsim::metrics::RegionRow) -> f64| {
+            let (p, q) = (sum(&a, y, f), sum(&b, y, f));
+            ((p - q).abs() / q, p, q)
+        };
+        let (r, p, q) = rel(|t| t.startups);
+        assert!(r < 0.03, "year {y}: startups {p} vs {q}");
+        let (r, p, q) = rel(|t| t.vc_deals);
+        assert!(r < 0.03, "year {y}: VC deals {p} vs {q}");
         // Every startup is an agent: counts are whole numbers.
-        assert_eq!(x.startup_births.fract(), 0.0);
+        for run in &a {
+            assert_eq!(run.national[y].totals.startup_births.fract(), 0.0);
+        }
     }
+    let a = &a[0];
     // No deal is thinned away at startup_scale 1.
     assert_eq!(a.ledger.outside_sample_krw, 0.0);
     assert!(a.ledger.received_by_startups_krw > 0.0);

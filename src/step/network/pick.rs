@@ -1,23 +1,25 @@
-//! Supplier choice within a market (ODD 7.11, "Supplier choice"): a live firm of the market
-//! in proportion to its scale, by a draw that keeps common random numbers when a policy
-//! changes some firms' scale or which firms live.
+//! Supplier choice within a market (ODD 7.11.1, "Supplier index"): a live firm of the
+//! market in proportion to its scale, by a draw that keeps common random numbers when a
+//! policy changes some firms' scale or which firms live.
 //!
-//! The firms of a market are spread over `2^b` buckets by a hash of their **id** (not their
-//! row, which moves at each compaction), with `b` fixed at the network's first month from the
-//! market's size then, so the same firm sits in the same bucket in a policy run and its
-//! paired baseline. A draw walks the binary tree of the buckets' weights from the root, each
-//! of its `b` halvings with **its own uniform** (left if `u < W_left / (W_left + W_right)`;
-//! stored as nodes of 8 children, three halvings to one cache line), then holds a race in
-//! the bucket: firm `i` of weight `w_i` gets the key `ln(u_i) / w_i` with `u_i` keyed by
-//! (draw, firm id), and the largest key wins (Efraimidis and Spirakis 2006: firm `i` wins
-//! with probability `w_i / sum w`).
+//! In the reported years the firms of a market are spread over `2^b` buckets by a hash of
+//! their **id** (not their row, which moves at each compaction), with `b` fixed at the first
+//! reported January from the market's size then, so the same firm sits in the same bucket in
+//! a policy run and its paired baseline. A draw walks the binary tree of the buckets' weights
+//! from the root, each of its `b` halvings with **its own uniform** (left if `u < W_left /
+//! (W_left + W_right)`; stored as nodes of 16 f32 weights, four halvings to one cache line),
+//! then takes the firm whose cumulative weight, in key order within the bucket, first
+//! exceeds a uniform share of the bucket's.
 //!
 //! Why not one uniform against cumulative weights (an alias table, or a binary search): a
 //! change in one firm's weight then moves the boundaries of every firm after it, so a policy
-//! that changes a few firms' scale changes most picks. Here each halving and the race move a
-//! draw only as much as their own probabilities change (a uniform against one threshold is
-//! the coupling that moves least), so a change of `d` in the weight of one firm (or its birth
-//! or exit) in a market of total `W` moves about `(b / 2 + 1) d / W` of the market's draws.
+//! that changes a few firms' scale changes most picks. Here each halving moves a draw only as
+//! much as its own probability changes (a uniform against one threshold is the coupling that
+//! moves least), so a change of `d` in the weight of one firm (or its birth or exit) in a
+//! market of total `W` moves about `(b / 2 + 1) d / W` of the market's draws.
+//!
+//! The spin-up, which a policy run and its baseline share, uses alias tables instead (one
+//! memory access a pick; the first network month draws every initial firm's links).
 
 use crate::rng::{splitmix, two_units};
 use rayon::prelude::*;
@@ -57,7 +59,7 @@ pub(super) struct MarketIndex {
     tree: Vec<Node>,
     /// Per bucket (and one past the last): its first candidate.
     bucket_start: Vec<u32>,
-    /// Candidates by market, then bucket, then row order.
+    /// Candidates by market, then bucket, then key order.
     cand: Vec<Cand>,
     /// Per market: its rows and their total weight at the build.
     count: Vec<usize>,
@@ -508,7 +510,7 @@ fn alias_table(rows: &[u32], weight: &mut [f64], out: &mut [Alias]) -> f64 {
     total
 }
 
-/// Builds one market: its candidates sorted by bucket (row order within a bucket), the
+/// Builds one market: its candidates sorted by bucket (key order within a bucket), the
 /// buckets' starts, and the tree's node weights bottom-up (each sum in child order).
 /// Returns the market's row count and total weight.
 fn build_market(p: Part, b: u32, scale: &[f32], ids: &[u64]) -> (usize, f64) {
@@ -629,7 +631,11 @@ mod tests {
     #[test]
     fn draws_follow_the_weights() {
         let st = Streams::new(11);
-        for (case, n) in [1usize, 3, 17, 1000, 4096].into_iter().enumerate() {
+        // Markets of b = 0 to 11 (roots of 2, 4, 8 and 16 children).
+        for (case, n) in [1usize, 3, 5, 9, 17, 40, 70, 1000, 4096]
+            .into_iter()
+            .enumerate()
+        {
             let mut w = weights(n, case as u32 + 7);
             w[0] = w[0].max(1.0);
             let ids: Vec<u64> = (0..n as u64).map(|i| 1000 + 7 * i).collect();
@@ -637,11 +643,16 @@ mod tests {
             let total: f64 = w.iter().map(|&x| f64::from(x)).sum();
             let draws = 400_000u64;
             let mut hits = vec![0u32; n];
-            for k in 0..draws {
-                let row = ix
-                    .pick(0, st.bits(Stream::Network, k, case as u32, 0))
-                    .unwrap();
-                hits[row as usize] += 1;
+            let mut group = [None; MAX_GROUP];
+            for k in (0..draws).step_by(MAX_GROUP) {
+                let at: Vec<_> = (k..k + MAX_GROUP as u64)
+                    .map(|k| Some((0, st.bits(Stream::Network, k, case as u32, 0))))
+                    .collect();
+                ix.pick_group(&at, &mut group);
+                for (&g, &a) in group.iter().zip(&at) {
+                    assert_eq!(g, ix.pick(0, a.unwrap().1), "group and single picks differ");
+                    hits[g.unwrap() as usize] += 1;
+                }
             }
             for i in 0..n {
                 let want = f64::from(w[i]) / total * draws as f64;
@@ -665,6 +676,61 @@ mod tests {
         let mut empty = MarketIndex::default();
         empty.build(&[0, 0], &[], &[], &[], true);
         assert_eq!(empty.pick(0, 12345), None);
+    }
+
+    /// An alias table (the spin-up's index) gives each row exactly its share of the weight
+    /// (the mass of its own entry plus the entries aliased to it), with zero weights and a
+    /// market of one, and its draws (single and grouped alike) follow the weights; all
+    /// weights 0: every row with an equal share.
+    #[test]
+    fn alias_tables_give_each_row_its_weight() {
+        let st = Streams::new(9);
+        for (case, n) in [1usize, 2, 3, 17, 1000, 4096].into_iter().enumerate() {
+            let mut w = weights(n, case as u32 + 40);
+            w[0] = w[0].max(1.0);
+            let total: f64 = w.iter().map(|&x| f64::from(x)).sum();
+            let rows: Vec<u32> = (0..n as u32).collect();
+            let mut table = vec![Alias::default(); n];
+            let mut p: Vec<f64> = w.iter().map(|&x| f64::from(x)).collect();
+            assert!((alias_table(&rows, &mut p, &mut table) - total).abs() < 1e-9 * total);
+            let mut mass = vec![0.0f64; n];
+            for e in &table {
+                mass[e.row as usize] += e.prob / n as f64;
+                mass[e.alias as usize] += (1.0 - e.prob) / n as f64;
+            }
+            for i in 0..n {
+                let want = f64::from(w[i]) / total;
+                assert!((mass[i] - want).abs() < 1e-9, "case {case} row {i}");
+            }
+            let ids: Vec<u64> = rows.iter().map(|&i| u64::from(i)).collect();
+            let mut ix = MarketIndex::default();
+            ix.build(&[0, n], &rows, &w, &ids, false);
+            let draws = 200_000u64;
+            let mut hits = vec![0u32; n];
+            let mut group = [None; MAX_GROUP];
+            for k in (0..draws).step_by(MAX_GROUP) {
+                let at: Vec<_> = (k..k + MAX_GROUP as u64)
+                    .map(|k| Some((0, st.bits(Stream::Network, k, 1, 0))))
+                    .collect();
+                ix.pick_group(&at, &mut group);
+                for (&g, &a) in group.iter().zip(&at) {
+                    assert_eq!(g, ix.pick(0, a.unwrap().1), "group and single picks differ");
+                    hits[g.unwrap() as usize] += 1;
+                }
+            }
+            for i in 0..n {
+                let want = f64::from(w[i]) / total * draws as f64;
+                assert!(w[i] > 0.0 || hits[i] == 0, "case {case}: zero weight drawn");
+                let sd = want.sqrt();
+                assert!(
+                    (f64::from(hits[i]) - want).abs() <= 5.0 * sd + 1.0,
+                    "case {case} row {i}"
+                );
+            }
+        }
+        let mut table = vec![Alias::default(); 4];
+        alias_table(&[5, 6, 7, 8], &mut [0.0; 4], &mut table);
+        assert!(table.iter().all(|e| e.prob == 1.0 && e.row == e.alias));
     }
 
     /// Common random numbers: the same firms in another row order pick the same firm (by id)
