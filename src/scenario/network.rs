@@ -113,104 +113,29 @@ pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkPa
         c.push("network.enabled", format!("{v}: allowed: true or false"));
     }
     let links = c.whole("network.links_per_firm", n.links_per_firm as f64, 1.0, 8.0);
-    let mut input_shares = [[0.0; 3]; N_REGIONS];
-    let mut seen = [false; N_REGIONS];
-    for (name, v) in &n.input_shares {
-        let key = format!("network.input_shares.{name}");
-        match region_index(name) {
-            Some(r) => {
-                shares_sum_to_one(c, &key, v);
-                input_shares[r] = *v;
-                seen[r] = true;
-            }
-            None => c.push(
-                &key,
-                format!(
-                    "unknown region `{name}`; allowed: {}",
-                    REGION_IDS.join(", ")
-                ),
-            ),
-        }
-    }
-    if let Some(r) = seen.iter().position(|s| !s) {
-        c.push(
-            "network.input_shares",
-            format!(
-                "region `{}` is missing; allowed: one [local, other, imported] row per region",
-                REGION_IDS[r]
-            ),
-        );
-    }
-    let mut purchase_mix = [[0.0; N_SECTORS]; N_SECTORS];
-    let mut seen = [false; N_SECTORS];
-    for (name, v) in &n.purchase_mix {
-        let key = format!("network.purchase_mix.{name}");
-        match sector_index(name) {
-            Some(s) => {
-                shares_sum_to_one(c, &key, v);
-                purchase_mix[s] = *v;
-                seen[s] = true;
-            }
-            None => c.push(
-                &key,
-                format!(
-                    "unknown sector `{name}`; allowed: {}",
-                    SECTOR_IDS.join(", ")
-                ),
-            ),
-        }
-    }
-    if let Some(s) = seen.iter().position(|s| !s) {
-        c.push(
-            "network.purchase_mix",
-            format!(
-                "sector `{}` is missing; allowed: one row of supplier-sector shares per sector",
-                SECTOR_IDS[s]
-            ),
-        );
-    }
+    let input_shares = share_rows::<3, N_REGIONS>(
+        c,
+        "network.input_shares",
+        &n.input_shares,
+        Names::REGIONS,
+        "one [local, other, imported] row per region",
+    );
+    let purchase_mix = share_rows::<N_SECTORS, N_SECTORS>(
+        c,
+        "network.purchase_mix",
+        &n.purchase_mix,
+        Names::SECTORS,
+        "one row of supplier-sector shares per sector",
+    );
     c.range("network.distance_decay", n.distance_decay, 0.0, 5.0);
     c.share("network.rewire_per_year", n.rewire_per_year);
     c.range("network.search_months", n.search_months, 1.0, 120.0);
     c.range("network.max_order_share", n.max_order_share, 0.0, 100.0);
     c.range("network.adjust_months", n.adjust_months, 1.0, 1200.0);
     c.share("network.own_orders_weight", n.own_orders_weight);
-    let mut anchors = Vec::new();
-    for (i, a) in n.anchors.iter().enumerate() {
-        let k = |f: &str| format!("network.anchors[{i}].{f}");
-        let region = region_index(&a.region);
-        if region.is_none() {
-            c.push(
-                &k("region"),
-                format!(
-                    "unknown region `{}`; allowed: {}",
-                    a.region,
-                    REGION_IDS.join(", ")
-                ),
-            );
-        }
-        let sector = sector_index(&a.sector);
-        if sector.is_none() {
-            c.push(
-                &k("sector"),
-                format!(
-                    "unknown sector `{}`; allowed: {}",
-                    a.sector,
-                    SECTOR_IDS.join(", ")
-                ),
-            );
-        }
-        c.nonneg(&k("purchases_krw_year"), a.purchases_krw_year);
-        c.range(&k("suppliers"), a.suppliers, 1.0, 1e6);
-        if let (Some(region), Some(sector)) = (region, sector) {
-            anchors.push(Anchor {
-                region,
-                sector,
-                purchases_krw_year: a.purchases_krw_year,
-                suppliers: a.suppliers,
-            });
-        }
-    }
+    let anchors = (n.anchors.iter().enumerate())
+        .filter_map(|(i, a)| check_anchor(c, i, a))
+        .collect();
     (c.problems.len() == before && n.is_enabled()).then_some(NetworkParams {
         links_per_firm: links,
         input_shares,
@@ -222,5 +147,97 @@ pub(super) fn check_network(c: &mut Checker, n: &RawNetwork) -> Option<NetworkPa
         adjust_months: n.adjust_months,
         own_orders_weight: n.own_orders_weight,
         anchors,
+    })
+}
+
+/// The names a table's rows may have: `kind` (in messages), the allowed `ids`, and `index`
+/// from a name to its row.
+struct Names {
+    index: fn(&str) -> Option<usize>,
+    kind: &'static str,
+    ids: &'static [&'static str],
+}
+
+impl Names {
+    const REGIONS: Names = Names {
+        index: region_index,
+        kind: "region",
+        ids: &REGION_IDS,
+    };
+    const SECTORS: Names = Names {
+        index: sector_index,
+        kind: "sector",
+        ids: &SECTOR_IDS,
+    };
+}
+
+/// A table of share rows keyed by name (`key.<name> = [..]`, each summing to 1): every name
+/// known (`names`) and every one present, else a problem saying what is allowed (`rows`).
+fn share_rows<const M: usize, const N: usize>(
+    c: &mut Checker,
+    key: &str,
+    table: &BTreeMap<String, [f64; M]>,
+    names: Names,
+    rows: &str,
+) -> [[f64; M]; N] {
+    let Names { index, kind, ids } = names;
+    let mut out = [[0.0; M]; N];
+    let mut seen = [false; N];
+    for (name, v) in table {
+        let key = format!("{key}.{name}");
+        match index(name) {
+            Some(r) => {
+                shares_sum_to_one(c, &key, v);
+                out[r] = *v;
+                seen[r] = true;
+            }
+            None => c.push(
+                &key,
+                format!("unknown {kind} `{name}`; allowed: {}", ids.join(", ")),
+            ),
+        }
+    }
+    if let Some(r) = seen.iter().position(|s| !s) {
+        c.push(
+            key,
+            format!("{kind} `{}` is missing; allowed: {rows}", ids[r]),
+        );
+    }
+    out
+}
+
+/// Anchor `i` (`network.anchors[i]`): a known region and sector, purchases of 0 or more and
+/// 1 to 10^6 suppliers; `None` if its region or sector is unknown.
+fn check_anchor(c: &mut Checker, i: usize, a: &RawAnchor) -> Option<Anchor> {
+    let k = |f: &str| format!("network.anchors[{i}].{f}");
+    let region = region_index(&a.region);
+    if region.is_none() {
+        c.push(
+            &k("region"),
+            format!(
+                "unknown region `{}`; allowed: {}",
+                a.region,
+                REGION_IDS.join(", ")
+            ),
+        );
+    }
+    let sector = sector_index(&a.sector);
+    if sector.is_none() {
+        c.push(
+            &k("sector"),
+            format!(
+                "unknown sector `{}`; allowed: {}",
+                a.sector,
+                SECTOR_IDS.join(", ")
+            ),
+        );
+    }
+    c.nonneg(&k("purchases_krw_year"), a.purchases_krw_year);
+    c.range(&k("suppliers"), a.suppliers, 1.0, 1e6);
+    Some(Anchor {
+        region: region?,
+        sector: sector?,
+        purchases_krw_year: a.purchases_krw_year,
+        suppliers: a.suppliers,
     })
 }

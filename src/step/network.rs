@@ -539,8 +539,7 @@ impl<'a> Picker<'a> {
             let Some((m, h)) = self.market_of_draw(market, entity, k0 + t) else {
                 continue;
             };
-            let row = self.index.pick(m, h);
-            if let Some(row) = row.filter(|&row| self.usable(row)) {
+            if let Some(row) = self.index.pick(m, h).filter(|&row| self.usable(row)) {
                 return Some(row);
             }
         }
@@ -585,10 +584,8 @@ impl<'a> Picker<'a> {
             self.index
                 .pick_group(&at[..group.len()], &mut row[..group.len()]);
             for (&row, &(market, entity, k0)) in row.iter().zip(group) {
-                out.push(match row.filter(|&row| self.usable(row)) {
-                    Some(row) => Some(row),
-                    None => self.draw_from(market, entity, k0, 1),
-                });
+                let usable = row.filter(|&row| self.usable(row));
+                out.push(usable.or_else(|| self.draw_from(market, entity, k0, 1)));
             }
         }
     }

@@ -51,10 +51,9 @@ pub(super) struct Node([f32; ARITY]);
 pub(super) struct MarketIndex {
     /// Per market: `b`, the log2 of its bucket count (fixed at the first build).
     bits: Vec<u8>,
-    /// Per market (and one past the last): its first tree node and its first bucket.
-    tree_base: Vec<usize>,
     /// Per market: its tree's levels and the first node of each level in `tree`.
     levels: Vec<(u32, [usize; MAX_LEVELS])>,
+    /// Per market (and one past the last): its first bucket.
     bucket_base: Vec<usize>,
     tree: Vec<Node>,
     /// Per bucket (and one past the last): its first candidate.
@@ -268,7 +267,6 @@ impl MarketIndex {
                 (d, off)
             })
             .collect();
-        self.tree_base = tree_base;
         self.bucket_base = bucket_base;
         self.built = true;
     }
@@ -299,11 +297,11 @@ impl MarketIndex {
         in_bucket(self.bucket(m, x), h)
     }
 
-    /// [`MarketIndex::pick`] for a group of draws `(market, h)` (`None` in `at`: no draw),
-    /// with the same results: the group walks its trees level by level and each level's
-    /// nodes are loaded in a loop of independent loads before the halvings, then the
-    /// buckets' first candidates the same way, so the core keeps the group's cache misses in
-    /// flight together instead of one draw's after another's.
+    /// The rows a group of draws `(market, h)` pick (`None` in `at`: no draw; `None` out: an
+    /// empty market), each the same as alone ([`MarketIndex::pick`]): the group walks its
+    /// trees level by level, each level's nodes prefetched together before the halvings, then
+    /// the buckets' first candidates the same way, so the core keeps the group's cache misses
+    /// in flight together instead of one draw's after another's. At most [`MAX_GROUP`].
     pub(super) fn pick_group(&self, at: &[Option<(usize, u64)>], out: &mut [Option<u32>]) {
         const NO: usize = usize::MAX;
         if !self.stable {
@@ -343,11 +341,10 @@ impl MarketIndex {
             }
         }
         for (&m, &x) in mk.iter().zip(x.iter()) {
-            if m != NO {
-                let g = self.bucket_base[m] + x;
-                if let Some(c) = self.cand.get(self.bucket_start[g] as usize) {
-                    prefetch(c);
-                }
+            if m != NO
+                && let Some(c) = self.bucket(m, x).first()
+            {
+                prefetch(c);
             }
         }
         for ((&a, &x), o) in at.iter().zip(x.iter()).zip(out.iter_mut()) {
@@ -384,18 +381,9 @@ impl MarketIndex {
 
     /// The row a draw `h` picks in market `m` (`None`: an empty market).
     pub(super) fn pick(&self, m: usize, h: u64) -> Option<u32> {
-        if self.count[m] == 0 {
-            return None;
-        }
-        if !self.stable {
-            let (e, frac) = self.alias_entry(m, h)?;
-            return Some(alias_row(&self.alias[e], frac));
-        }
-        let mut x = 0;
-        for l in 0..self.depth(m) {
-            x = self.descend(m, l, x, h);
-        }
-        self.take(m, x, h)
+        let mut out = [None];
+        self.pick_group(&[Some((m, h))], &mut out);
+        out[0]
     }
 }
 
@@ -601,6 +589,37 @@ mod tests {
             .collect()
     }
 
+    /// Draws of market 0 in groups of [`MAX_GROUP`] (each equal to the same draw alone) hit
+    /// each row within 5 sd of its weight's share, and never a row of weight 0.
+    fn assert_draws_follow(ix: &MarketIndex, w: &[f32], draws: u64, step: u32, what: &str) {
+        let st = Streams::new(11);
+        let total: f64 = w.iter().map(|&x| f64::from(x)).sum();
+        let mut hits = vec![0u32; w.len()];
+        let mut group = [None; MAX_GROUP];
+        for k in (0..draws).step_by(MAX_GROUP) {
+            let at: Vec<_> = (k..k + MAX_GROUP as u64)
+                .map(|k| Some((0, st.bits(Stream::Network, k, step, 0))))
+                .collect();
+            ix.pick_group(&at, &mut group);
+            for (&g, &a) in group.iter().zip(&at) {
+                assert_eq!(
+                    g,
+                    ix.pick(0, a.unwrap().1),
+                    "{what}: group and single picks differ"
+                );
+                hits[g.unwrap() as usize] += 1;
+            }
+        }
+        for (i, (&h, &wi)) in hits.iter().zip(w).enumerate() {
+            let want = f64::from(wi) / total * draws as f64;
+            assert!(wi > 0.0 || h == 0, "{what}: row {i} of weight 0 drawn");
+            assert!(
+                (f64::from(h) - want).abs() <= 5.0 * want.sqrt() + 1.0,
+                "{what} row {i}: {h} against {want}"
+            );
+        }
+    }
+
     /// The tree's shape covers `2^b` buckets for every `b`, and node weights add up.
     #[test]
     fn tree_levels_cover_the_buckets() {
@@ -640,29 +659,7 @@ mod tests {
             w[0] = w[0].max(1.0);
             let ids: Vec<u64> = (0..n as u64).map(|i| 1000 + 7 * i).collect();
             let ix = index(&w, &ids);
-            let total: f64 = w.iter().map(|&x| f64::from(x)).sum();
-            let draws = 400_000u64;
-            let mut hits = vec![0u32; n];
-            let mut group = [None; MAX_GROUP];
-            for k in (0..draws).step_by(MAX_GROUP) {
-                let at: Vec<_> = (k..k + MAX_GROUP as u64)
-                    .map(|k| Some((0, st.bits(Stream::Network, k, case as u32, 0))))
-                    .collect();
-                ix.pick_group(&at, &mut group);
-                for (&g, &a) in group.iter().zip(&at) {
-                    assert_eq!(g, ix.pick(0, a.unwrap().1), "group and single picks differ");
-                    hits[g.unwrap() as usize] += 1;
-                }
-            }
-            for i in 0..n {
-                let want = f64::from(w[i]) / total * draws as f64;
-                assert!(w[i] > 0.0 || hits[i] == 0, "case {case}: zero weight drawn");
-                assert!(
-                    (f64::from(hits[i]) - want).abs() <= 5.0 * want.sqrt() + 1.0,
-                    "case {case} row {i}: {} against {want}",
-                    hits[i]
-                );
-            }
+            assert_draws_follow(&ix, &w, 400_000, case as u32, &format!("case {case}"));
         }
         let ix = index(&[0.0; 4], &[1, 2, 3, 4]);
         let mut hits = [0u32; 4];
@@ -684,7 +681,6 @@ mod tests {
     /// weights 0: every row with an equal share.
     #[test]
     fn alias_tables_give_each_row_its_weight() {
-        let st = Streams::new(9);
         for (case, n) in [1usize, 2, 3, 17, 1000, 4096].into_iter().enumerate() {
             let mut w = weights(n, case as u32 + 40);
             w[0] = w[0].max(1.0);
@@ -705,28 +701,13 @@ mod tests {
             let ids: Vec<u64> = rows.iter().map(|&i| u64::from(i)).collect();
             let mut ix = MarketIndex::default();
             ix.build(&[0, n], &rows, &w, &ids, false);
-            let draws = 200_000u64;
-            let mut hits = vec![0u32; n];
-            let mut group = [None; MAX_GROUP];
-            for k in (0..draws).step_by(MAX_GROUP) {
-                let at: Vec<_> = (k..k + MAX_GROUP as u64)
-                    .map(|k| Some((0, st.bits(Stream::Network, k, 1, 0))))
-                    .collect();
-                ix.pick_group(&at, &mut group);
-                for (&g, &a) in group.iter().zip(&at) {
-                    assert_eq!(g, ix.pick(0, a.unwrap().1), "group and single picks differ");
-                    hits[g.unwrap() as usize] += 1;
-                }
-            }
-            for i in 0..n {
-                let want = f64::from(w[i]) / total * draws as f64;
-                assert!(w[i] > 0.0 || hits[i] == 0, "case {case}: zero weight drawn");
-                let sd = want.sqrt();
-                assert!(
-                    (f64::from(hits[i]) - want).abs() <= 5.0 * sd + 1.0,
-                    "case {case} row {i}"
-                );
-            }
+            assert_draws_follow(
+                &ix,
+                &w,
+                200_000,
+                100 + case as u32,
+                &format!("alias case {case}"),
+            );
         }
         let mut table = vec![Alias::default(); 4];
         alias_table(&[5, 6, 7, 8], &mut [0.0; 4], &mut table);
