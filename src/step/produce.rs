@@ -380,7 +380,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     acc
 }
 
-/// A chunk's sums of `plan` by market or region byte (see [`RegionSums`]).
+/// A chunk's sums of `plan` by market or region byte (see [`BYTE`]), added in row order.
 struct PlanSums {
     hires: [f64; BYTE],
     hiring_firms: [f64; BYTE],
@@ -553,7 +553,9 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
     let rules = &ctx.rules;
     let (hazard_month, events_key, mk) = (env.hazard_month, env.events_key, env.markets);
     let mut acc = OperateAcc::default();
-    let mut sums = RegionSums::default();
+    // (sales, value added, SME sales, deaths) by region, and employees by the region after
+    // a move.
+    let (mut by_region, mut employees) = (Runs::<4>::new(), Runs::<1>::new());
     let len = id.len();
     let (region, sector, st, age, loss, emp) = (
         &mut region[..len],
@@ -571,9 +573,10 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         &log_scale[..len],
         &of[..len],
     );
-    // Blocks of rows in loops, as in `plan`: the draws (vectorised), the hiring
-    // and the staffing ratio (scalar), the understaffing penalty `ratio^theta`
-    // (branch-free, vectorises), then sales, profit, exit and relocation.
+    // Blocks of rows in loops, as in `plan`: the draws (vectorised), the hiring, the
+    // staffing ratio and the row's table values (scalar), the understaffing penalty
+    // `ratio^theta` (branch-free, vectorises), sales, profit, cash and the exit test
+    // (branch-free), then the sums, exits and relocation (scalar).
     let mut start = 0;
     while start < len {
         let end = (start + BLOCK).min(len);
@@ -584,6 +587,13 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         let mut u_move = [0.0f32; BLOCK];
         let mut perf = [1.0f32; BLOCK];
         let mut u_hire = [0.0f32; BLOCK];
+        // The row's market values (0 for dead rows): sales per unit, value-added share, wage,
+        // fixed cost, and the exit hazard before the performance factor.
+        let mut sales_unit = [0.0f32; BLOCK];
+        let mut va_share = [0.0f32; BLOCK];
+        let mut wage = [0.0f32; BLOCK];
+        let mut fixed = [0.0f32; BLOCK];
+        let mut hazard = [0.0f32; BLOCK];
         // Hiring rounding, exit and whether the firm moves, for every row.
         let (lo, hi) = split_ids(&id[start..end]);
         let draws = u_hire[..m].iter_mut().zip(&mut u_exit[..m]);
@@ -613,6 +623,13 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
             n_new[k] = n;
             let desired = (scale_now[i] * mk.labour_mult[rs] * of[i]).max(1.0);
             staffing[k] = (n as f32 / desired).min(1.0);
+            sales_unit[k] = mk.sales_month[rs];
+            va_share[k] = mk.va_share[rs];
+            wage[k] = mk.wage[r];
+            fixed[k] = mk.fixed_cost[rs];
+            // At the age the firm reaches this month.
+            let aged = usize::from(age[i].saturating_add(1)).min(AGE_TABLE - 1);
+            hazard[k] = hazard_month[aged] * mk.exit_mult[rs];
         }
         // Understaffed firms sell less (see `sales_units_from_scale`); 1^theta = 1
         // exactly, so fully staffed firms are unaffected.
@@ -624,41 +641,79 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
         for (p, &a) in perf[..m].iter_mut().zip(&log_scale[start..end]) {
             *p = fastmath::exp((-rules.perf_elasticity * a).clamp(-30.0, 30.0));
         }
+        // Sales, profit, cash, losses, ageing and the exit test for every row, branch-free (so
+        // it vectorises); dead rows keep their values. `sales` and `va` are kept for the sums.
+        let mut sales = [0.0f32; BLOCK];
+        let mut va = [0.0f32; BLOCK];
+        let mut losing = [false; BLOCK];
+        let mut exits = [false; BLOCK];
+        let rows = start..end;
+        let (buffer, loss_limit) = (rules.buffer_months, rules.exit_loss_months);
+        let live = |st: u8| st != status::DEAD;
+        {
+            let cols = (scale_now[rows.clone()].iter().zip(&of[rows.clone()]))
+                .zip(staffing[..m].iter().zip(&sales_unit[..m]))
+                .zip(va_share[..m].iter().zip(&wage[..m]))
+                .zip(fixed[..m].iter().zip(&n_new[..m]))
+                .zip(cash[rows.clone()].iter_mut().zip(&st[rows.clone()]))
+                .zip(sales.iter_mut().zip(va.iter_mut()).zip(losing.iter_mut()));
+            for (
+                (((((&sn, &of), (&sf, &su)), (&vs, &wg)), (&fc, &n)), (cash, &st)),
+                ((s, v), lo),
+            ) in cols
+            {
+                *s = sn * of * sf * su;
+                *v = *s * vs;
+                let costs = wg * n as f32 + fc;
+                let profit = *v - costs;
+                *lo = profit < 0.0;
+                let c = (*cash + profit).min(buffer * costs);
+                *cash = if live(st) { c } else { *cash };
+            }
+        }
+        for ((l, &st), &lo) in loss[rows.clone()]
+            .iter_mut()
+            .zip(&st[rows.clone()])
+            .zip(&losing[..m])
+        {
+            let next = if lo { l.saturating_add(1) } else { 0 };
+            *l = if live(st) { next } else { *l };
+        }
+        for (a, &st) in age[rows.clone()].iter_mut().zip(&st[rows.clone()]) {
+            *a = if live(st) { a.saturating_add(1) } else { *a };
+        }
+        for (y, (&st, &s)) in sales_year[rows.clone()]
+            .iter_mut()
+            .zip(st[rows.clone()].iter().zip(&sales[..m]))
+        {
+            *y = if live(st) { *y + s } else { *y };
+        }
+        {
+            let cols = (exits[..m].iter_mut().zip(&st[rows.clone()]))
+                .zip(cash[rows.clone()].iter().zip(&loss[rows]))
+                .zip(u_exit[..m].iter().zip(hazard[..m].iter().zip(&perf[..m])));
+            for (((e, &st), (&c, &l)), (&u, (&h, &p))) in cols {
+                let broke = (c < 0.0) & (l >= loss_limit);
+                *e = live(st) & (broke | (u < h * p));
+            }
+        }
         for i in start..end {
             let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
-            let n = n_new[k];
-            let sales = scale_now[i] * of[i] * staffing[k] * mk.sales_month[rs];
-            let va = sales * mk.va_share[rs];
-            let costs = mk.wage[r] * n as f32 + mk.fixed_cost[rs];
-            let profit = va - costs;
-            // Owners draw whatever lifts cash above the buffer (ODD 7.4 step 5), so cash is
-            // bounded and sustained losses can exhaust it at any size.
-            cash[i] = (cash[i] + profit).min(rules.buffer_months * costs);
-            loss[i] = if profit < 0.0 {
-                loss[i].saturating_add(1)
-            } else {
-                0
-            };
-            sales_year[i] += sales;
-            age[i] = age[i].saturating_add(1);
-            sums.sales[r] += f64::from(sales);
-            sums.value_added[r] += f64::from(va);
-            if st[i] == status::SME {
-                sums.sme_sales[r] += f64::from(sales);
-            }
-            let hazard =
-                hazard_month[usize::from(age[i]).min(AGE_TABLE - 1)] * mk.exit_mult[rs] * perf[k];
-            let broke = cash[i] < 0.0 && loss[i] >= rules.exit_loss_months;
-            if broke || u_exit[k] < hazard {
+            let r = usize::from(region[i]);
+            let (sales, va) = (f64::from(sales[k]), f64::from(va[k]));
+            // Adding +0.0 leaves a sum of non-negative values bit for bit as it is.
+            let sme_sales = if st[i] == status::SME { sales } else { 0.0 };
+            let death = if exits[k] { 1.0 } else { 0.0 };
+            by_region.add(r, [sales, va, sme_sales, death]);
+            if exits[k] {
                 st[i] = status::DEAD;
                 emp[i] = 0;
-                sums.deaths[r] += 1.0;
                 continue;
             }
+            let n = n_new[k];
             emp[i] = n;
             if u_move[k] < rules.relocation_p {
                 let (u_dest, _) =
@@ -671,11 +726,16 @@ fn operate_chunk(cols: OperateCols, env: &OperateEnv) -> OperateAcc {
                 }
             }
             // After a move: the firm's new region.
-            sums.employees[usize::from(region[i])] += f64::from(n);
+            employees.add(usize::from(region[i]), [f64::from(n)]);
         }
         start = end;
     }
-    sums.fold_into(&mut acc);
+    let (by_region, employees) = (by_region.table(), employees.table());
+    acc.sales = std::array::from_fn(|r| by_region[r][0]);
+    acc.value_added = std::array::from_fn(|r| by_region[r][1]);
+    acc.sme_sales = std::array::from_fn(|r| by_region[r][2]);
+    acc.deaths = std::array::from_fn(|r| by_region[r][3]);
+    acc.employees = std::array::from_fn(|r| employees[r][0]);
     acc
 }
 
@@ -731,36 +791,41 @@ impl Markets {
     }
 }
 
-/// A chunk's per-region sums of `operate` by region byte (no bounds checks); added in row
-/// order, exactly as into [`OperateAcc`], then copied there.
-struct RegionSums {
-    sales: [f64; BYTE],
-    sme_sales: [f64; BYTE],
-    value_added: [f64; BYTE],
-    employees: [f64; BYTE],
-    deaths: [f64; BYTE],
+/// Sums by a byte key added in row order, with the entry of the current run of equal keys
+/// held in registers: rows are grouped by region, so adding into a per-region table row by
+/// row would chain every addition through a store and a load. The same additions in the same
+/// order, so the same bits as `table[key][j] += v[j]`.
+struct Runs<const N: usize> {
+    table: Box<[[f64; N]; BYTE]>,
+    key: usize,
+    run: [f64; N],
 }
 
-impl Default for RegionSums {
-    fn default() -> Self {
-        RegionSums {
-            sales: [0.0; BYTE],
-            sme_sales: [0.0; BYTE],
-            value_added: [0.0; BYTE],
-            employees: [0.0; BYTE],
-            deaths: [0.0; BYTE],
+impl<const N: usize> Runs<N> {
+    fn new() -> Self {
+        Runs {
+            table: Box::new([[0.0; N]; BYTE]),
+            key: 0,
+            run: [0.0; N],
         }
     }
-}
 
-impl RegionSums {
-    fn fold_into(&self, acc: &mut OperateAcc) {
-        acc.sales.copy_from_slice(&self.sales[..N_REGIONS]);
-        acc.sme_sales.copy_from_slice(&self.sme_sales[..N_REGIONS]);
-        acc.value_added
-            .copy_from_slice(&self.value_added[..N_REGIONS]);
-        acc.employees.copy_from_slice(&self.employees[..N_REGIONS]);
-        acc.deaths.copy_from_slice(&self.deaths[..N_REGIONS]);
+    #[inline(always)]
+    fn add(&mut self, key: usize, v: [f64; N]) {
+        if key != self.key {
+            self.table[self.key] = self.run;
+            self.key = key;
+            self.run = self.table[key];
+        }
+        for (s, v) in self.run.iter_mut().zip(v) {
+            *s += v;
+        }
+    }
+
+    /// The sums (ending the current run).
+    fn table(mut self) -> Box<[[f64; N]; BYTE]> {
+        self.table[self.key] = self.run;
+        self.table
     }
 }
 
