@@ -240,10 +240,10 @@ impl Network {
         }
     }
 
-    /// Links position `j` to supplier row `s` (with its market this month), logged for the
-    /// reverse index.
-    fn link(&mut self, j: usize, s: u32) {
-        let sm = self.market_of[s as usize];
+    /// Links position `j` to supplier row `s`, whose market this month is `sm`, logged for
+    /// the reverse index.
+    fn link(&mut self, j: usize, (s, sm): Found) {
+        debug_assert_eq!(sm, self.market_of[s as usize]);
         let (slot, mk) = self.slot_mut(j);
         (*slot, *mk) = (s, sm);
         self.rev_log.push(u64::from(s) << 32 | j as u64);
@@ -499,6 +499,9 @@ struct Picker<'a> {
     step: u32,
 }
 
+/// A drawn supplier row and its market this month.
+type Found = (u32, u8);
+
 /// Whether row `i` is dead in the bits of [`mark_dead`].
 #[inline]
 fn is_dead(dead: &[u64], i: u32) -> bool {
@@ -529,18 +532,18 @@ impl<'a> Picker<'a> {
     /// from the IO shares, firm in proportion to its scale ([`MarketIndex::pick`]). Attempt
     /// `t` uses the key `k0 + t`. `None` after [`ATTEMPTS`] picks that were dead or in an
     /// empty market (the buyer searches again next month).
-    fn draw(&self, market: (usize, usize), entity: u64, k0: u32) -> Option<u32> {
+    fn draw(&self, market: (usize, usize), entity: u64, k0: u32) -> Option<Found> {
         self.draw_from(market, entity, k0, 0)
     }
 
     /// [`Picker::draw`] from attempt `t0` on.
-    fn draw_from(&self, market: (usize, usize), entity: u64, k0: u32, t0: u32) -> Option<u32> {
+    fn draw_from(&self, market: (usize, usize), entity: u64, k0: u32, t0: u32) -> Option<Found> {
         for t in t0..ATTEMPTS {
             let Some((m, h)) = self.market_of_draw(market, entity, k0 + t) else {
                 continue;
             };
             if let Some(row) = self.index.pick(m, h).filter(|&row| self.usable(row)) {
-                return Some(row);
+                return Some((row, self.market_of[row as usize]));
             }
         }
         None
@@ -574,7 +577,7 @@ impl<'a> Picker<'a> {
     /// [`MarketIndex::pick_group`] together (the trees' deep levels and the candidates are far
     /// larger than the caches), and a failed first attempt goes on with
     /// [`Picker::draw_from`].
-    fn draw_many(&self, reqs: &[((usize, usize), u64, u32)], out: &mut Vec<Option<u32>>) {
+    fn draw_many(&self, reqs: &[((usize, usize), u64, u32)], out: &mut Vec<Option<Found>>) {
         for group in reqs.chunks(GROUP) {
             let mut at = [None; GROUP];
             for (a, &(market, entity, k0)) in at.iter_mut().zip(group) {
@@ -583,8 +586,18 @@ impl<'a> Picker<'a> {
             let mut row = [None; GROUP];
             self.index
                 .pick_group(&at[..group.len()], &mut row[..group.len()]);
+            // The picked rows' dead bits and markets are scattered over columns far larger
+            // than the caches: their loads are started together.
+            for &r in row[..group.len()].iter().flatten() {
+                if (r as usize) < self.n {
+                    pick::prefetch(&self.dead[r as usize / 64]);
+                    pick::prefetch(&self.market_of[r as usize]);
+                }
+            }
             for (&row, &(market, entity, k0)) in row.iter().zip(group) {
-                let usable = row.filter(|&row| self.usable(row));
+                let usable = row
+                    .filter(|&row| self.usable(row))
+                    .map(|row| (row, self.market_of[row as usize]));
                 out.push(usable.or_else(|| self.draw_from(market, entity, k0, 1)));
             }
         }
@@ -632,7 +645,7 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
         start.push(start[start.len() - 1] + links);
     }
     let picker = Picker::new(net, firms.len(), p, ctx.streams, ctx.step);
-    let asup: Vec<u32> = (0..start[start.len() - 1])
+    let asup: Vec<Found> = (0..start[start.len() - 1])
         .into_par_iter()
         .map(|j| {
             let a = start.partition_point(|&x| x <= j) - 1;
@@ -641,20 +654,10 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
             let entity = ANCHOR_ENTITY | a as u64;
             picker
                 .draw((an.region, an.sector), entity, SLOT_KEYS * slot)
-                .unwrap_or(NONE)
+                .unwrap_or((NONE, 0))
         })
         .collect();
-    net.amk = asup
-        .iter()
-        .map(|&s| {
-            if s == NONE {
-                0
-            } else {
-                net.market_of[s as usize]
-            }
-        })
-        .collect();
-    net.asup = asup;
+    (net.asup, net.amk) = asup.into_iter().unzip();
     net.a_start = start;
     net.aw = aw;
     net.anchors_linked = true;
@@ -664,7 +667,7 @@ fn link_anchors(net: &mut Network, firms: &Firms, p: &NetworkParams, ctx: &StepC
 
 /// One chunk's searches: the positions that stay listed and the suppliers found (position,
 /// row).
-type SearchPart = (Vec<u32>, Vec<(u32, u32)>);
+type SearchPart = (Vec<u32>, Vec<(u32, Found)>);
 
 /// The search pass over the listed searching links (ODD 7.11): each one of a live buyer
 /// finds a supplier with probability `1 / search_months` this month (draw keyed by the buyer
@@ -852,7 +855,7 @@ fn rewire(net: &mut Network, firms: &Firms, p: &NetworkParams, streams: &Streams
                 .collect::<Vec<_>>()
         })
         .unzip();
-    let found: Vec<Option<u32>> = reqs
+    let found: Vec<Option<Found>> = reqs
         .par_chunks(CHUNK)
         .flat_map_iter(|part| {
             let mut found = Vec::with_capacity(part.len());
@@ -941,9 +944,10 @@ fn link_new_buyers(
                         due.push((o + 1 + month, position));
                     }
                 }
-                slots[j] = s.filter(|&s| s as usize != i).unwrap_or(NONE);
-                if slots[j] != NONE {
-                    mks[j] = picker.market_of[slots[j] as usize];
+                let (sup, sm) = s.filter(|&(s, _)| s as usize != i).unwrap_or((NONE, 0));
+                slots[j] = sup;
+                if sup != NONE {
+                    mks[j] = sm;
                     drawn.push(u64::from(slots[j]) << 32 | u64::from(position));
                 } else {
                     searching.push(position);
@@ -1063,7 +1067,10 @@ fn link_levers(
                 {
                     continue;
                 }
-                net.link(net.asup.len() + i * k + slot, row);
+                net.link(
+                    net.asup.len() + i * k + slot,
+                    (row, net.market_of[row as usize]),
+                );
             }
         }
     }

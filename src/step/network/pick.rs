@@ -412,7 +412,7 @@ fn in_bucket(cands: &[Cand], h: u64) -> Option<u32> {
 
 /// Asks the core to load `x`'s cache line (a hint: no wait, no effect on results).
 #[inline(always)]
-fn prefetch<T>(x: &T) {
+pub(super) fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE is part of every x86_64 target, and a prefetch never faults or writes.
     unsafe {
