@@ -547,14 +547,24 @@ fn network_table(n: &Value) -> String {
         ci_obj(&n["capital_share_of_noncapital_purchases_change_pp"], 3, 1.0)
     );
     let j = &n["jobs_per_bn_krw"];
-    s.push_str(&format!(
-        "  network: jobs per 1 bn KRW, treated firms {} ({:.0} firms), their network {} ({:.0} firms)
+    if f(&n["followed_firms_mean"], "treated") > 0.0 {
+        s.push_str(&format!(
+            "  network: jobs per 1 bn KRW, treated firms {} ({:.0} firms), their network {} ({:.0} firms)
 ",
-        ci_obj(&j["treated"], 2, 1.0),
-        f(&n["followed_firms_mean"], "treated"),
-        ci_obj(&j["network"], 2, 1.0),
-        f(&n["followed_firms_mean"], "network")
-    ));
+            ci_obj(&j["treated"], 2, 1.0),
+            f(&n["followed_firms_mean"], "treated"),
+            ci_obj(&j["network"], 2, 1.0),
+            f(&n["followed_firms_mean"], "network")
+        ));
+    } else {
+        s.push_str("  network: jobs per 1 bn KRW: no firms treated by a selection programme\n");
+    }
+    if f(&n["direct_change_krw"], "mean") == 0.0 {
+        s.push_str(
+            "  network: output multiplier: none (no direct change: no treated firms, anchors' purchases unchanged)\n",
+        );
+        return s;
+    }
     s.push_str(&format!(
         "  network: output multiplier (sales change / direct change {} bn KRW):",
         ci_obj(&n["direct_change_krw"], 1, 1e-9)
