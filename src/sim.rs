@@ -24,6 +24,8 @@ pub struct RunResult {
     pub ledger: Ledger,
     /// Wall time per phase (see `step::PHASES`).
     pub timings: [std::time::Duration; crate::step::PHASES.len()],
+    /// Wall time per part of the network phase (see `step::network::PARTS`).
+    pub network_timings: [std::time::Duration; crate::step::network::PARTS.len()],
     pub firm_rows_stepped: u64,
 }
 
@@ -63,6 +65,7 @@ pub fn simulate<E>(
         flows,
         ledger: world.ledger.clone(),
         timings: pipe.timings,
+        network_timings: pipe.network_timings,
         firm_rows_stepped: pipe.firm_rows_stepped,
     })
 }

@@ -6,6 +6,7 @@ use super::{ScenarioArgs, load, with_threads};
 use anyhow::{Context, Result};
 use regsim::output::{build_info, write_bytes};
 use regsim::step::PHASES;
+use regsim::step::network::PARTS;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -75,6 +76,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 "{now},{commit},{},{t},{phase},{s:.6},{rows_stepped},{rate:.0},{peak:.1}\n",
                 scn.scale
             ));
+            if *phase == "network" {
+                // Its parts, as `network.<part>` rows (their sum is the phase less the
+                // timer's own laps).
+                for (part, d) in PARTS.iter().zip(result.network_timings) {
+                    let s = d.as_secs_f64();
+                    let rate = if s > 0.0 { rows_stepped / s } else { 0.0 };
+                    println!("    {part:<10} {s:>7.3} {:>18}", human(rate));
+                    rows.push_str(&format!(
+                        "{now},{commit},{},{t},network.{part},{s:.6},{rows_stepped},{rate:.0},{peak:.1}\n",
+                        scn.scale
+                    ));
+                }
+            }
         }
         let firm = result.timings[1].as_secs_f64() + result.timings[2].as_secs_f64();
         println!(

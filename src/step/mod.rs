@@ -84,6 +84,8 @@ pub struct Pipeline {
     invest: invest::InvestScratch,
     /// Wall time per phase (same order as [`PHASES`]).
     pub timings: [Duration; PHASES.len()],
+    /// Wall time per part of the network phase (same order as [`network::PARTS`]).
+    pub network_timings: [Duration; network::PARTS.len()],
     /// Firm rows stepped (alive or not), for throughput figures.
     pub firm_rows_stepped: u64,
 }
@@ -268,7 +270,7 @@ fn month(
     update_demand(world, scn, derived);
     let mut ctx = ctx_for(world, scn, derived, streams, mode);
     lap(pipe, 0);
-    network::month(world, &ctx);
+    network::month(world, &ctx, &mut pipe.network_timings);
     lap(pipe, NETWORK_PHASE);
     let mut free: [f64; N_REGIONS] = std::array::from_fn(|r| {
         (labour::sme_pool(&world.regions, r, &scn.labour) - world.regions.employment[r]) / w

@@ -34,6 +34,7 @@ use crate::scenario::Scenario;
 use crate::scenario::network::NetworkParams;
 use pick::MarketIndex;
 use rayon::prelude::*;
+use std::time::{Duration, Instant};
 
 mod pick;
 
@@ -255,16 +256,42 @@ fn purchase_base(derived: &Derived, scn: &Scenario, r: usize, s: usize) -> f64 {
     derived.sales_level_krw_year[r][s] / 12.0 * scn.sectors[s].materials_share
 }
 
+/// The parts of the month's network pass that `regsim bench` times (`Pipeline::network_timings`):
+/// the index builds and the year's rewiring schedule, the dead bits and changed rows, the
+/// searches, the rewiring, the births' links, the link levers, the cut of links to exited
+/// suppliers (with the reverse index), the order sums and the order factors.
+pub const PARTS: [&str; 9] = [
+    "index", "dead", "searches", "rewiring", "births", "levers", "cut", "orders", "factors",
+];
+
+/// Wall time added to each of [`PARTS`] in turn.
+struct Laps<'a> {
+    clock: Instant,
+    acc: &'a mut [Duration; PARTS.len()],
+}
+
+impl Laps<'_> {
+    fn lap(&mut self, part: usize) {
+        let now = Instant::now();
+        self.acc[part] += now - self.clock;
+        self.clock = now;
+    }
+}
+
 /// The month's network pass: the listed searches, rewiring, links of new buyers, link
 /// levers, then the orders (ending the links to exited suppliers) and the order factors. Runs after `update_demand` and before `plan`;
-/// does nothing without `[network]`.
-pub fn month(world: &mut World, ctx: &StepCtx) {
+/// does nothing without `[network]`. Adds each part's wall time to `timings`.
+pub fn month(world: &mut World, ctx: &StepCtx, timings: &mut [Duration; PARTS.len()]) {
     let Some(p) = ctx.scn.network.as_ref() else {
         return;
     };
     if ctx.spinup && ctx.step + SPINUP_MONTHS < ctx.scn.spinup_years * 12 {
         return;
     }
+    let mut laps = Laps {
+        clock: Instant::now(),
+        acc: timings,
+    };
     let n = world.firms.len();
     let net = &mut world.network;
     net.k = p.links_per_firm as usize;
@@ -276,7 +303,9 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     if fresh {
         build_index(net, &world.firms, p, ctx.derived, !ctx.spinup);
     }
+    laps.lap(0);
     mark_dead(net, &world.firms);
+    laps.lap(1);
     let (streams, step) = (ctx.streams, ctx.step);
     if !net.anchors_linked {
         link_anchors(net, &world.firms, p, ctx);
@@ -284,15 +313,22 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
     if fresh {
         schedule_rewiring(net, &world.firms, p, streams, step);
     }
+    laps.lap(0);
     searches(net, &world.firms, p, streams, step);
+    laps.lap(2);
     rewire(net, &world.firms, p, streams, step);
+    laps.lap(3);
     link_new_buyers(net, &world.firms, p, streams, step);
+    laps.lap(4);
     let actions = std::mem::take(&mut world.policy.link_actions);
     for act in &actions {
         link_levers(world, (ctx.scn, ctx.derived, ctx.streams, ctx.step), p, act);
     }
+    laps.lap(5);
     cut_links(&mut world.network, &world.firms);
+    laps.lap(6);
     orders(world, ctx.scn, ctx.derived, ctx.spinup, p);
+    laps.lap(7);
     if world.network.active {
         order_factors(world, ctx.derived, p, ctx.spinup);
     } else if ctx.spinup {
@@ -300,6 +336,7 @@ pub fn month(world: &mut World, ctx: &StepCtx) {
         // factors relax in the spin-up to the state the rules sustain.
         start_reference(world, ctx.derived, p);
     }
+    laps.lap(8);
 }
 
 /// Per-firm columns cover every firm row (births append rows with no links or orders yet).

@@ -212,6 +212,27 @@ fn bench_appends_phases_and_both_bounds() {
     for p in ["plan", "operate", "firm_update", "total", "memory_bound"] {
         assert!(phases.contains(&p), "{p} missing: {phases:?}");
     }
+    // The baseline has a network: its parts are timed, and they add up to the phase at most.
+    let seconds = |phase: &str| -> f64 {
+        let row = text.lines().find(|l| l.split(',').nth(4) == Some(phase));
+        row.unwrap_or_else(|| panic!("{phase} missing: {phases:?}"))
+            .split(',')
+            .nth(5)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let parts: Vec<f64> = regsim::step::network::PARTS
+        .iter()
+        .map(|p| seconds(&format!("network.{p}")))
+        .collect();
+    let network = seconds("network");
+    assert!(parts.iter().all(|&s| s >= 0.0), "{parts:?}");
+    assert!(
+        parts.iter().sum::<f64>() <= network + 1e-6,
+        "{parts:?} > {network}"
+    );
+    assert!(parts[7] > 0.0, "the order pass runs every month: {parts:?}");
     let has_clock = std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| c.contains("cpu MHz"));
     if has_clock {
         assert!(phases.contains(&"compute_bound"), "{phases:?}");
