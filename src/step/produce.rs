@@ -254,6 +254,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let (age_volatility, shock_key, jump_key) = (env.age_volatility, env.shock_key, env.jump_key);
     let mut acc = PlanAcc::default();
     let mut sums = PlanSums::default();
+    let mut by_sector = SectorRun::new();
     // Equal lengths, stated once, let the compiler drop per-column bounds checks.
     let len = id.len();
     let (region, sector, st, age, emp, hg, of) = (
@@ -359,15 +360,16 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
             want[k] = if st[i] == status::DEAD { 0 } else { w };
         }
-        // Sums in row order (indexed by region and sector, so scalar).
+        // Sums in row order. Capacity and firms by market go through `by_sector`, which
+        // holds the current region's four markets in registers (rows are grouped by region,
+        // and adding into the table row by row chained every add through a store and a load).
         for i in start..end {
             let k = i - start;
             if st[i] == status::DEAD {
                 continue;
             }
-            let (r, rs) = (usize::from(region[i]), market_byte(region[i], sector[i]));
-            sums.capacity[rs] += f64::from(now[k]);
-            sums.firms[rs] += 1.0;
+            let r = usize::from(region[i]);
+            by_sector.add(&mut sums, r, usize::from(sector[i]), f64::from(now[k]));
             let w = want[k];
             if w > 0 {
                 sums.hires[r] += f64::from(w);
@@ -376,8 +378,55 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         }
         start = end;
     }
+    by_sector.flush(&mut sums);
     sums.fold_into(&mut acc);
     acc
+}
+
+/// The capacity and firm count of one region's markets, held in registers while consecutive
+/// rows are in that region (see [`Runs`]): each row adds its capacity and 1 to its sector's
+/// entries and +0.0 to the others', which leaves a sum of non-negative values bit for bit as
+/// it is, so the sums are those of `capacity[rs] += x; firms[rs] += 1` in row order.
+struct SectorRun {
+    region: usize,
+    capacity: [f64; N_SECTORS],
+    firms: [f64; N_SECTORS],
+}
+
+impl SectorRun {
+    fn new() -> Self {
+        SectorRun {
+            region: 0,
+            capacity: [0.0; N_SECTORS],
+            firms: [0.0; N_SECTORS],
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, sums: &mut PlanSums, region: usize, sector: usize, x: f64) {
+        if region != self.region {
+            self.flush(sums);
+            self.region = region;
+            for j in 0..N_SECTORS {
+                let rs = market_byte(region as u8, j as u8);
+                self.capacity[j] = sums.capacity[rs];
+                self.firms[j] = sums.firms[rs];
+            }
+        }
+        for j in 0..N_SECTORS {
+            let on = f64::from(u8::from(sector == j));
+            self.capacity[j] += x * on;
+            self.firms[j] += on;
+        }
+    }
+
+    fn flush(&self, sums: &mut PlanSums) {
+        for j in 0..N_SECTORS {
+            let rs = market_byte(self.region as u8, j as u8);
+            sums.capacity[rs] = self.capacity[j];
+            sums.firms[rs] = self.firms[j];
+        }
+    }
 }
 
 /// A chunk's sums of `plan` by market or region byte (see [`BYTE`]), added in row order.
