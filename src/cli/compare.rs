@@ -547,13 +547,19 @@ fn network_table(n: &Value) -> String {
         ci_obj(&n["capital_share_of_noncapital_purchases_change_pp"], 3, 1.0)
     );
     let j = &n["jobs_per_bn_krw"];
-    if f(&n["followed_firms_mean"], "treated") > 0.0 {
+    if f(&n["followed_firms_mean"], "treated") > 0.0 && j["treated"]["mean"].is_number() {
         s.push_str(&format!(
             "  network: jobs per 1 bn KRW, treated firms {} ({:.0} firms), their network {} ({:.0} firms)
 ",
             ci_obj(&j["treated"], 2, 1.0),
             f(&n["followed_firms_mean"], "treated"),
             ci_obj(&j["network"], 2, 1.0),
+            f(&n["followed_firms_mean"], "network")
+        ));
+    } else if f(&n["followed_firms_mean"], "treated") > 0.0 {
+        s.push_str(&format!(
+            "  network: jobs per 1 bn KRW: none (no programme spending; {:.0} treated firms, {:.0} in their network)\n",
+            f(&n["followed_firms_mean"], "treated"),
             f(&n["followed_firms_mean"], "network")
         ));
     } else {
@@ -680,4 +686,55 @@ fn uncertainty_table(u: &Value) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::network_table;
+    use serde_json::json;
+
+    fn ci(mean: Option<f64>) -> serde_json::Value {
+        match mean {
+            Some(m) => json!({"n": 3, "mean": m, "ci95_low": m - 1.0, "ci95_high": m + 1.0}),
+            None => json!({"n": 0, "mean": null, "ci95_low": null, "ci95_high": null}),
+        }
+    }
+
+    fn network(treated: f64, jobs: Option<f64>, direct: f64) -> serde_json::Value {
+        json!({
+            "leakage_purchases_from_capital_krw": ci(Some(-1e9)),
+            "capital_share_of_noncapital_purchases_change_pp": ci(Some(0.1)),
+            "jobs_per_bn_krw": {"treated": ci(jobs), "network": ci(jobs)},
+            "followed_firms_mean": {"treated": treated, "network": 5.0 * treated},
+            "direct_change_krw": ci(Some(direct)),
+            "output_multiplier_direct_years": (0..16).map(|_| ci(Some(1.5))).collect::<Vec<_>>(),
+            "output_multiplier": [{"region": "national", "n": 3, "mean": 1.7, "ci95_low": 1.6, "ci95_high": 1.8}],
+        })
+    }
+
+    /// A policy without treated firms, spending or a direct change reads as a sentence, never
+    /// as NaN; one with all three prints the figures.
+    #[test]
+    fn network_lines_say_what_is_missing_instead_of_nan() {
+        let full = network_table(&network(600.0, Some(1.01), 2e12));
+        assert!(
+            full.contains("treated firms 1.01 [0.01, 2.01] (600 firms)"),
+            "{full}"
+        );
+        assert!(full.contains("national 1.70 [1.60, 1.80]"), "{full}");
+        for (text, says) in [
+            (network_table(&network(0.0, None, 0.0)), "no firms treated"),
+            (
+                network_table(&network(600.0, None, 2e12)),
+                "none (no programme spending; 600 treated firms, 3000 in their network)",
+            ),
+            (
+                network_table(&network(0.0, None, 0.0)),
+                "output multiplier: none",
+            ),
+        ] {
+            assert!(text.contains(says), "{text}");
+            assert!(!text.contains("NaN"), "{text}");
+        }
+    }
 }

@@ -107,6 +107,9 @@ pub struct Network {
     /// Firm rows below this have drawn their links.
     n_linked: usize,
     anchors_linked: bool,
+    /// Whether the per-firm order columns below are kept (`own_orders_weight` above 0; set by
+    /// each pass). Without them they stay empty: 12 bytes a firm row the rules never read.
+    firm_orders: bool,
     /// Per firm row: orders received last month (real KRW of the agent at start prices).
     pub orders_in: Vec<f32>,
     /// Per firm row: orders at the firm's reference (0: none taken yet).
@@ -257,11 +260,13 @@ fn purchase_base(derived: &Derived, scn: &Scenario, r: usize, s: usize) -> f64 {
 }
 
 /// The parts of the month's network pass that `regsim bench` times (`Pipeline::network_timings`):
-/// the index builds and the year's rewiring schedule, the dead bits and changed rows, the
-/// searches, the rewiring, the births' links, the link levers, the cut of links to exited
-/// suppliers (with the reverse index), the order sums and the order factors.
-pub const PARTS: [&str; 9] = [
-    "index", "dead", "searches", "rewiring", "births", "levers", "cut", "orders", "factors",
+/// the index builds and the year's rewiring schedule (with the per-row columns' growth), the
+/// dead bits and changed rows, the anchors' links (first network month only), the searches,
+/// the rewiring, the births' links, the link levers, the cut of links to exited suppliers
+/// (with the reverse index), the order sums and the order factors.
+pub const PARTS: [&str; 10] = [
+    "index", "dead", "anchors", "searches", "rewiring", "births", "levers", "cut", "orders",
+    "factors",
 ];
 
 /// Wall time added to each of [`PARTS`] in turn.
@@ -295,6 +300,7 @@ pub fn month(world: &mut World, ctx: &StepCtx, timings: &mut [Duration; PARTS.le
     let n = world.firms.len();
     let net = &mut world.network;
     net.k = p.links_per_firm as usize;
+    net.firm_orders = p.own_orders_weight > 0.0;
     fit_rows(net, n);
     if net.flows.is_empty() {
         net.flows = vec![0.0; N_REGIONS * N_REGIONS * N_SECTORS];
@@ -310,25 +316,26 @@ pub fn month(world: &mut World, ctx: &StepCtx, timings: &mut [Duration; PARTS.le
     if !net.anchors_linked {
         link_anchors(net, &world.firms, p, ctx);
     }
+    laps.lap(2);
     if fresh {
         schedule_rewiring(net, &world.firms, p, streams, step);
     }
     laps.lap(0);
     searches(net, &world.firms, p, streams, step);
-    laps.lap(2);
-    rewire(net, &world.firms, p, streams, step);
     laps.lap(3);
-    link_new_buyers(net, &world.firms, p, streams, step);
+    rewire(net, &world.firms, p, streams, step);
     laps.lap(4);
+    link_new_buyers(net, &world.firms, p, streams, step);
+    laps.lap(5);
     let actions = std::mem::take(&mut world.policy.link_actions);
     for act in &actions {
         link_levers(world, (ctx.scn, ctx.derived, ctx.streams, ctx.step), p, act);
     }
-    laps.lap(5);
-    cut_links(&mut world.network, &world.firms);
     laps.lap(6);
-    orders(world, ctx.scn, ctx.derived, ctx.spinup, p);
+    cut_links(&mut world.network, &world.firms);
     laps.lap(7);
+    orders(world, ctx.scn, ctx.derived, ctx.spinup, p);
+    laps.lap(8);
     if world.network.active {
         order_factors(world, ctx.derived, p, ctx.spinup);
     } else if ctx.spinup {
@@ -336,14 +343,16 @@ pub fn month(world: &mut World, ctx: &StepCtx, timings: &mut [Duration; PARTS.le
         // factors relax in the spin-up to the state the rules sustain.
         start_reference(world, ctx.derived, p);
     }
-    laps.lap(8);
+    laps.lap(9);
 }
 
 /// Per-firm columns cover every firm row (births append rows with no links or orders yet).
 fn fit_rows(net: &mut Network, n: usize) {
-    net.orders_in.resize(n, 0.0);
-    net.orders_ref.resize(n, 0.0);
-    net.order_gain.resize(n, 0.0);
+    if net.firm_orders {
+        net.orders_in.resize(n, 0.0);
+        net.orders_ref.resize(n, 0.0);
+        net.order_gain.resize(n, 0.0);
+    }
     net.fw.resize(n, 0.0);
     net.fsup.resize(n * net.k, NONE);
     net.fmk.resize(n * net.k, 0);
@@ -1545,6 +1554,8 @@ fn supplier_orders(
             }
         });
     let bins = &net.bins;
+    // (Empty until a pass with `own_orders_weight` above 0 keeps the per-firm columns.)
+    net.orders_in.resize(n, 0.0);
     net.orders_in[..n]
         .par_chunks_mut(SUP_BIN)
         .enumerate()
@@ -1858,7 +1869,10 @@ pub fn compact(net: &mut Network, firms: &Firms) {
         &mut net.order_gain,
         &mut net.fw,
     ] {
-        keep_rows(v, &kept, &mut spare);
+        // (The per-firm order columns are empty without `own_orders_weight`.)
+        if !v.is_empty() {
+            keep_rows(v, &kept, &mut spare);
+        }
     }
     net.spare_f32 = spare;
     net.spare_u32 = std::mem::replace(&mut net.fsup, fsup);

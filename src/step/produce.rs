@@ -384,9 +384,12 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
 }
 
 /// The capacity and firm count of one region's markets, held in registers while consecutive
-/// rows are in that region (see [`Runs`]): each row adds its capacity and 1 to its sector's
-/// entries and +0.0 to the others', which leaves a sum of non-negative values bit for bit as
-/// it is, so the sums are those of `capacity[rs] += x; firms[rs] += 1` in row order.
+/// rows are in that region (see [`Runs`]): each row adds `x * 1.0` and 1 to its sector's
+/// entries and `x * 0.0` and 0 to the others'. `x` is finite (`fastmath::exp` clamps its
+/// argument, so a scale is at most about 1.7e38), so `x * 0.0` is +0.0, and adding +0.0
+/// changes no bit of a sum that started at +0.0: the sums are those of `capacity[rs] += x;
+/// firms[rs] += 1` in row order. (A NaN log scale, which no rule produces, would make the
+/// region's four capacities NaN instead of one.)
 struct SectorRun {
     region: usize,
     capacity: [f64; N_SECTORS],
