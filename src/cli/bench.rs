@@ -186,7 +186,7 @@ const FIRM_STEP_BYTES: f64 = (23 + 38 + 8 + 12 + 17) as f64;
 /// Instructions retired per firm-step by `plan` + `operate`: 517 M instructions over 1,891,144
 /// firm-steps (callgrind, `regsim run` of the baseline at scale 0.002, seed 1, one thread, the
 /// AVX2 kernels, 30 November 2026, after `operate`'s branch-free block and `plan`'s
-/// `SectorRun`; 271 before them, 393 before issue 18's 32-bit-lane draws). Re-count after
+/// `MarketRuns`; 271 before them, 393 before issue 18's 32-bit-lane draws). Re-count after
 /// changing the passes (docs/ARCHITECTURE.md).
 const FIRM_STEP_INSTRUCTIONS: f64 = 273.0;
 

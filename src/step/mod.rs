@@ -28,6 +28,7 @@ pub mod market;
 pub mod network;
 pub mod produce;
 pub mod startups;
+pub(crate) mod sums;
 pub mod venture;
 
 use crate::model::geo::{N_REGIONS, N_SECTORS};

@@ -9,6 +9,7 @@
 //! collected in chunk order and folded sequentially, so sums are identical at any thread count.
 
 use super::StepCtx;
+use super::sums::{MarketRuns, Runs};
 use crate::fastmath;
 use crate::model::geo::{N_REGIONS, N_SECTORS};
 use crate::model::{AGE_TABLE, Firms, status};
@@ -254,7 +255,8 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
     let (age_volatility, shock_key, jump_key) = (env.age_volatility, env.shock_key, env.jump_key);
     let mut acc = PlanAcc::default();
     let mut sums = PlanSums::default();
-    let mut by_sector = SectorRun::new();
+    // (capacity, firms) by market.
+    let mut by_market = MarketRuns::<2>::new();
     // Equal lengths, stated once, let the compiler drop per-column bounds checks.
     let len = id.len();
     let (region, sector, st, age, emp, hg, of) = (
@@ -360,7 +362,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             let w = fastmath::floor_i32(step + u_round[k]).max(1 - n as i32);
             want[k] = if st[i] == status::DEAD { 0 } else { w };
         }
-        // Sums in row order. Capacity and firms by market go through `by_sector`, which
+        // Sums in row order. Capacity and firms by market go through `MarketRuns`, which
         // holds the current region's four markets in registers (rows are grouped by region,
         // and adding into the table row by row chained every add through a store and a load).
         for i in start..end {
@@ -369,7 +371,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
                 continue;
             }
             let r = usize::from(region[i]);
-            by_sector.add(&mut sums, r, usize::from(sector[i]), f64::from(now[k]));
+            by_market.add(r, usize::from(sector[i]), [f64::from(now[k]), 1.0]);
             let w = want[k];
             if w > 0 {
                 sums.hires[r] += f64::from(w);
@@ -378,66 +380,18 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         }
         start = end;
     }
-    by_sector.flush(&mut sums);
     sums.fold_into(&mut acc);
+    let by_market = by_market.table();
+    acc.capacity = std::array::from_fn(|r| by_market[r][0]);
+    acc.firms = std::array::from_fn(|r| by_market[r][1]);
     acc
 }
 
-/// The capacity and firm count of one region's markets, held in registers while consecutive
-/// rows are in that region (see [`Runs`]): each row adds `x * 1.0` and 1 to its sector's
-/// entries and `x * 0.0` and 0 to the others'. `x` is finite (`fastmath::exp` clamps its
-/// argument, so a scale is at most about 1.7e38), so `x * 0.0` is +0.0, and adding +0.0
-/// changes no bit of a sum that started at +0.0: the sums are those of `capacity[rs] += x;
-/// firms[rs] += 1` in row order. (A NaN log scale, which no rule produces, would make the
-/// region's four capacities NaN instead of one.)
-struct SectorRun {
-    region: usize,
-    capacity: [f64; N_SECTORS],
-    firms: [f64; N_SECTORS],
-}
-
-impl SectorRun {
-    fn new() -> Self {
-        SectorRun {
-            region: 0,
-            capacity: [0.0; N_SECTORS],
-            firms: [0.0; N_SECTORS],
-        }
-    }
-
-    #[inline(always)]
-    fn add(&mut self, sums: &mut PlanSums, region: usize, sector: usize, x: f64) {
-        if region != self.region {
-            self.flush(sums);
-            self.region = region;
-            for j in 0..N_SECTORS {
-                let rs = market_byte(region as u8, j as u8);
-                self.capacity[j] = sums.capacity[rs];
-                self.firms[j] = sums.firms[rs];
-            }
-        }
-        for j in 0..N_SECTORS {
-            let on = f64::from(u8::from(sector == j));
-            self.capacity[j] += x * on;
-            self.firms[j] += on;
-        }
-    }
-
-    fn flush(&self, sums: &mut PlanSums) {
-        for j in 0..N_SECTORS {
-            let rs = market_byte(self.region as u8, j as u8);
-            sums.capacity[rs] = self.capacity[j];
-            sums.firms[rs] = self.firms[j];
-        }
-    }
-}
-
-/// A chunk's sums of `plan` by market or region byte (see [`BYTE`]), added in row order.
+/// A chunk's hiring sums of `plan` by region byte (see [`BYTE`]), added in row order (few
+/// rows hire in a month, so these are added in the tables directly).
 struct PlanSums {
     hires: [f64; BYTE],
     hiring_firms: [f64; BYTE],
-    capacity: [f64; BYTE],
-    firms: [f64; BYTE],
 }
 
 impl Default for PlanSums {
@@ -445,8 +399,6 @@ impl Default for PlanSums {
         PlanSums {
             hires: [0.0; BYTE],
             hiring_firms: [0.0; BYTE],
-            capacity: [0.0; BYTE],
-            firms: [0.0; BYTE],
         }
     }
 }
@@ -456,12 +408,6 @@ impl PlanSums {
         acc.hires.copy_from_slice(&self.hires[..N_REGIONS]);
         acc.hiring_firms
             .copy_from_slice(&self.hiring_firms[..N_REGIONS]);
-        for r in 0..N_REGIONS {
-            for s in 0..N_SECTORS {
-                acc.capacity[r][s] = self.capacity[market_byte(r as u8, s as u8)];
-                acc.firms[r][s] = self.firms[market_byte(r as u8, s as u8)];
-            }
-        }
     }
 }
 
@@ -840,44 +786,6 @@ impl Markets {
             }
         }
         m
-    }
-}
-
-/// Sums by a byte key added in row order, with the entry of the current run of equal keys
-/// held in registers: rows are grouped by region, so adding into a per-region table row by
-/// row would chain every addition through a store and a load. The same additions in the same
-/// order, so the same bits as `table[key][j] += v[j]`.
-struct Runs<const N: usize> {
-    table: Box<[[f64; N]; BYTE]>,
-    key: usize,
-    run: [f64; N],
-}
-
-impl<const N: usize> Runs<N> {
-    fn new() -> Self {
-        Runs {
-            table: Box::new([[0.0; N]; BYTE]),
-            key: 0,
-            run: [0.0; N],
-        }
-    }
-
-    #[inline(always)]
-    fn add(&mut self, key: usize, v: [f64; N]) {
-        if key != self.key {
-            self.table[self.key] = self.run;
-            self.key = key;
-            self.run = self.table[key];
-        }
-        for (s, v) in self.run.iter_mut().zip(v) {
-            *s += v;
-        }
-    }
-
-    /// The sums (ending the current run).
-    fn table(mut self) -> Box<[[f64; N]; BYTE]> {
-        self.table[self.key] = self.run;
-        self.table
     }
 }
 
