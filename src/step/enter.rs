@@ -50,21 +50,8 @@ pub fn enter(
         let pop = &world.regions.population[r];
         let working_age = pop[AGE_15_39] + pop[AGE_40_64];
         let pop_factor = (working_age / ctx.derived.working_age0[r]).powf(fp.birth_pop_elasticity);
-        // Free entry: each market's share of the entrants, and their number, rise with the room
-        // it has (crowding^eta) and fall with shocks (1 at the start and in the spin-up).
-        let mut weight = [0.0; N_SECTORS];
-        let mut prev = 0.0;
-        for s in 0..N_SECTORS {
-            let share = ctx.derived.sector_cdf[r][s] - prev;
-            prev = ctx.derived.sector_cdf[r][s];
-            let firms_ref = ctx.derived.firms_ref[r][s];
-            weight[s] = if ctx.spinup {
-                share
-            } else {
-                share
-                    * super::market::entry_pull(world, firms_ref, r, s, fp.entry_profit_elasticity)
-            };
-        }
+        let base = ctx.derived.firm_births_month[r] * pop_factor * ctx.scn.scale;
+        let weight = entry_weights(world, ctx, r, base);
         let attract: f64 = weight.iter().sum();
         let entrant_cdf = if attract > 0.0 {
             cdf(&weight)
@@ -74,7 +61,7 @@ pub fn enter(
         let n = match replace {
             Some(counts) => counts[r].round() as u64,
             None => {
-                let mean = ctx.derived.firm_births_month[r] * pop_factor * ctx.scn.scale * attract;
+                let mean = base * attract;
                 poisson_draw(ctx, Stream::FirmBirths, r, mean)
             }
         }
@@ -106,6 +93,40 @@ pub fn enter(
         births.startups[r] = startups_born(world, ctx, free_agents, r);
     }
     births
+}
+
+/// Each market's weight in region `r`'s firm entry (ODD 7.7 step 1), `base` being the region's
+/// usual entrants a month (agents). Free entry: a market's share of the entrants, and their
+/// number, rise with the room it has (crowding^eta) and fall with shocks (the sector shares at
+/// the start and in the spin-up). A market's expected entrants, `base x weight`, are at most
+/// its usual ones plus its whole shortfall of firms `max(Nref - N, 0)`: entry refills a market
+/// that lost firms, it does not overshoot it.
+fn entry_weights(world: &World, ctx: &StepCtx, r: usize, base: f64) -> [f64; N_SECTORS] {
+    let eta = ctx.scn.firms.entry_profit_elasticity;
+    let mut weight = [0.0; N_SECTORS];
+    let mut prev = 0.0;
+    for s in 0..N_SECTORS {
+        let share = ctx.derived.sector_cdf[r][s] - prev;
+        prev = ctx.derived.sector_cdf[r][s];
+        if ctx.spinup {
+            weight[s] = share;
+            continue;
+        }
+        let firms_ref = ctx.derived.firms_ref[r][s];
+        let shortfall = (firms_ref - world.market.firms[r][s]).max(0.0);
+        let (room, shock) = super::market::entry_pull(world, firms_ref, r, s, eta);
+        let refill = if base > 0.0 {
+            share + shortfall / base
+        } else {
+            f64::INFINITY
+        };
+        weight[s] = if share * room <= refill {
+            share * (room * shock)
+        } else {
+            refill * shock
+        };
+    }
+    weight
 }
 
 /// Startup births of one month in region `r` (ODD 7.7 step 2): the market's Poisson births and
@@ -188,4 +209,52 @@ pub fn startups_born(world: &mut World, ctx: &StepCtx, free_agents: &mut [f64], 
         }
     }
     (n + extra) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::init_world;
+    use crate::rng::Streams;
+    use crate::scenario::Scenario;
+
+    /// A market that lost most of its firms pulls at most its usual entrants plus its
+    /// shortfall (before the cap, eta = 8 made a market at a fifth of its firms pull 390,625
+    /// times its share: a region's births of a year in a month); a small shortfall keeps the
+    /// uncapped pull.
+    #[test]
+    fn entry_refills_a_shortfall_without_overshooting_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+        let scn = Scenario::load(&path, &["scale=0.01".to_string()]).expect("baseline loads");
+        let streams = Streams::new(1);
+        let (mut world, derived) = init_world(&scn, &streams);
+        let ctx = super::super::ctx_for(&world, &scn, &derived, &streams, super::super::Mode::Run);
+        let r = 6;
+        let share0 = derived.sector_cdf[r][0];
+        let firms_ref = derived.firms_ref[r][0];
+        let base = 2.0;
+        // 10% short: the pull (1 / 0.9)^8 = 2.32, far below the refill cap.
+        world.market.firms[r][0] = 0.9 * firms_ref;
+        let w = entry_weights(&world, &ctx, r, base);
+        let room = (1.0f64 / 0.9).powf(scn.firms.entry_profit_elasticity);
+        assert!(
+            (w[0] / share0 - room).abs() < 1e-9,
+            "{} vs {room}",
+            w[0] / share0
+        );
+        // A fifth of its firms left: expected entrants = usual + the whole shortfall.
+        world.market.firms[r][0] = 0.2 * firms_ref;
+        let w = entry_weights(&world, &ctx, r, base);
+        let entrants = base * w[0];
+        let cap = base * share0 + 0.8 * firms_ref;
+        assert!((entrants - cap).abs() < 1e-9 * cap, "{entrants} vs {cap}");
+        assert!(
+            base * share0 * (5.0f64).powf(8.0) > 1e3 * cap,
+            "the cap binds"
+        );
+        // Over-full markets are untouched by the cap.
+        world.market.firms[r][0] = 1.5 * firms_ref;
+        let w = entry_weights(&world, &ctx, r, base);
+        assert!(w[0] < share0);
+    }
 }

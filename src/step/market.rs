@@ -51,18 +51,18 @@ fn shock(world: &World, r: usize, s: usize) -> f64 {
     world.policy.demand_mult[r][s] * world.policy.supply_mult[r][s]
 }
 
-/// Entry multiplier of a market (7.7): `(Nref_rs / N_rs)^eta` (free entry: entrants compete
-/// for the niches of a market's small firms, so a market that lost firms pulls entrants in
-/// and a crowded one deters them) times the shocks' multiplier (entry falls in proportion to
-/// the sales a shock takes away). 1 at the start and throughout the spin-up.
-pub fn entry_pull(world: &World, firms_ref: f64, r: usize, s: usize, eta: f64) -> f64 {
+/// Entry multiplier of a market (7.7), as (room, shock): the room `(Nref_rs / N_rs)^eta`
+/// (free entry: entrants compete for the niches of a market's small firms, so a market that
+/// lost firms pulls entrants in and a crowded one deters them; at most 1e6) and the shocks'
+/// multiplier (entry falls in proportion to the sales a shock takes away). Both 1 at the start.
+pub fn entry_pull(world: &World, firms_ref: f64, r: usize, s: usize, eta: f64) -> (f64, f64) {
     let n = world.market.firms[r][s];
     let room = if n > 0.0 && firms_ref > 0.0 {
         (firms_ref / n).powf(eta)
     } else {
         1.0
     };
-    room.min(1e6) * shock(world, r, s)
+    (room.min(1e6), shock(world, r, s))
 }
 
 #[cfg(test)]
