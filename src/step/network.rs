@@ -1637,11 +1637,16 @@ fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup
     if spinup || net.market_ref.is_empty() {
         net.market_ref.clone_from(&net.market_orders);
     }
+    let reference = if spinup {
+        net.market_ref.clone()
+    } else {
+        reference_now(&net.market_ref, &world.market.firms, &derived.firms_ref)
+    };
     let shift = market_shift(
         &added,
         &net.market_sales,
         &net.market_orders,
-        &net.market_ref,
+        &reference,
         f64::from(max_share),
     );
     let base = if own > 0.0 { None } else { Some(1.0f32) };
@@ -1659,6 +1664,31 @@ fn order_factors(world: &mut World, derived: &Derived, p: &NetworkParams, spinup
                 }
             }
         });
+}
+
+/// Each supplier market's reference orders now: `R_m N_m / Nref_m`, its reference orders
+/// scaled by its live firms (last month's plan) against their number at the end of the
+/// spin-up (`Derived::firms_ref`, taken with `R_m`). A market that loses firms loses, as links
+/// rewire, their customers too: it then expects fewer orders and keeps its factor, while a
+/// change in its firms' productivity moves its factor only through orders (ODD 7.11).
+fn reference_now(
+    market_ref: &[f64],
+    firms: &[[f64; N_SECTORS]; N_REGIONS],
+    firms_ref: &[[f64; N_SECTORS]; N_REGIONS],
+) -> Vec<f64> {
+    (0..MARKETS)
+        .map(|m| {
+            let (n, n0) = (
+                firms[m / N_SECTORS][m % N_SECTORS],
+                firms_ref[m / N_SECTORS][m % N_SECTORS],
+            );
+            if n > 0.0 && n0 > 0.0 {
+                market_ref[m] * (n / n0)
+            } else {
+                market_ref[m]
+            }
+        })
+        .collect()
 }
 
 /// Per supplier market, what every factor gives back so that the market's sales move with its
@@ -2357,11 +2387,16 @@ mod tests {
             added[m] += f64::from((f - 1.0) * cal);
         }
         let orders_now = &world.network.market_orders;
+        let reference = reference_now(
+            &world.network.market_ref,
+            &world.market.firms,
+            &derived.firms_ref,
+        );
         let mut rising = 0;
         for m in 0..MARKETS {
-            let change = orders_now[m] - world.network.market_ref[m];
+            let change = orders_now[m] - reference[m];
             assert!(
-                (added[m] - change).abs() <= 1e-3 * world.network.market_ref[m].max(1.0),
+                (added[m] - change).abs() <= 1e-3 * reference[m].max(1.0),
                 "market {m}: sales added {} against orders' change {change}",
                 added[m]
             );
