@@ -65,46 +65,37 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let rows_stepped = result.firm_rows_stepped as f64;
         println!("threads {t}: {wall:.2} s wall, peak RSS {peak:.0} MB");
         println!("  {:<10} {:>9} {:>18}", "phase", "seconds", "firm-steps/s");
+        // One bench.csv row: the phase's seconds and firm-steps per second over them.
+        let mut row = |phase: &str, s: f64| {
+            let rate = if s > 0.0 { rows_stepped / s } else { 0.0 };
+            rows.push_str(&format!(
+                "{now},{commit},{},{t},{phase},{s:.6},{rows_stepped},{rate:.0},{peak:.1}\n",
+                scn.scale
+            ));
+            rate
+        };
         for (phase, d) in PHASES.iter().zip(result.timings) {
             if *phase == "network" && scn.network.is_none() {
                 continue; // no network: the phase is only the timer's own laps
             }
             let s = d.as_secs_f64();
-            let rate = if s > 0.0 { rows_stepped / s } else { 0.0 };
-            println!("  {phase:<10} {s:>9.3} {:>18}", human(rate));
-            rows.push_str(&format!(
-                "{now},{commit},{},{t},{phase},{s:.6},{rows_stepped},{rate:.0},{peak:.1}\n",
-                scn.scale
-            ));
+            println!("  {phase:<10} {s:>9.3} {:>18}", human(row(phase, s)));
             if *phase == "network" {
                 // Its parts, as `network.<part>` rows (their sum is the phase less the
                 // timer's own laps).
                 for (part, d) in PARTS.iter().zip(result.network_timings) {
                     let s = d.as_secs_f64();
-                    let rate = if s > 0.0 { rows_stepped / s } else { 0.0 };
+                    let rate = row(&format!("network.{part}"), s);
                     println!("    {part:<10} {s:>7.3} {:>18}", human(rate));
-                    rows.push_str(&format!(
-                        "{now},{commit},{},{t},network.{part},{s:.6},{rows_stepped},{rate:.0},{peak:.1}\n",
-                        scn.scale
-                    ));
                 }
             }
         }
         let firm = result.timings[1].as_secs_f64() + result.timings[2].as_secs_f64();
         println!(
             "  firm update (plan + operate): {} firm-steps/s",
-            human(rows_stepped / firm)
+            human(row("firm_update", firm))
         );
-        rows.push_str(&format!(
-            "{now},{commit},{},{t},firm_update,{firm:.6},{rows_stepped},{:.0},{peak:.1}\n",
-            scn.scale,
-            rows_stepped / firm
-        ));
-        rows.push_str(&format!(
-            "{now},{commit},{},{t},total,{wall:.6},{rows_stepped},{:.0},{peak:.1}\n",
-            scn.scale,
-            rows_stepped / wall
-        ));
+        row("total", wall);
         totals.push((t, wall, firm, rows_stepped));
     }
     if let (Some(first), Some(last)) = (totals.first(), totals.last())
