@@ -6,9 +6,7 @@
 
 use super::raw::{RawPolicy, RawScenario, RawSelection, YearMap};
 use super::validate::{Checker, MAX_STARTUPS};
-use crate::model::geo::{
-    CAPITAL, N_REGIONS, N_SECTORS, REGION_IDS, SECTOR_IDS, region_index, sector_index,
-};
+use crate::model::geo::{CAPITAL, N_REGIONS, N_SECTORS};
 use crate::policy::levers::*;
 use std::collections::BTreeMap;
 
@@ -117,15 +115,8 @@ impl Horizon {
 fn region_list(c: &mut Checker, key: &str, list: &[String], empty_all: bool) -> [bool; N_REGIONS] {
     let mut out = [list.is_empty() && empty_all; N_REGIONS];
     for name in list {
-        match region_index(name) {
-            Some(r) => out[r] = true,
-            None => c.push(
-                key,
-                format!(
-                    "unknown region `{name}`; allowed: {}",
-                    REGION_IDS.join(", ")
-                ),
-            ),
+        if let Some(r) = c.region(key, name) {
+            out[r] = true;
         }
     }
     out
@@ -134,15 +125,8 @@ fn region_list(c: &mut Checker, key: &str, list: &[String], empty_all: bool) -> 
 fn sector_list(c: &mut Checker, key: &str, list: &[String], empty_all: bool) -> [bool; N_SECTORS] {
     let mut out = [list.is_empty() && empty_all; N_SECTORS];
     for name in list {
-        match sector_index(name) {
-            Some(s) => out[s] = true,
-            None => c.push(
-                key,
-                format!(
-                    "unknown sector `{name}`; allowed: {}",
-                    SECTOR_IDS.join(", ")
-                ),
-            ),
+        if let Some(s) = c.sector(key, name) {
+            out[s] = true;
         }
     }
     out
@@ -546,14 +530,7 @@ fn designate(
 ) {
     for (region, sectors) in map {
         let k = format!("{key}.{region}");
-        let Some(r) = region_index(region) else {
-            c.push(
-                &k,
-                format!(
-                    "unknown region `{region}`; allowed: {}",
-                    REGION_IDS.join(", ")
-                ),
-            );
+        let Some(r) = c.region(&k, region) else {
             continue;
         };
         let s = sector_list(c, &k, sectors, false);

@@ -210,28 +210,8 @@ fn share_rows<const M: usize, const N: usize>(
 /// 1 to 10^6 suppliers; `None` if its region or sector is unknown.
 fn check_anchor(c: &mut Checker, i: usize, a: &RawAnchor) -> Option<Anchor> {
     let k = |f: &str| format!("network.anchors[{i}].{f}");
-    let region = region_index(&a.region);
-    if region.is_none() {
-        c.push(
-            &k("region"),
-            format!(
-                "unknown region `{}`; allowed: {}",
-                a.region,
-                REGION_IDS.join(", ")
-            ),
-        );
-    }
-    let sector = sector_index(&a.sector);
-    if sector.is_none() {
-        c.push(
-            &k("sector"),
-            format!(
-                "unknown sector `{}`; allowed: {}",
-                a.sector,
-                SECTOR_IDS.join(", ")
-            ),
-        );
-    }
+    let region = c.region(&k("region"), &a.region);
+    let sector = c.sector(&k("sector"), &a.sector);
     c.nonneg(&k("purchases_krw_year"), a.purchases_krw_year);
     c.range(&k("suppliers"), a.suppliers, 1.0, 1e6);
     Some(Anchor {

@@ -46,6 +46,26 @@ impl Checker<'_> {
         self.problems.push(Problem::new(&file, key, line, message));
     }
 
+    /// The index of region `name`, or a problem at `key` naming the allowed ids.
+    pub(super) fn region(&mut self, key: &str, name: &str) -> Option<usize> {
+        let r = region_index(name);
+        if r.is_none() {
+            let allowed = REGION_IDS.join(", ");
+            self.push(key, format!("unknown region `{name}`; allowed: {allowed}"));
+        }
+        r
+    }
+
+    /// The index of sector `name`, or a problem at `key` naming the allowed ids.
+    pub(super) fn sector(&mut self, key: &str, name: &str) -> Option<usize> {
+        let s = sector_index(name);
+        if s.is_none() {
+            let allowed = SECTOR_IDS.join(", ");
+            self.push(key, format!("unknown sector `{name}`; allowed: {allowed}"));
+        }
+        s
+    }
+
     pub(super) fn range(&mut self, key: &str, v: f64, lo: f64, hi: f64) {
         if !(v.is_finite() && v >= lo && v <= hi) {
             let allowed = match (lo, hi) {
@@ -129,18 +149,10 @@ impl Checker<'_> {
     ) -> [f64; N_REGIONS] {
         let mut out = [0.0; N_REGIONS];
         for (name, &v) in map {
-            match region_index(name) {
-                Some(r) => {
-                    self.nonneg(&format!("{key}.{name}"), v);
-                    out[r] = v;
-                }
-                None => self.push(
-                    &format!("{key}.{name}"),
-                    format!(
-                        "unknown region `{name}`; allowed: {}",
-                        REGION_IDS.join(", ")
-                    ),
-                ),
+            let k = format!("{key}.{name}");
+            if let Some(r) = self.region(&k, name) {
+                self.nonneg(&k, v);
+                out[r] = v;
             }
         }
         out
@@ -585,14 +597,7 @@ fn check_sectors(
 ) -> Option<[super::SectorParams; N_SECTORS]> {
     let mut out: [Option<super::SectorParams>; N_SECTORS] = Default::default();
     for (name, s) in &raw.sectors {
-        let Some(i) = sector_index(name) else {
-            c.push(
-                &format!("sectors.{name}"),
-                format!(
-                    "unknown sector `{name}`; allowed: {}",
-                    SECTOR_IDS.join(", ")
-                ),
-            );
+        let Some(i) = c.sector(&format!("sectors.{name}"), name) else {
             continue;
         };
         let k = |n: &str| format!("sectors.{name}.{n}");
@@ -636,14 +641,7 @@ fn check_regions(
 ) -> Option<[RegionParams; N_REGIONS]> {
     let mut out: [Option<RegionParams>; N_REGIONS] = Default::default();
     for (name, r) in raw {
-        let Some(i) = region_index(name) else {
-            c.push(
-                &format!("regions.{name}"),
-                format!(
-                    "unknown region `{name}`; allowed: {}",
-                    REGION_IDS.join(", ")
-                ),
-            );
+        let Some(i) = c.region(&format!("regions.{name}"), name) else {
             continue;
         };
         let k = |n: &str| format!("regions.{name}.{n}");
@@ -684,15 +682,10 @@ fn check_regions(
         c.nonneg(&k("startup_ecosystem"), r.startup_ecosystem);
         let mut mix = [0.0; N_SECTORS];
         for (s, &v) in &r.sector_mix {
-            match sector_index(s) {
-                Some(j) => {
-                    c.nonneg(&format!("regions.{name}.sector_mix.{s}"), v);
-                    mix[j] = v;
-                }
-                None => c.push(
-                    &format!("regions.{name}.sector_mix.{s}"),
-                    format!("unknown sector `{s}`; allowed: {}", SECTOR_IDS.join(", ")),
-                ),
+            let key = format!("regions.{name}.sector_mix.{s}");
+            if let Some(j) = c.sector(&key, s) {
+                c.nonneg(&key, v);
+                mix[j] = v;
             }
         }
         let total: f64 = mix.iter().sum();
