@@ -13,7 +13,7 @@
 
 use super::StepCtx;
 use crate::model::geo::{CAPITAL, N_REGIONS};
-use crate::model::{World, startup_status};
+use crate::model::World;
 use crate::policy::{Program, flag};
 use crate::rng::Stream;
 use crate::scenario::{InvestorKind, MoneySource};
@@ -21,8 +21,8 @@ use crate::scenario::{InvestorKind, MoneySource};
 /// Reusable buffers for the investment phase.
 #[derive(Debug, Default)]
 pub struct InvestScratch {
-    /// Startups seeking money this month, in row order.
-    seekers: Vec<Seeker>,
+    /// Startups seeking money this month, in row order (listed by `startups::progress`).
+    pub seekers: Vec<Seeker>,
     /// Positions in `seekers` by region (filled only when growth funds exist).
     local: Vec<Vec<u32>>,
 }
@@ -31,14 +31,14 @@ pub struct InvestScratch {
 /// on random seekers, so one record per seeker is one cache line instead of one per column.
 /// An unfunded seeker's stage cannot change within the month (only a funded deal moves it).
 #[derive(Debug, Clone, Copy)]
-struct Seeker {
-    id: u64,
-    row: u32,
-    quality: f32,
-    region: u8,
-    stage: u8,
+pub struct Seeker {
+    pub id: u64,
+    pub row: u32,
+    pub quality: f32,
+    pub region: u8,
+    pub stage: u8,
     /// Funded this month (a second deal must wait for next month).
-    funded: bool,
+    pub funded: bool,
 }
 
 /// Per-region investment received this month (agent units).
@@ -57,6 +57,8 @@ pub struct InvestFlows {
     pub tips_krw: [f64; crate::model::geo::N_REGIONS],
 }
 
+/// One month of investment. `scratch.seekers` holds this month's seekers, listed by
+/// `startups::progress` just before (nothing changes a startup between the two).
 pub fn invest(
     world: &mut World,
     ctx: &StepCtx,
@@ -67,22 +69,6 @@ pub fn invest(
     let st = &mut world.startups;
     let inv = &mut world.investors;
     let mut flows = InvestFlows::default();
-
-    scratch.seekers.clear();
-    let n = st.len();
-    let (status, cash, burn) = (&st.status[..n], &st.cash_krw[..n], &st.burn_krw_month[..n]);
-    for j in 0..n {
-        if status[j] == startup_status::ACTIVE && cash[j] < sp.seek_runway_months * burn[j] {
-            scratch.seekers.push(Seeker {
-                id: st.id[j],
-                row: j as u32,
-                quality: st.quality[j],
-                region: st.region[j],
-                stage: st.stage[j],
-                funded: false,
-            });
-        }
-    }
 
     for k in 0..inv.len() {
         inv.capital_krw[k] += inv.inflow_krw_month[k];

@@ -32,7 +32,7 @@ pub(crate) mod sums;
 pub mod venture;
 
 use crate::model::geo::{N_REGIONS, N_SECTORS};
-use crate::model::{Derived, World, startup_status, status};
+use crate::model::{Derived, World, status};
 use crate::rng::Streams;
 use crate::scenario::Scenario;
 use produce::{FirmRules, OperateAcc, PlanAcc};
@@ -289,13 +289,8 @@ fn month(
     pipe.firm_rows_stepped += world.firms.len() as u64;
     lap(pipe, 2);
 
-    let ev = startups::progress(world, &ctx, true);
-    let mut startup_team = [0.0; N_REGIONS];
-    for j in 0..world.startups.len() {
-        if world.startups.status[j] == startup_status::ACTIVE {
-            startup_team[world.startups.region[j] as usize] += f64::from(world.startups.team[j]);
-        }
-    }
+    let ev = startups::progress(world, &ctx, true, &mut pipe.invest.seekers);
+    let startup_team = ev.team;
     // Graduates keep their team: they move from the startup count to the firm count (those
     // kept as firm agents, at firm weight: unbiased for the graduates' teams at startup weight).
     let mut grad_emp = [0.0; N_REGIONS];
@@ -401,7 +396,7 @@ pub fn settle_startups(
         let mut ctx = ctx_for(world, scn, derived, streams, Mode::SpinUp(k));
         ctx.id_base |= SETTLE_ID_BIT;
         venture::begin_month(world, scn, false);
-        startups::progress(world, &ctx, false);
+        startups::progress(world, &ctx, false, &mut pipe.invest.seekers);
         invest::invest(world, &ctx, &mut pipe.invest, &mut free);
         for r in 0..N_REGIONS {
             enter::startups_born(world, &ctx, &mut free, r);

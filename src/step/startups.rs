@@ -8,6 +8,7 @@
 //! `scale / startup_scale` (a draw keyed on its id), so firm-population totals stay unbiased.
 
 use super::StepCtx;
+use super::invest::Seeker;
 use super::venture;
 use crate::model::venture::NONE;
 use crate::model::{World, startup_status};
@@ -27,11 +28,22 @@ pub struct StartupEvents {
     pub fund_exit_cost_krw: [f64; crate::model::geo::N_REGIONS],
     pub fund_exit_proceeds_krw: [f64; crate::model::geo::N_REGIONS],
     pub fund_written_off_krw: [f64; crate::model::geo::N_REGIONS],
+    /// Team members of the startups still active after the month (startup agents' members).
+    pub team: [f64; crate::model::geo::N_REGIONS],
 }
 
 /// One month of every active startup. `make_firms`: whether graduates become firm agents
 /// (false while the startups settle before the spin-up, ODD 3.3).
-pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEvents {
+///
+/// The same row loop lists, in row order, the startups that seek money this month (still
+/// active, with less cash than `seek_runway_months` of burn) for `invest`, and sums the
+/// active startups' teams by region: one pass over the rows instead of three.
+pub fn progress(
+    world: &mut World,
+    ctx: &StepCtx,
+    make_firms: bool,
+    seekers: &mut Vec<Seeker>,
+) -> StartupEvents {
     let p = &ctx.scn.startups;
     let mut ev = StartupEvents::default();
     // Probability that a graduate is kept as a firm agent (1 when both scales are equal).
@@ -46,6 +58,9 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
     let (cash, burn) = (&mut st.cash_krw[..n], &st.burn_krw_month[..n]);
     let (ids, flags) = (&st.id[..n], &st.flags[..n]);
     let (quality, progress) = (&st.quality[..n], &mut st.progress[..n]);
+    let (region, stage, team) = (&st.region[..n], &st.stage[..n], &st.team[..n]);
+    let runway = p.seek_runway_months;
+    seekers.clear();
     let mut ended = Vec::new();
     for j in 0..n {
         if status[j] != startup_status::ACTIVE {
@@ -67,6 +82,18 @@ pub fn progress(world: &mut World, ctx: &StepCtx, make_firms: bool) -> StartupEv
             (f64::from(progress[j]) + drift + p.progress_sd_per_month * z).max(0.0) as f32;
         if cash[j] < 0.0 || progress[j] >= 1.0 {
             ended.push(j);
+            continue;
+        }
+        ev.team[usize::from(region[j])] += f64::from(team[j]);
+        if cash[j] < runway * burn[j] {
+            seekers.push(Seeker {
+                id: ids[j],
+                row: j as u32,
+                quality: quality[j],
+                region: region[j],
+                stage: stage[j],
+                funded: false,
+            });
         }
     }
     // Closures and graduations, in row order: no row's update above depends on them, so
