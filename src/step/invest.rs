@@ -12,8 +12,8 @@
 //! outcome deterministic. The work is small (investors x deal flow per month).
 
 use super::StepCtx;
-use crate::model::geo::{CAPITAL, N_REGIONS};
 use crate::model::World;
+use crate::model::geo::{CAPITAL, N_REGIONS};
 use crate::policy::{Program, flag};
 use crate::rng::Stream;
 use crate::scenario::{InvestorKind, MoneySource};
