@@ -70,19 +70,29 @@ fn phases(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
+        let mut seekers = Vec::new();
         group.bench_function(BenchmarkId::new("startups", firms), |b| {
             b.iter_batched_ref(
                 || fresh(&world0),
-                |w| black_box(startups::progress(w, &context, true)),
+                |w| black_box(startups::progress(w, &context, true, &mut seekers)),
                 BatchSize::LargeInput,
             )
         });
         let free = [1e9f64; N_REGIONS];
         let mut scratch = invest::InvestScratch::default();
+        // Invest screens the seekers that the month's `startups::progress` listed.
         group.bench_function(BenchmarkId::new("invest", firms), |b| {
             b.iter_batched_ref(
-                || (fresh(&world0), free),
-                |(w, f)| black_box(invest::invest(w, &context, &mut scratch, f)),
+                || {
+                    let mut w = fresh(&world0);
+                    let mut listed = Vec::new();
+                    startups::progress(&mut w, &context, true, &mut listed);
+                    (w, free, listed)
+                },
+                |(w, f, listed)| {
+                    scratch.seekers.clone_from(listed);
+                    black_box(invest::invest(w, &context, &mut scratch, f))
+                },
                 BatchSize::LargeInput,
             )
         });
