@@ -138,6 +138,8 @@ impl OperateAcc {
 pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> PlanAcc {
     let env = PlanEnv {
         ctx,
+        drift: by_slot(&ctx.drift),
+        labour_mult: by_slot(&ctx.labour_mult),
         age_volatility: age_table(&ctx.derived.age_volatility),
         shock_key: ctx.streams.step_key(Stream::FirmShock, ctx.step, 0),
         jump_key: ctx.streams.step_key(Stream::FirmJump, ctx.step, 0),
@@ -186,6 +188,9 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
 /// What every chunk of `plan` reads besides its rows.
 struct PlanEnv<'a> {
     ctx: &'a StepCtx<'a>,
+    /// `ctx.drift` and `ctx.labour_mult` by [`market_slot`].
+    drift: [f32; MARKET_SLOTS],
+    labour_mult: [f32; MARKET_SLOTS],
     age_volatility: &'a [f32; AGE_TABLE],
     shock_key: StepKey,
     jump_key: StepKey,
@@ -305,24 +310,38 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             *shock = rules.shock_sd * normal_f32(w_z) + jump;
             *u_round = unit_f32(w_round);
         }
-        for i in start..end {
-            let k = i - start;
-            if st[i] == status::DEAD {
-                shock[k] = 0.0; // shock, drift and variance 0: the scale is left as it is
-                continue;
-            }
-            let (r, s) = (region[i] as usize, sector[i] as usize);
-            let age_f = age_volatility[usize::from(age[i]).min(AGE_TABLE - 1)];
-            shock[k] *= age_f;
-            age_var[k] = age_f * age_f * rules.half_shock_var;
+        // Table look-ups, branch-free (gathers from tables padded to `MARKET_SLOTS`, so no
+        // index needs a bounds check); a dead row gets shock, drift, variance and multiplier 0,
+        // which leaves its scale as it is.
+        let rows = (region[start..end].iter().zip(&sector[start..end]))
+            .zip(st[start..end].iter().zip(&age[start..end]))
+            .zip(hg[start..end].iter().zip(&of[start..end]));
+        let block = (shock[..m].iter_mut().zip(&mut age_var[..m]))
+            .zip(drift[..m].iter_mut().zip(&mut mult[..m]));
+        for (((shock, age_var), (drift, mult)), (((&r, &s), (&st, &age)), (&hg, &of))) in
+            block.zip(rows)
+        {
+            let live = st != status::DEAD;
+            let market = market_slot(r, s);
+            let age_f = age_volatility[usize::from(age).min(AGE_TABLE - 1)];
             // High-growth phase (ODD 7.2 step 3): extra drift until its age limit.
-            let fast = if age[i] < hg[i] {
+            let fast = if age < hg {
                 rules.high_growth_drift
             } else {
                 0.0
             };
-            drift[k] = ctx.drift[r][s] + fast;
-            mult[k] = ctx.labour_mult[r][s] * of[i];
+            *shock = if live { *shock * age_f } else { 0.0 };
+            *age_var = if live {
+                age_f * age_f * rules.half_shock_var
+            } else {
+                0.0
+            };
+            *drift = if live { env.drift[market] + fast } else { 0.0 };
+            *mult = if live {
+                env.labour_mult[market] * of
+            } else {
+                0.0
+            };
         }
         let ls = &mut log_scale[start..end];
         let now = &mut scale_now[start..end];
@@ -832,6 +851,26 @@ pub fn isa() -> Isa {
 
 /// A per-age table (built with `AGE_TABLE` entries by `init_world`) as a fixed-size array, so
 /// look-ups at a clamped age need no bounds check.
+/// Entries of a per-market table padded to a power of two, so that [`market_slot`] of any
+/// byte pair is in bounds and a loop can gather from it without bounds checks.
+const MARKET_SLOTS: usize = (N_REGIONS * N_SECTORS).next_power_of_two();
+
+/// A market's entry in a table of [`MARKET_SLOTS`]: `region N_SECTORS + sector`, masked
+/// (regions and sectors are always in range, so the mask never changes a live index).
+#[inline(always)]
+fn market_slot(region: u8, sector: u8) -> usize {
+    (usize::from(region) * N_SECTORS + usize::from(sector)) & (MARKET_SLOTS - 1)
+}
+
+/// A per-(region, sector) table laid out by [`market_slot`] (padding 0).
+fn by_slot(t: &[[f32; N_SECTORS]; N_REGIONS]) -> [f32; MARKET_SLOTS] {
+    let mut out = [0.0; MARKET_SLOTS];
+    for (r, row) in t.iter().enumerate() {
+        out[r * N_SECTORS..(r + 1) * N_SECTORS].copy_from_slice(row);
+    }
+    out
+}
+
 fn age_table(v: &[f32]) -> &[f32; AGE_TABLE] {
     v.try_into()
         .expect("init_world builds per-age tables with AGE_TABLE entries")
