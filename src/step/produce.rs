@@ -136,14 +136,7 @@ impl OperateAcc {
 
 /// Pass 1: scale shock and hiring plan. Writes `log_scale`, `scale_now` and `want`.
 pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> PlanAcc {
-    let env = PlanEnv {
-        ctx,
-        drift: by_slot(&ctx.drift),
-        labour_mult: by_slot(&ctx.labour_mult),
-        age_volatility: age_table(&ctx.derived.age_volatility),
-        shock_key: ctx.streams.step_key(Stream::FirmShock, ctx.step, 0),
-        jump_key: ctx.streams.step_key(Stream::FirmJump, ctx.step, 0),
-    };
+    let env = PlanEnv::new(ctx);
     let isa = isa();
     (
         firms.id.par_chunks(CHUNK),
@@ -194,6 +187,19 @@ struct PlanEnv<'a> {
     age_volatility: &'a [f32; AGE_TABLE],
     shock_key: StepKey,
     jump_key: StepKey,
+}
+
+impl<'a> PlanEnv<'a> {
+    fn new(ctx: &'a StepCtx<'a>) -> Self {
+        PlanEnv {
+            ctx,
+            drift: by_slot(&ctx.drift),
+            labour_mult: by_slot(&ctx.labour_mult),
+            age_volatility: age_table(&ctx.derived.age_volatility),
+            shock_key: ctx.streams.step_key(Stream::FirmShock, ctx.step, 0),
+            jump_key: ctx.streams.step_key(Stream::FirmJump, ctx.step, 0),
+        }
+    }
 }
 
 /// One chunk of the columns `plan` reads and writes.
@@ -944,12 +950,7 @@ mod tests {
         for i in (0..start.len()).step_by(17) {
             start.status[i] = status::DEAD;
         }
-        let plan_env = PlanEnv {
-            ctx: &ctx,
-            age_volatility: age_table(&derived.age_volatility),
-            shock_key: streams.step_key(Stream::FirmShock, 0, 0),
-            jump_key: streams.step_key(Stream::FirmJump, 0, 0),
-        };
+        let plan_env = PlanEnv::new(&ctx);
         let markets = Markets::new(&ctx);
         let op_env = OperateEnv {
             ctx: &ctx,
