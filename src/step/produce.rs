@@ -181,9 +181,9 @@ pub fn plan(firms: &mut Firms, ctx: &StepCtx, scratch: &mut Vec<PlanAcc>) -> Pla
 /// What every chunk of `plan` reads besides its rows.
 struct PlanEnv<'a> {
     ctx: &'a StepCtx<'a>,
-    /// `ctx.drift` and `ctx.labour_mult` by [`market_slot`].
-    drift: [f32; MARKET_SLOTS],
-    labour_mult: [f32; MARKET_SLOTS],
+    /// `ctx.drift` and `ctx.labour_mult` by [`market_byte`].
+    drift: [f32; BYTE],
+    labour_mult: [f32; BYTE],
     age_volatility: &'a [f32; AGE_TABLE],
     shock_key: StepKey,
     jump_key: StepKey,
@@ -193,8 +193,8 @@ impl<'a> PlanEnv<'a> {
     fn new(ctx: &'a StepCtx<'a>) -> Self {
         PlanEnv {
             ctx,
-            drift: by_slot(&ctx.drift),
-            labour_mult: by_slot(&ctx.labour_mult),
+            drift: by_market_byte(&ctx.drift),
+            labour_mult: by_market_byte(&ctx.labour_mult),
             age_volatility: age_table(&ctx.derived.age_volatility),
             shock_key: ctx.streams.step_key(Stream::FirmShock, ctx.step, 0),
             jump_key: ctx.streams.step_key(Stream::FirmJump, ctx.step, 0),
@@ -316,8 +316,8 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             *shock = rules.shock_sd * normal_f32(w_z) + jump;
             *u_round = unit_f32(w_round);
         }
-        // Table look-ups, branch-free (gathers from tables padded to `MARKET_SLOTS`, so no
-        // index needs a bounds check); a dead row gets shock, drift, variance and multiplier 0,
+        // Table look-ups, branch-free (gathers from byte-indexed tables, see `market_byte`,
+        // so no index needs a bounds check); a dead row gets shock, drift, variance and multiplier 0,
         // which leaves its scale as it is.
         let rows = (region[start..end].iter().zip(&sector[start..end]))
             .zip(st[start..end].iter().zip(&age[start..end]))
@@ -328,7 +328,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             block.zip(rows)
         {
             let live = st != status::DEAD;
-            let market = market_slot(r, s);
+            let market = market_byte(r, s);
             let age_f = age_volatility[usize::from(age).min(AGE_TABLE - 1)];
             // High-growth phase (ODD 7.2 step 3): extra drift until its age limit.
             let fast = if age < hg {
@@ -857,22 +857,13 @@ pub fn isa() -> Isa {
 
 /// A per-age table (built with `AGE_TABLE` entries by `init_world`) as a fixed-size array, so
 /// look-ups at a clamped age need no bounds check.
-/// Entries of a per-market table padded to a power of two, so that [`market_slot`] of any
-/// byte pair is in bounds and a loop can gather from it without bounds checks.
-const MARKET_SLOTS: usize = (N_REGIONS * N_SECTORS).next_power_of_two();
-
-/// A market's entry in a table of [`MARKET_SLOTS`]: `region N_SECTORS + sector`, masked
-/// (regions and sectors are always in range, so the mask never changes a live index).
-#[inline(always)]
-fn market_slot(region: u8, sector: u8) -> usize {
-    (usize::from(region) * N_SECTORS + usize::from(sector)) & (MARKET_SLOTS - 1)
-}
-
-/// A per-(region, sector) table laid out by [`market_slot`] (padding 0).
-fn by_slot(t: &[[f32; N_SECTORS]; N_REGIONS]) -> [f32; MARKET_SLOTS] {
-    let mut out = [0.0; MARKET_SLOTS];
+/// A per-(region, sector) table laid out by [`market_byte`] (other entries 0).
+fn by_market_byte(t: &[[f32; N_SECTORS]; N_REGIONS]) -> [f32; BYTE] {
+    let mut out = [0.0; BYTE];
     for (r, row) in t.iter().enumerate() {
-        out[r * N_SECTORS..(r + 1) * N_SECTORS].copy_from_slice(row);
+        for (s, &v) in row.iter().enumerate() {
+            out[market_byte(r as u8, s as u8)] = v;
+        }
     }
     out
 }
