@@ -131,18 +131,14 @@ pub struct Network {
     changed: Vec<u64>,
     /// Reverse index (see [`build_reverse`]): the link positions of supplier row `s` at the
     /// build are `rev_pos[rev_start[s]..rev_start[s + 1]]`; links drawn since are in `rev_log`
-    /// as `supplier << 32 | position`. Invalid after a compaction (positions change).
+    /// as `supplier << 32 | position` (only while the index is valid). Invalid after a
+    /// compaction (positions change).
     rev_start: Vec<u32>,
     rev_pos: Vec<u32>,
     rev_log: Vec<u64>,
     rev_valid: bool,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
-    /// Buffers of the yearly compaction's new columns, kept for their pages.
-    spare_u32: Vec<u32>,
-    spare_u8: Vec<u8>,
-    spare_mk: Vec<u8>,
-    spare_f32: Vec<f32>,
     /// Scratch of the index build (live rows by market), kept for its pages.
     index_rows: Vec<u32>,
     /// Supplier choice (see [`pick`]): per market `m = r * N_SECTORS + s`, its live rows at
@@ -250,7 +246,9 @@ impl Network {
         debug_assert_eq!(sm, self.market_of[s as usize]);
         let (slot, mk) = self.slot_mut(j);
         (*slot, *mk) = (s, sm);
-        self.rev_log.push(u64::from(s) << 32 | j as u64);
+        if self.rev_valid {
+            self.rev_log.push(u64::from(s) << 32 | j as u64);
+        }
     }
 }
 
@@ -1009,7 +1007,11 @@ fn link_new_buyers(
     // New rows' positions follow every listed or scheduled one.
     for (searching, drawn, due) in lists {
         net.searching.extend(searching);
-        net.rev_log.extend(drawn);
+        // (An invalid reverse index is rebuilt from the links at this month's cut: its log
+        // would be dropped unread. In the spin-up's first month it would hold every link.)
+        if net.rev_valid {
+            net.rev_log.extend(drawn);
+        }
         for (month, position) in due {
             net.rewire_due[month].push(position);
         }
@@ -1858,7 +1860,6 @@ pub fn compact(net: &mut Network, firms: &Firms) {
         .into_par_iter()
         .filter(|&i| live[i as usize / 64] >> (i % 64) & 1 == 1)
         .collect();
-    let n_new = kept.len();
     let k = net.k;
     let map = |s: u32| {
         let (w, b) = (s as usize / 64, s % 64);
@@ -1868,31 +1869,13 @@ pub fn compact(net: &mut Network, firms: &Firms) {
             before[w] + (live[w] & ((1u64 << b) - 1)).count_ones()
         }
     };
-    // New columns are written into buffers kept from the last compaction (no fresh pages to
-    // fault in), then swapped in.
-    let mut fsup = std::mem::take(&mut net.spare_u32);
-    fsup.clear();
-    fsup.resize(n_new * k, NONE);
-    let mut fmk = std::mem::take(&mut net.spare_u8);
-    fmk.clear();
-    fmk.resize(n_new * k, 0);
-    (
-        fsup.par_chunks_mut(CHUNK * k),
-        fmk.par_chunks_mut(CHUNK * k),
-    )
-        .into_par_iter()
-        .zip(kept.par_chunks(CHUNK))
-        .for_each(|((slots, mks), rows)| {
-            for ((links, lmk), &i) in slots.chunks_mut(k).zip(mks.chunks_mut(k)).zip(rows) {
-                let i = i as usize;
-                for (to, &s) in links.iter_mut().zip(net.slots(i)) {
-                    *to = map(s);
-                }
-                lmk.copy_from_slice(&net.fmk[i * k..(i + 1) * k]);
-            }
-        });
+    // The columns are compacted in place (a kept row moves down or stays, so one forward
+    // pass never overwrites a row it has yet to read), then the links renumbered in parallel.
+    // In place rather than into spare buffers, which held a second copy of every column.
+    keep_rows(&mut net.fsup, &kept, k);
+    keep_rows(&mut net.fmk, &kept, k);
+    net.fsup.par_iter_mut().for_each(|s| *s = map(*s));
     net.asup.iter_mut().for_each(|s| *s = map(*s));
-    let mut spare = std::mem::take(&mut net.spare_f32);
     for v in [
         &mut net.orders_in,
         &mut net.orders_ref,
@@ -1901,22 +1884,15 @@ pub fn compact(net: &mut Network, firms: &Firms) {
     ] {
         // (The per-firm order columns are empty without `own_orders_weight`.)
         if !v.is_empty() {
-            keep_rows(v, &kept, &mut spare);
+            keep_rows(v, &kept, 1);
         }
     }
-    net.spare_f32 = spare;
-    net.spare_u32 = std::mem::replace(&mut net.fsup, fsup);
-    net.spare_u8 = std::mem::replace(&mut net.fmk, fmk);
     // The markets at the last pass, by the new rows (rows born since have no links yet: their
     // market now), so the next pass finds the suppliers that moved in December.
-    let mut market = std::mem::take(&mut net.spare_mk);
-    market.clear();
-    market.par_extend(kept.par_iter().map(|&i| {
-        let i = i as usize;
-        (net.market_of.get(i).copied())
-            .unwrap_or(firms.region[i] * N_SECTORS as u8 + firms.sector[i])
-    }));
-    net.spare_mk = std::mem::replace(&mut net.market_of, market);
+    let known = net.market_of.len();
+    net.market_of
+        .extend((known..n).map(|i| firms.region[i] * N_SECTORS as u8 + firms.sector[i]));
+    keep_rows(&mut net.market_of, &kept, 1);
     net.n_linked = kept.partition_point(|&i| (i as usize) < net.n_linked);
     // Every link without a supplier (all kept buyers are live) searches from next month.
     net.searching = unlinked_positions(net);
@@ -1939,12 +1915,16 @@ fn unlinked_positions(net: &Network) -> Vec<u32> {
     out
 }
 
-/// Keeps the values of the rows `kept` (in order), written into `spare`, which then holds the
-/// old column (kept for its pages).
-fn keep_rows<T: Copy + Send + Sync>(v: &mut Vec<T>, kept: &[u32], spare: &mut Vec<T>) {
-    spare.clear();
-    spare.par_extend(kept.par_iter().map(|&i| v[i as usize]));
-    std::mem::swap(v, spare);
+/// Keeps the `per_row` values of each of the rows `kept` (increasing), in place: row `kept[q]`
+/// moves to row `q <= kept[q]`, so the forward pass reads every row before it writes over it.
+fn keep_rows<T: Copy>(v: &mut Vec<T>, kept: &[u32], per_row: usize) {
+    for (q, &i) in kept.iter().enumerate() {
+        let i = i as usize;
+        if q != i {
+            v.copy_within(i * per_row..(i + 1) * per_row, q * per_row);
+        }
+    }
+    v.truncate(kept.len() * per_row);
 }
 
 /// A region's purchases this year by origin (agent units, nominal): bought locally, from the
