@@ -1212,73 +1212,138 @@ fn cut_links(net: &mut Network, firms: &Firms) {
 }
 
 /// The reverse index of every link now (positions of each supplier row, in position order),
-/// in two passes as a propagation blocking: (supplier, position) entries binned by supplier
-/// block per chunk of positions, then each block's entries placed by a count of its rows, in
-/// chunk order. Clears the log.
+/// by a counting sort in three passes, with no copy of the links: (1) per chunk of positions
+/// (anchors' slots first), its links per supplier block of `SUP_BIN` rows; (2) per chunk, in
+/// parallel, its positions written to its own places in each block's range of `rev_pos`
+/// (chunks in order, so a block's positions are in increasing order) with the supplier's
+/// offset in the block beside them (`u16`); (3) per block, in parallel, its positions placed
+/// by a count of its rows. Clears the log.
 fn build_reverse(net: &mut Network, n: usize) {
     let la = net.asup.len();
     let k = net.k;
-    let links = (net.fsup[..net.n_linked * k].par_chunks(BUY_CHUNK * k))
-        .enumerate()
-        .map(|(c, slots)| (la + c * BUY_CHUNK * k, slots));
     let n_blocks = n.div_ceil(SUP_BIN).max(1);
-    let bin = |base: usize, slots: &[u32]| {
-        let mut bins = vec![Vec::new(); n_blocks];
-        for (q, &s) in slots.iter().enumerate() {
-            if (s as usize) < n {
-                bins[s as usize >> SUP_BITS].push(u64::from(s) << 32 | (base + q) as u64);
-            }
-        }
-        bins
-    };
-    let mut binned: Vec<Vec<Vec<u64>>> = vec![bin(0, &net.asup)];
-    binned.par_extend(links.map(|(base, slots)| bin(base, slots)));
-    let per_block: Vec<usize> = (0..n_blocks)
-        .map(|b| binned.iter().map(|bins| bins[b].len()).sum())
+    let chunks: Vec<(usize, &[u32])> = std::iter::once((0, &net.asup[..]))
+        .chain(
+            (net.fsup[..net.n_linked * k].chunks(BUY_CHUNK * k))
+                .enumerate()
+                .map(|(c, slots)| (la + c * BUY_CHUNK * k, slots)),
+        )
         .collect();
-    let total: usize = per_block.iter().sum();
+    // (1) Links per (chunk, block).
+    let mut cursors: Vec<Vec<u32>> = chunks
+        .par_iter()
+        .map(|&(_, slots)| {
+            let mut count = vec![0u32; n_blocks];
+            for &s in slots {
+                if (s as usize) < n {
+                    count[s as usize >> SUP_BITS] += 1;
+                }
+            }
+            count
+        })
+        .collect();
+    // Each block's range, and each (chunk, block)'s first place in it.
+    let mut block_start = Vec::with_capacity(n_blocks + 1);
+    let mut at = 0u32;
+    for b in 0..n_blocks {
+        block_start.push(at as usize);
+        for cursor in &mut cursors {
+            (cursor[b], at) = (at, at + cursor[b]);
+        }
+    }
+    block_start.push(at as usize);
+    let total = at as usize;
     net.rev_pos.clear();
     net.rev_pos.resize(total, 0);
+    let mut offsets = vec![0u16; total];
+    // (2) Positions and offsets into their places.
+    {
+        let (pos_out, off_out) = (Disjoint::new(&mut net.rev_pos), Disjoint::new(&mut offsets));
+        (chunks.par_iter(), cursors.par_iter_mut())
+            .into_par_iter()
+            .for_each(|(&(base, slots), cursor)| {
+                for (q, &s) in slots.iter().enumerate() {
+                    if (s as usize) < n {
+                        let c = &mut cursor[s as usize >> SUP_BITS];
+                        // SAFETY: the places of (chunk, block) are `cursor[b]` up to the next
+                        // (chunk, block)'s first, from the counts of pass 1: no two chunks
+                        // write one place, and nothing reads the columns until the tasks end.
+                        unsafe {
+                            pos_out.write(*c as usize, (base + q) as u32);
+                            off_out.write(*c as usize, (s as usize & (SUP_BIN - 1)) as u16);
+                        }
+                        *c += 1;
+                    }
+                }
+            });
+    }
+    // (3) Per block, in parallel: its rows' starts and its positions by row.
     net.rev_start.clear();
     net.rev_start.resize(n + 1, 0);
-    // Per block, in parallel: its rows' starts (relative) and its positions.
     let mut parts = Vec::with_capacity(n_blocks);
     let (mut pos, mut starts) = (&mut net.rev_pos[..], &mut net.rev_start[1..]);
-    let mut offset = 0usize;
-    for (b, &len) in per_block.iter().enumerate() {
+    let mut offs = &offsets[..];
+    for b in 0..n_blocks {
+        let len = block_start[b + 1] - block_start[b];
         let rows = SUP_BIN.min(n - b * SUP_BIN);
         let (p, rest_p) = pos.split_at_mut(len);
         let (st, rest_s) = starts.split_at_mut(rows);
-        parts.push((b, offset, p, st));
-        (pos, starts) = (rest_p, rest_s);
-        offset += len;
+        let (o, rest_o) = offs.split_at(len);
+        parts.push((block_start[b], p, st, o));
+        (pos, starts, offs) = (rest_p, rest_s, rest_o);
     }
-    let bins_ref = &binned;
-    parts.into_par_iter().for_each(|(b, offset, pos, starts)| {
-        // Count per row, then place in chunk (= position) order.
-        let mut fill = vec![0u32; starts.len()];
-        for bins in bins_ref {
-            for &e in &bins[b] {
-                fill[(e >> 32) as usize & (SUP_BIN - 1)] += 1;
+    parts
+        .into_par_iter()
+        .for_each(|(offset, pos, starts, offs)| {
+            let mut fill = vec![0u32; starts.len()];
+            for &o in offs {
+                fill[usize::from(o)] += 1;
             }
-        }
-        let mut acc = 0u32;
-        for (st, f) in starts.iter_mut().zip(fill.iter_mut()) {
-            let here = acc;
-            acc += *f;
-            *st = offset as u32 + acc;
-            *f = here;
-        }
-        for bins in bins_ref {
-            for &e in &bins[b] {
-                let r = (e >> 32) as usize & (SUP_BIN - 1);
-                pos[fill[r] as usize] = e as u32;
-                fill[r] += 1;
+            let mut acc = 0u32;
+            for (st, f) in starts.iter_mut().zip(fill.iter_mut()) {
+                let here = acc;
+                acc += *f;
+                *st = offset as u32 + acc;
+                *f = here;
             }
-        }
-    });
+            let by_position = pos.to_vec();
+            for (&p, &o) in by_position.iter().zip(offs) {
+                let f = &mut fill[usize::from(o)];
+                pos[*f as usize] = p;
+                *f += 1;
+            }
+        });
     net.rev_log.clear();
     net.rev_valid = true;
+}
+
+/// A column that parallel tasks fill at places no two of them share (see [`build_reverse`]).
+struct Disjoint<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: tasks write through the pointer only at disjoint places (the callers' contract), so
+// sharing it between threads is as safe as handing each its own `&mut` part.
+unsafe impl<T: Send> Sync for Disjoint<T> {}
+
+impl<T> Disjoint<T> {
+    fn new(v: &mut [T]) -> Self {
+        Disjoint {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+        }
+    }
+
+    /// Writes `value` at `i`.
+    ///
+    /// # Safety
+    /// No other task writes or reads place `i` while the column is shared.
+    unsafe fn write(&self, i: usize, value: T) {
+        assert!(i < self.len, "place {i} outside a column of {}", self.len);
+        // SAFETY: in bounds (checked), and exclusive by the caller's contract.
+        unsafe { self.ptr.add(i).write(value) }
+    }
 }
 
 /// One fixed chunk's part of the order pass (anchors are a chunk of their own, first):
