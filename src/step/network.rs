@@ -139,8 +139,6 @@ pub struct Network {
     rev_valid: bool,
     /// Nominal KRW per unit of the order signal, by buyer market (`trend_s x price`).
     nominal: Vec<f32>,
-    /// Scratch of the index build (live rows by market), kept for its pages.
-    index_rows: Vec<u32>,
     /// Supplier choice (see [`pick`]): per market `m = r * N_SECTORS + s`, its live rows at
     /// the yearly build in buckets by firm id, weighted by scale.
     index: MarketIndex,
@@ -436,51 +434,60 @@ fn build_index(
     stable: bool,
 ) {
     let markets = N_REGIONS * N_SECTORS;
-    // Live rows by market, in row order: listed per chunk of rows, in parallel, then joined
-    // per market in chunk order.
-    let listed: Vec<Vec<Vec<u32>>> = (
-        firms.status.par_chunks(BUY_CHUNK),
-        firms.region.par_chunks(BUY_CHUNK),
-        firms.sector.par_chunks(BUY_CHUNK),
-    )
-        .into_par_iter()
-        .enumerate()
-        .map(|(c, (st, region, sector))| {
-            let mut by = vec![Vec::new(); markets];
-            for (q, ((&st, &r), &s)) in st.iter().zip(region).zip(sector).enumerate() {
+    // Live rows by market, in row order, by a counting sort: live rows per (chunk of rows,
+    // market), then each chunk writes its rows, in parallel, at its own counted places in
+    // each market's range (no per-chunk lists to join).
+    let chunks = || {
+        (
+            firms.status.par_chunks(BUY_CHUNK),
+            firms.region.par_chunks(BUY_CHUNK),
+            firms.sector.par_chunks(BUY_CHUNK),
+        )
+            .into_par_iter()
+    };
+    let mut cursors: Vec<Vec<u32>> = chunks()
+        .map(|(st, region, sector)| {
+            let mut by = vec![0u32; markets];
+            for ((&st, &r), &s) in st.iter().zip(region).zip(sector) {
                 if st != status::DEAD {
-                    by[r as usize * N_SECTORS + s as usize].push((c * BUY_CHUNK + q) as u32);
+                    by[r as usize * N_SECTORS + s as usize] += 1;
                 }
             }
             by
         })
         .collect();
     let mut count = vec![0usize; markets + 1];
+    let mut at = 0u32;
     for m in 0..markets {
-        count[m + 1] = count[m] + listed.iter().map(|by| by[m].len()).sum::<usize>();
+        for cursor in &mut cursors {
+            (cursor[m], at) = (at, at + cursor[m]);
+        }
+        count[m + 1] = at as usize;
     }
     let total = count[markets];
-    // The rows' buffer is kept from the last build (no fresh pages to fault in each year).
-    let mut rows = std::mem::take(&mut net.index_rows);
-    rows.clear();
-    rows.resize(total, 0);
-    let mut parts = Vec::with_capacity(markets);
-    let mut rest = &mut rows[..];
-    for m in 0..markets {
-        let (r, tail) = rest.split_at_mut(count[m + 1] - count[m]);
-        parts.push((m, r));
-        rest = tail;
+    // Needed only while the index is built (its candidates hold their rows): freed after,
+    // so that its 4 bytes a row are not held through the month's other passes.
+    let mut rows = vec![0u32; total];
+    {
+        let out = Disjoint::new(&mut rows);
+        chunks().zip(cursors.par_iter_mut()).enumerate().for_each(
+            |(c, ((st, region, sector), cursor))| {
+                for (q, ((&st, &r), &s)) in st.iter().zip(region).zip(sector).enumerate() {
+                    if st != status::DEAD {
+                        let at = &mut cursor[r as usize * N_SECTORS + s as usize];
+                        // SAFETY: a (chunk, market)'s places run from its cursor to the next
+                        // (chunk, market)'s first, from the counts above: no two chunks
+                        // write one place, and nothing reads `rows` until the tasks end.
+                        unsafe { out.write(*at as usize, (c * BUY_CHUNK + q) as u32) };
+                        *at += 1;
+                    }
+                }
+            },
+        );
     }
-    parts.into_par_iter().for_each(|(m, rows)| {
-        let mut at = 0;
-        for by in &listed {
-            rows[at..at + by[m].len()].copy_from_slice(&by[m]);
-            at += by[m].len();
-        }
-    });
     net.index
         .build(&count, &rows, &firms.scale_now, &firms.id, stable);
-    net.index_rows = rows;
+    drop(rows);
     let cap: [[f64; N_SECTORS]; N_REGIONS] =
         std::array::from_fn(|r| std::array::from_fn(|s| net.index.total(r * N_SECTORS + s)));
     net.origin_cdf = origin_weights(p, derived, &cap);
@@ -1317,7 +1324,8 @@ fn build_reverse(net: &mut Network, n: usize) {
     net.rev_valid = true;
 }
 
-/// A column that parallel tasks fill at places no two of them share (see [`build_reverse`]).
+/// A column that parallel tasks fill at places no two of them share (the counting sorts of
+/// [`build_index`] and [`build_reverse`]).
 struct Disjoint<T> {
     ptr: *mut T,
     len: usize,
