@@ -11,15 +11,15 @@ use crate::scenario::Scenario;
 /// "State per firm") with room for `Vec` growth; a full-scale run measured 50 bytes per firm.
 pub const BYTES_PER_FIRM: f64 = 64.0;
 /// Bytes per firm agent that a production network (`[network]`) adds, besides its links:
-/// the per-row market, dead bits, reverse-index starts, supplier index and the compaction's
-/// spare buffers. Fitted with [`BYTES_PER_LINK`] to peak RSS at scale 0.3 with 1, 2 and 4
-/// links a firm (221, 310 and 462 MB more than without a network; 2.99 M firm agents by this
-/// estimate): 47 bytes, rounded up.
-pub const NETWORK_BYTES_PER_FIRM: f64 = 52.0;
+/// the per-row market and strength, reverse-index starts, supplier index and the month's
+/// scratch. Fitted with [`BYTES_PER_LINK`] to peak RSS at scale 0.3 with 1, 2 and 4 links a
+/// firm (126, 154 and 215 MB more than without a network; 2.99 M firm agents by this
+/// estimate): 32 bytes plus 10 a link; rounded up to cover the full scale, where the network
+/// adds about 600 MB (60 bytes a firm agent at 2 links).
+pub const NETWORK_BYTES_PER_FIRM: f64 = 40.0;
 /// Bytes per link slot of a firm agent (`network.links_per_firm` of them): supplier row,
-/// its market, the reverse index's position, the compaction's spare copy and the month's
-/// scratch lists; fitted with [`NETWORK_BYTES_PER_FIRM`]: 27 bytes, rounded up.
-pub const BYTES_PER_LINK: f64 = 28.0;
+/// its market, the reverse index's position and log (fitted with [`NETWORK_BYTES_PER_FIRM`]).
+pub const BYTES_PER_LINK: f64 = 12.0;
 /// Bytes per startup agent (its columns and its share of the deal lists).
 pub const BYTES_PER_STARTUP: f64 = 128.0;
 /// Bytes per investor agent.
@@ -140,9 +140,9 @@ mod tests {
         // Firm agents: 8.3 M real SMEs x scale, plus growth and a year's entrants.
         assert!(large.firms > 8.2e6 && large.firms < 1e7, "{large:?}");
         assert!((large.firms / small.firms - 100.0).abs() < 1e-6);
-        // A full-scale run measured 1.40-1.45 GB peak (0.46 GB without the network): the
+        // A full-scale run measured 1.01-1.06 GB peak (0.46 GB without the network): the
         // estimate is above it, not wildly so.
-        assert!(large.bytes > 1.45e9 && large.bytes < 2.2e9, "{large:?}");
+        assert!(large.bytes > 1.06e9 && large.bytes < 1.6e9, "{large:?}");
         let off = estimate(&baseline(&["scale=1.0", "network.enabled=false"]), 1, 1, 1);
         assert!(off.bytes > 0.46e9 && off.bytes < 1e9, "{off:?}");
         // Each link a firm adds bytes.
@@ -153,7 +153,7 @@ mod tests {
             1,
         );
         assert!(
-            more.bytes > large.bytes + 2.0 * 20.0 * large.firms,
+            more.bytes > large.bytes + 2.0 * 10.0 * large.firms,
             "{more:?}"
         );
         let two = estimate(&baseline(&["scale=1.0"]), 10, 2, 10);
