@@ -63,7 +63,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let wall = started.elapsed().as_secs_f64();
         let peak = peak_rss_mb();
         let rows_stepped = result.firm_rows_stepped as f64;
-        println!("threads {t}: {wall:.2} s wall, peak RSS {peak:.0} MB");
+        println!("threads {t}: {wall:.2} s wall, peak RSS {peak:.0} MiB");
         println!("  {:<10} {:>9} {:>18}", "phase", "seconds", "firm-steps/s");
         // One bench.csv row: the phase's seconds and firm-steps per second over them.
         let mut row = |phase: &str, s: f64| {
