@@ -28,16 +28,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// Fixes glibc's mmap threshold at 1 MiB, unless `MALLOC_MMAP_THRESHOLD_` sets one. By
+/// Fixes glibc's mmap threshold at 1 MiB, unless `MALLOC_MMAP_THRESHOLD_` or `GLIBC_TUNABLES`
+/// sets one (`mallopt` would override the tunable, not the variable). By
 /// default glibc raises the threshold (up to 32 MiB) each time a large block is freed; after
 /// that, freed columns and each month's scratch lists stay in its heap, fragmented, and the
 /// process holds memory it no longer uses. With the threshold fixed, every block of 1 MiB or
 /// more is mapped on its own and returned on free. Full-scale baseline (`regsim bench --scale
-/// 1 --threads 2`): peak RSS 1,059-1,067 MiB with the default, 967 MiB fixed, same time
-/// (17.2 s). Small runs are unaffected: their blocks are below 1 MiB.
+/// 1 --threads 2`): peak RSS 1,059-1,067 MiB with the default, 967-1,010 MiB fixed, wall
+/// time within the machine's spread (17.2-18.4 s either way). Small runs are unaffected:
+/// their blocks are below 1 MiB.
 fn fix_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none()
+        && !std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("mmap_threshold"))
+    {
         // SAFETY: `mallopt` only changes a setting of the allocator, before any thread exists.
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);

@@ -20,6 +20,10 @@ pub const NETWORK_BYTES_PER_FIRM: f64 = 40.0;
 /// Bytes per link slot of a firm agent (`network.links_per_firm` of them): supplier row,
 /// its market, the reverse index's position and log (fitted with [`NETWORK_BYTES_PER_FIRM`]).
 pub const BYTES_PER_LINK: f64 = 12.0;
+/// Bytes per firm agent of the per-firm order columns (`orders_in`, `orders_ref`,
+/// `order_gain`) and the suppliers' order bins, kept only when `own_orders_weight` is above 0:
+/// 12 bytes of columns and 8 a link of bins, rounded up.
+pub const OWN_ORDERS_BYTES_PER_FIRM: f64 = 32.0;
 /// Bytes per startup agent (its columns and its share of the deal lists).
 pub const BYTES_PER_STARTUP: f64 = 128.0;
 /// Bytes per investor agent.
@@ -80,7 +84,12 @@ pub fn estimate(scn: &Scenario, runs: u64, concurrent: u64, replicates: u64) -> 
     // `scale`: they are part of the memory a smaller `scale` cannot reduce.
     // `network` is `None` when the scenario has none or switches it off.
     let network = scn.network.as_ref().map_or(0.0, |n| {
-        NETWORK_BYTES_PER_FIRM + BYTES_PER_LINK * f64::from(n.links_per_firm)
+        let own = if n.own_orders_weight > 0.0 {
+            OWN_ORDERS_BYTES_PER_FIRM
+        } else {
+            0.0
+        };
+        NETWORK_BYTES_PER_FIRM + BYTES_PER_LINK * f64::from(n.links_per_firm) + own
     });
     let per_run_agents = firms * (BYTES_PER_FIRM + network);
     let per_run_other = startups * BYTES_PER_STARTUP + investors * BYTES_PER_INVESTOR;
@@ -156,6 +165,13 @@ mod tests {
             more.bytes > large.bytes + 2.0 * 10.0 * large.firms,
             "{more:?}"
         );
+        let own = estimate(
+            &baseline(&["scale=1.0", "network.own_orders_weight=0.5"]),
+            1,
+            1,
+            1,
+        );
+        assert!(own.bytes > large.bytes + 12.0 * large.firms, "{own:?}");
         let two = estimate(&baseline(&["scale=1.0"]), 10, 2, 10);
         assert!(two.bytes > 1.9 * large.bytes, "{two:?}");
         assert_eq!(two.concurrent_runs, 2.0);

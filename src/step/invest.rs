@@ -69,6 +69,11 @@ pub fn invest(
     let st = &mut world.startups;
     let inv = &mut world.investors;
     let mut flows = InvestFlows::default();
+    debug_assert!(
+        (scratch.seekers.iter())
+            .all(|s| st.status.get(s.row as usize) == Some(&crate::model::startup_status::ACTIVE)),
+        "invest needs this month's seekers, listed by startups::progress"
+    );
 
     for k in 0..inv.len() {
         inv.capital_krw[k] += inv.inflow_krw_month[k];

@@ -942,6 +942,9 @@ fn link_new_buyers(
     let mut fw = std::mem::take(&mut net.fw);
     let picker = Picker::new(net, n, p, streams, step);
     let la = net.asup.len();
+    // Links are logged only while the reverse index is valid (see `Network::link`); in the
+    // spin-up's first network month, when every firm draws, a list would hold every link.
+    let log = net.rev_valid;
     // New rows after the build month are not in the year's rewiring schedule: each of their
     // slots is due with probability `rate x left / 12` in one of the `left` months after this
     // one, keyed as the schedule's draws but at this step (see `schedule_rewiring`).
@@ -999,7 +1002,9 @@ fn link_new_buyers(
                 slots[j] = sup;
                 if sup != NONE {
                     mks[j] = sm;
-                    drawn.push(u64::from(slots[j]) << 32 | u64::from(position));
+                    if log {
+                        drawn.push(u64::from(slots[j]) << 32 | u64::from(position));
+                    }
                 } else {
                     searching.push(position);
                 }
@@ -1014,11 +1019,9 @@ fn link_new_buyers(
     // New rows' positions follow every listed or scheduled one.
     for (searching, drawn, due) in lists {
         net.searching.extend(searching);
-        // (An invalid reverse index is rebuilt from the links at this month's cut: its log
-        // would be dropped unread. In the spin-up's first month it would hold every link.)
-        if net.rev_valid {
-            net.rev_log.extend(drawn);
-        }
+        // (Empty while the reverse index is invalid: it is rebuilt from the links at this
+        // month's cut, and a log would be dropped unread.)
+        net.rev_log.extend(drawn);
         for (month, position) in due {
             net.rewire_due[month].push(position);
         }
@@ -1325,25 +1328,28 @@ fn build_reverse(net: &mut Network, n: usize) {
 }
 
 /// A column that parallel tasks fill at places no two of them share (the counting sorts of
-/// [`build_index`] and [`build_reverse`]).
-struct Disjoint<T> {
+/// [`build_index`] and [`build_reverse`]). It borrows the column mutably for its lifetime, so
+/// nothing else can read, grow or drop the column while the tasks write.
+struct Disjoint<'a, T: Copy> {
     ptr: *mut T,
     len: usize,
+    column: std::marker::PhantomData<&'a mut [T]>,
 }
 
 // SAFETY: tasks write through the pointer only at disjoint places (the callers' contract), so
 // sharing it between threads is as safe as handing each its own `&mut` part.
-unsafe impl<T: Send> Sync for Disjoint<T> {}
+unsafe impl<T: Copy + Send> Sync for Disjoint<'_, T> {}
 
-impl<T> Disjoint<T> {
-    fn new(v: &mut [T]) -> Self {
+impl<'a, T: Copy> Disjoint<'a, T> {
+    fn new(column: &'a mut [T]) -> Self {
         Disjoint {
-            ptr: v.as_mut_ptr(),
-            len: v.len(),
+            ptr: column.as_mut_ptr(),
+            len: column.len(),
+            column: std::marker::PhantomData,
         }
     }
 
-    /// Writes `value` at `i`.
+    /// Writes `value` at `i` (`T: Copy`, so the old value needs no drop).
     ///
     /// # Safety
     /// No other task writes or reads place `i` while the column is shared.
@@ -2174,6 +2180,48 @@ mod tests {
     /// The changed-row bits flag exactly the rows that exited since the last pass, every link
     /// to such a row is in the reverse index or its log, and the reverse index lists each link
     /// under its supplier exactly once.
+    /// The counting sort of `build_reverse` across several supplier blocks and position
+    /// chunks (the spun-up worlds of the other tests have one of each), against a plain
+    /// listing of every link under its supplier.
+    #[test]
+    fn reverse_index_lists_every_link_under_its_supplier_in_position_order() {
+        let n = 3 * SUP_BIN + 123;
+        let k = 2;
+        let mut net = Network {
+            k,
+            n_linked: n - 1000, // the last rows have not drawn links yet
+            ..Default::default()
+        };
+        net.asup = vec![5, NONE, (n - 1) as u32, 70_000, n as u32];
+        // Some slots search (NONE), some point past the rows (ignored), others anywhere.
+        net.fsup = (0..net.n_linked * k)
+            .map(|j| match crate::rng::splitmix(j as u64) % (n as u64 + 40) {
+                h if h % 9 == 0 => NONE,
+                h => h as u32,
+            })
+            .collect();
+        net.rev_log.push(7);
+        build_reverse(&mut net, n);
+        let mut expect = vec![Vec::new(); n];
+        let links = net.asup.iter().chain(&net.fsup);
+        for (j, &s) in links.enumerate() {
+            if (s as usize) < n {
+                expect[s as usize].push(j as u32);
+            }
+        }
+        assert!(net.fsup.len() > 2 * BUY_CHUNK * k, "several chunks");
+        assert_eq!(net.rev_start.len(), n + 1);
+        for (s, want) in expect.iter().enumerate() {
+            let (lo, hi) = (net.rev_start[s] as usize, net.rev_start[s + 1] as usize);
+            assert_eq!(&net.rev_pos[lo..hi], &want[..], "supplier row {s}");
+        }
+        assert_eq!(
+            net.rev_pos.len(),
+            expect.iter().map(Vec::len).sum::<usize>()
+        );
+        assert!(net.rev_valid && net.rev_log.is_empty());
+    }
+
     #[test]
     fn changed_rows_and_the_reverse_index_find_every_orphaned_link() {
         let (mut world, _, _) = spun_up("scale=0.003");

@@ -285,7 +285,7 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
         &mut scale_now[..len],
     );
     // Blocks of rows in five loops: the draws (vectorised), the table look-ups
-    // (scalar), the scale update with its two `exp`s (branch-free, so it
+    // (branch-free gathers), the scale update with its two `exp`s (branch-free, so it
     // vectorises and overlaps across firms), the hiring plan (vectorised), then
     // the sums (scalar).
     let mut start = 0;
@@ -317,8 +317,8 @@ fn plan_chunk(cols: PlanCols, env: &PlanEnv) -> PlanAcc {
             *u_round = unit_f32(w_round);
         }
         // Table look-ups, branch-free (gathers from byte-indexed tables, see `market_byte`,
-        // so no index needs a bounds check); a dead row gets shock, drift, variance and multiplier 0,
-        // which leaves its scale as it is.
+        // so no index needs a bounds check); a dead row gets shock, drift, variance and
+        // multiplier 0, which leaves its scale as it is.
         let rows = (region[start..end].iter().zip(&sector[start..end]))
             .zip(st[start..end].iter().zip(&age[start..end]))
             .zip(hg[start..end].iter().zip(&of[start..end]));
@@ -855,8 +855,6 @@ pub fn isa() -> Isa {
     *ISA.get_or_init(|| *Isa::available().last().unwrap_or(&Isa::Portable))
 }
 
-/// A per-age table (built with `AGE_TABLE` entries by `init_world`) as a fixed-size array, so
-/// look-ups at a clamped age need no bounds check.
 /// A per-(region, sector) table laid out by [`market_byte`] (other entries 0).
 fn by_market_byte(t: &[[f32; N_SECTORS]; N_REGIONS]) -> [f32; BYTE] {
     let mut out = [0.0; BYTE];
@@ -868,6 +866,8 @@ fn by_market_byte(t: &[[f32; N_SECTORS]; N_REGIONS]) -> [f32; BYTE] {
     out
 }
 
+/// A per-age table (built with `AGE_TABLE` entries by `init_world`) as a fixed-size array, so
+/// look-ups at a clamped age need no bounds check.
 fn age_table(v: &[f32]) -> &[f32; AGE_TABLE] {
     v.try_into()
         .expect("init_world builds per-age tables with AGE_TABLE entries")
