@@ -456,14 +456,7 @@ fn build_index(
             by
         })
         .collect();
-    let mut count = vec![0usize; markets + 1];
-    let mut at = 0u32;
-    for m in 0..markets {
-        for cursor in &mut cursors {
-            (cursor[m], at) = (at, at + cursor[m]);
-        }
-        count[m + 1] = at as usize;
-    }
+    let count = counted_places(&mut cursors, markets);
     let total = count[markets];
     // Needed only while the index is built (its candidates hold their rows): freed after,
     // so that its 4 bytes a row are not held through the month's other passes.
@@ -1253,16 +1246,8 @@ fn build_reverse(net: &mut Network, n: usize) {
         })
         .collect();
     // Each block's range, and each (chunk, block)'s first place in it.
-    let mut block_start = Vec::with_capacity(n_blocks + 1);
-    let mut at = 0u32;
-    for b in 0..n_blocks {
-        block_start.push(at as usize);
-        for cursor in &mut cursors {
-            (cursor[b], at) = (at, at + cursor[b]);
-        }
-    }
-    block_start.push(at as usize);
-    let total = at as usize;
+    let block_start = counted_places(&mut cursors, n_blocks);
+    let total = block_start[n_blocks];
     net.rev_pos.clear();
     net.rev_pos.resize(total, 0);
     let mut offsets = vec![0u16; total];
@@ -1325,6 +1310,23 @@ fn build_reverse(net: &mut Network, n: usize) {
         });
     net.rev_log.clear();
     net.rev_valid = true;
+}
+
+/// The places of a counting sort whose items are counted per (chunk, bucket): turns each
+/// chunk's counts into its first place in each bucket (buckets in order, chunks in order
+/// within a bucket, so items keep their chunk order) and returns the buckets' starts, with
+/// the total last (`buckets + 1` entries).
+fn counted_places(counts: &mut [Vec<u32>], buckets: usize) -> Vec<usize> {
+    let mut start = Vec::with_capacity(buckets + 1);
+    let mut at = 0u32;
+    for b in 0..buckets {
+        start.push(at as usize);
+        for count in counts.iter_mut() {
+            (count[b], at) = (at, at + count[b]);
+        }
+    }
+    start.push(at as usize);
+    start
 }
 
 /// A column that parallel tasks fill at places no two of them share (the counting sorts of

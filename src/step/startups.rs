@@ -46,8 +46,6 @@ pub fn progress(
 ) -> StartupEvents {
     let p = &ctx.scn.startups;
     let mut ev = StartupEvents::default();
-    // Probability that a graduate is kept as a firm agent (1 when both scales are equal).
-    let keep = ctx.scn.scale / ctx.scn.startup_scale;
     let st = &mut world.startups;
     // The step key of the progress noise is the same for every startup: mixed once.
     let noise_key = ctx.streams.step_key(Stream::StartupProgress, ctx.step, 0);
@@ -98,7 +96,25 @@ pub fn progress(
     }
     // Closures and graduations, in row order: no row's update above depends on them, so
     // the draws and sums happen as in one loop.
-    for j in ended {
+    end_startups(world, ctx, &ended, make_firms, &mut ev);
+    ev
+}
+
+/// The startups of `ended` (rows, in order) whose cash ran out close, those whose progress
+/// reached 1 graduate: events and fund exits into `ev`, and, with `make_firms`, graduates
+/// kept as firm agents appended to the firms.
+fn end_startups(
+    world: &mut World,
+    ctx: &StepCtx,
+    ended: &[usize],
+    make_firms: bool,
+    ev: &mut StartupEvents,
+) {
+    let p = &ctx.scn.startups;
+    // Probability that a graduate is kept as a firm agent (1 when both scales are equal).
+    let keep = ctx.scn.scale / ctx.scn.startup_scale;
+    let st = &mut world.startups;
+    for &j in ended {
         let r = st.region[j] as usize;
         if st.cash_krw[j] < 0.0 {
             st.status[j] = startup_status::DEAD;
@@ -151,7 +167,6 @@ pub fn progress(
             );
         }
     }
-    ev
 }
 
 /// The high-growth phase of a graduate's firm (ODD 7.5): as for any entrant (7.7), except that
